@@ -1,0 +1,36 @@
+# The two commands: `make demo` (the whole procedure against the embedded simulator) and
+# `make test`. Each sets up .venv (and a Chromium) on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck sim clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m runbook.browser --ensure
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/runbook demo
+
+test: $(STAMP)
+	$(BIN)/python -m runbook.browser --ensure
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+sim: $(STAMP)
+	$(BIN)/runbook sim
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

@@ -1,0 +1,134 @@
+"""Finding a Chromium that Playwright can drive, and the launch options that suit it.
+
+Order of preference:
+1. the executable named by ``RUNBOOK_CHROMIUM`` (or ``CHROME_BIN``, the name other tools use);
+2. the Chromium that ``playwright install chromium`` put in Playwright's cache (normal machines);
+3. a system Chromium (Debian's ``chromium`` package: the real binary is ``/usr/lib/chromium/chromium``;
+   ``/usr/bin/chromium`` is a shell wrapper that adds flags of its own, so the real binary is preferred).
+
+``python -m runbook.browser --ensure`` is the set-up step the Makefile runs: it finds one, installs
+Debian's package when none is found and the user is root, and otherwise says exactly what to install.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+ENV_VARS = ("RUNBOOK_CHROMIUM", "CHROME_BIN")
+SYSTEM_CANDIDATES = (
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/snap/bin/chromium",
+)
+
+# Without these, Chromium opens connections to Google services at start; on a closed network each
+# is refused or hangs, which is noise at best and slows start-up at worst.
+QUIET_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+)
+
+
+class ChromiumNotFound(RuntimeError):
+    """No usable Chromium was found; the message says what to install."""
+
+
+@dataclass(frozen=True)
+class ChromiumChoice:
+    """A Chromium executable and where it was found."""
+
+    executable: str | None  # None means Playwright's own bundled browser
+    source: str
+
+
+def _is_executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def _playwright_bundled() -> str | None:
+    """Path of the Chromium Playwright installed, if it is on disk."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # playwright missing means nothing bundled either
+        return None
+    try:
+        with sync_playwright() as pw:
+            path = pw.chromium.executable_path
+    except Exception:  # best effort: a broken driver just means "not bundled"
+        return None
+    return path if path and _is_executable(path) else None
+
+
+def find_chromium() -> ChromiumChoice:
+    """Return the Chromium to drive, or raise ChromiumNotFound saying what to install."""
+    for var in ENV_VARS:
+        value = os.environ.get(var)
+        if value:
+            if _is_executable(value):
+                return ChromiumChoice(value, f"${var}")
+            raise ChromiumNotFound(f"${var} names {value!r}, which is not an executable file.")
+    bundled = _playwright_bundled()
+    if bundled:
+        return ChromiumChoice(None, f"Playwright's own ({bundled})")
+    for candidate in SYSTEM_CANDIDATES:
+        if _is_executable(candidate):
+            return ChromiumChoice(candidate, "system package")
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return ChromiumChoice(found, "PATH")
+    raise ChromiumNotFound(
+        "No Chromium found. Install one of: `.venv/bin/playwright install chromium` (normal machines), "
+        "`sudo apt-get install -y chromium` (Debian/Ubuntu), or set RUNBOOK_CHROMIUM=/path/to/chromium."
+    )
+
+
+def launch_options(
+    choice: ChromiumChoice | None = None, *, headless: bool = True, slow_mo: float = 0
+) -> dict[str, object]:
+    """Keyword arguments for ``browser_type.launch`` that work for the chosen Chromium."""
+    choice = choice or find_chromium()
+    args = list(QUIET_ARGS)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Chromium refuses to start its sandbox as root (CI and containers run as root).
+        args.append("--no-sandbox")
+    options: dict[str, object] = {"headless": headless, "args": args}
+    if slow_mo:
+        options["slow_mo"] = slow_mo
+    if choice.executable:
+        options["executable_path"] = choice.executable
+    return options
+
+
+def ensure() -> int:
+    """Set-up step: find a Chromium, or install Debian's as root; print what was chosen."""
+    try:
+        choice = find_chromium()
+    except ChromiumNotFound as exc:
+        is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        if is_root and shutil.which("apt-get"):
+            print("No Chromium found; installing Debian's chromium package (apt-get).", flush=True)
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+            choice = find_chromium()
+        else:
+            print(str(exc), file=sys.stderr)
+            return 1
+    print(f"Chromium: {choice.executable or 'bundled'} ({choice.source})")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--ensure"]:
+        raise SystemExit(ensure())
+    print(f"usage: python -m {__package__ or 'runbook'}.browser --ensure", file=sys.stderr)
+    raise SystemExit(2)

@@ -1,0 +1,112 @@
+"""The simulator's Starlette application: one org, its screens, and the test-only endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from simulator import screens_apps, screens_auth, screens_connected_app, screens_permsets, shell
+from simulator.state import Org, SimConfig
+from simulator.web import BadCsrfToken, InsufficientPrivileges, LoginRequired, get_org, render
+
+
+class LatencyMiddleware:
+    """Delays every page and API response by ``latency_ms`` (static files excepted), like a slow org."""
+
+    def __init__(self, app: ASGIApp, latency_ms: int) -> None:
+        self.app = app
+        self.delay = latency_ms / 1000
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.delay and scope["type"] == "http" and not scope["path"].startswith("/static/"):
+            await asyncio.sleep(self.delay)
+        await self.app(scope, receive, send)
+
+
+async def login_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/?startURL={quote(target, safe='')}", status_code=302)
+
+
+async def insufficient_privileges(request: Request, exc: Exception) -> Response:
+    html = render(
+        "classic_message.html",
+        title="Insufficient Privileges",
+        in_frame=False,
+        page_type="",
+        page_description="",
+        heading="Insufficient Privileges",
+        message="You do not have the level of access necessary to perform the operation you requested. "
+        "Please contact the owner of the record or your administrator if access is necessary.",
+        back_url="",
+        frame_url=lambda url: url,
+        csrf="",
+    )
+    return HTMLResponse(html, status_code=403)
+
+
+async def bad_csrf(request: Request, exc: Exception) -> Response:
+    html = render(
+        "classic_message.html",
+        title="Error",
+        in_frame=False,
+        page_type="",
+        page_description="",
+        heading="The page you submitted was invalid for your session.",
+        message="Please click Save again to confirm your change.",
+        back_url="",
+        frame_url=lambda url: url,
+        csrf="",
+    )
+    return HTMLResponse(html, status_code=403)
+
+
+async def sim_state(request: Request) -> Response:
+    return JSONResponse(get_org(request).snapshot())
+
+
+async def sim_reset(request: Request) -> Response:
+    get_org(request).reset()
+    return JSONResponse({"reset": True})
+
+
+async def sim_dismiss_banner(request: Request) -> Response:
+    org = get_org(request)
+    with org.lock:
+        org.banner_dismissed = True
+    return JSONResponse({"dismissed": True})
+
+
+def create_app(config: SimConfig | None = None) -> Starlette:
+    """A fresh simulator for one org."""
+    config = config or SimConfig()
+    routes = [
+        *screens_auth.routes,
+        *screens_apps.routes,
+        *screens_connected_app.routes,
+        *screens_permsets.routes,
+        *shell.routes,
+        Route("/__sim__/state", sim_state),
+        Route("/__sim__/reset", sim_reset, methods=["POST"]),
+        Route("/__sim__/banner/dismiss", sim_dismiss_banner, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            LoginRequired: login_required,
+            InsufficientPrivileges: insufficient_privileges,
+            BadCsrfToken: bad_csrf,
+        },
+    )
+    app.state.org = Org(config)
+    app.add_middleware(LatencyMiddleware, latency_ms=config.latency_ms)
+    return app

@@ -1,0 +1,19 @@
+/* Helpers every classic page has. Inside the Lightning shell a classic page does not navigate
+ * itself: it asks the shell (as Salesforce's srcUp/navigateToUrl do), which opens a new frame. */
+function isFramed() {
+  return window.self !== window.top && /[?&]isdtp=p1(&|$)/.test(window.location.search);
+}
+
+function navigateToUrl(url, node) {
+  if (isFramed()) {
+    window.parent.postMessage({ type: 'sfdc:navigate', url: url, node: node || '' }, window.location.origin);
+  } else {
+    window.location.assign(url.replace(/([?&])isdtp=p1(&|$)/, function (m, lead, tail) { return tail ? lead : ''; }));
+  }
+}
+
+var srcUp = navigateToUrl;
+
+function openPopup(url, name, features) {
+  return window.open(url, name, features || 'width=900,height=700,resizable=yes,scrollbars=yes');
+}

@@ -1,0 +1,102 @@
+/* The Lightning Setup shell: ambient banner, Quick Find, and the classic-page iframes.
+ *
+ * Like Lightning, the shell frames a classic page in an iframe named vfFrameId_<n> inside
+ * force-aloha-page, which lives in a shadow root. When the classic page asks to navigate
+ * (srcUp / navigateToUrl post a message), the shell keeps the old frame hidden with
+ * tabindex="-1" and opens the new page in a new frame with tabindex="0". The frame's title is
+ * "<document title> ~ Salesforce - <edition>" once its document has loaded. */
+(function () {
+  'use strict';
+
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('button[title="Close banner"]');
+    if (!button) return;
+    var banner = document.getElementById('ambient-banner');
+    if (banner) banner.remove();
+    fetch('/__sim__/banner/dismiss', { method: 'POST', credentials: 'same-origin' });
+  });
+
+  var quickFind = document.getElementById('setup-quickfind');
+  if (quickFind) {
+    quickFind.addEventListener('input', function () {
+      var q = quickFind.value.trim().toLowerCase();
+      document.querySelectorAll('li[data-label]').forEach(function (li) {
+        li.hidden = q !== '' && li.dataset.label.indexOf(q) === -1;
+      });
+    });
+  }
+
+  var host = document.getElementById('aloha-host');
+  if (!host) return;
+  var edition = host.dataset.edition || 'Developer Edition';
+  var root = host.attachShadow({ mode: 'open' });
+  root.appendChild(document.createElement('slot')); // keeps the light-DOM spinner visible
+  var aloha = document.createElement('force-aloha-page');
+  root.appendChild(aloha);
+  var frames = [];
+  var seq = 0;
+
+  function showSpinner() {
+    if (host.querySelector('.slds-spinner_container')) return;
+    var spinner = document.createElement('div');
+    spinner.className = 'slds-spinner_container';
+    spinner.setAttribute('role', 'status');
+    spinner.setAttribute('aria-busy', 'true');
+    spinner.innerHTML = '<div class="slds-spinner slds-spinner_medium"><span class="slds-assistive-text">Loading</span></div>';
+    host.appendChild(spinner);
+  }
+
+  function hideSpinner() {
+    var spinner = host.querySelector('.slds-spinner_container');
+    if (spinner) spinner.remove();
+  }
+
+  function withIsdtp(url) {
+    if (/[?&]isdtp=p1(&|$)/.test(url)) return url;
+    return url + (url.indexOf('?') === -1 ? '?' : '&') + 'isdtp=p1';
+  }
+
+  function withoutIsdtp(url) {
+    return url.replace(/([?&])isdtp=p1(&|$)/, function (m, lead, tail) { return tail ? lead : ''; });
+  }
+
+  function openFrame(src) {
+    showSpinner();
+    var previous = frames[frames.length - 1];
+    if (previous) {
+      previous.setAttribute('tabindex', '-1');
+      previous.setAttribute('aria-hidden', 'true');
+      previous.style.display = 'none';
+    }
+    seq += 1;
+    var frame = document.createElement('iframe');
+    frame.name = 'vfFrameId_' + Date.now() + seq;
+    frame.setAttribute('tabindex', '0');
+    frame.setAttribute('frameborder', '0');
+    frame.className = 'vfFrame';
+    frame.addEventListener('load', function () {
+      var docTitle = '';
+      try { docTitle = frame.contentDocument.title; } catch (e) { docTitle = ''; }
+      if (docTitle) frame.title = docTitle + ' ~ Salesforce - ' + edition;
+      if (frame === frames[frames.length - 1]) hideSpinner();
+    });
+    frame.src = src;
+    aloha.appendChild(frame);
+    frames.push(frame);
+    // Lightning caches a few earlier pages; older ones are dropped.
+    while (frames.length > 3) frames.shift().remove();
+  }
+
+  window.addEventListener('message', function (event) {
+    if (event.origin !== location.origin) return;
+    var data = event.data || {};
+    if (data.type !== 'sfdc:navigate' || typeof data.url !== 'string' || data.url.charAt(0) !== '/') return;
+    if (data.url.indexOf('/lightning/') === 0) { location.assign(data.url); return; }
+    var node = data.node || host.dataset.node;
+    var address = withoutIsdtp(data.url);
+    history.pushState({}, '', '/lightning/setup/' + node + '/page?address=' + encodeURIComponent(address));
+    openFrame(withIsdtp(data.url));
+  });
+
+  openFrame(host.dataset.src);
+})();

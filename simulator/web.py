@@ -1,0 +1,167 @@
+"""Request helpers shared by every screen: the signed-in user, CSRF, classic vs Lightning rendering.
+
+Classic (Visualforce/JSP) pages are served both standalone (as on the instance host) and inside the
+Lightning shell's iframe, where Salesforce adds ``isdtp=p1`` to the URL. Inside the frame a classic
+page cannot navigate by itself: like Salesforce's ``srcUp()``/``navigateToUrl()``, it asks the
+shell, which hides the old frame (``tabindex="-1"``) and opens a new one. ``navigate()`` does that
+for a server-side redirect after a POST.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from simulator.state import EDITION, Org, Session, User
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+SESSION_COOKIE = "sid"
+
+
+class LoginRequired(Exception):
+    """The request has no valid session; the handler answers with the login page redirect."""
+
+
+class InsufficientPrivileges(Exception):
+    """A signed-in user who is not an admin asked for a Setup page."""
+
+
+class BadCsrfToken(Exception):
+    """A classic form came back without the page's confirmation token."""
+
+
+def get_org(request: Request) -> Org:
+    org: Org = request.app.state.org
+    return org
+
+
+def current_session(request: Request) -> Session | None:
+    sid = request.cookies.get(SESSION_COOKIE)
+    if not sid:
+        return None
+    org = get_org(request)
+    with org.lock:
+        session = org.sessions.get(sid)
+        if session is None or "login" not in session.verified:
+            return None
+        return session
+
+
+def require_user(request: Request, *, admin: bool = True) -> tuple[Session, User]:
+    """The signed-in session and user; raises LoginRequired or InsufficientPrivileges."""
+    session = current_session(request)
+    if session is None:
+        raise LoginRequired()
+    user = get_org(request).users[session.user_id]
+    if admin and not user.is_admin:
+        raise InsufficientPrivileges()
+    return session, user
+
+
+def in_frame(request: Request) -> bool:
+    """Salesforce marks a classic page embedded in Lightning with isdtp=p1."""
+    return request.query_params.get("isdtp") == "p1"
+
+
+def with_params(url: str, **params: str) -> str:
+    """``url`` with query parameters added or replaced."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update(params)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def frame_url(request: Request, url: str) -> str:
+    """Keep a link or form action inside the frame when the current page is in the frame."""
+    return with_params(url, isdtp="p1") if in_frame(request) else url
+
+
+def lightning_page_url(node: str, address: str) -> str:
+    """The Lightning URL that shows a classic page inside the Setup shell."""
+    return f"/lightning/setup/{node}/page?address={quote(address, safe='')}"
+
+
+async def check_csrf(request: Request, form: Any) -> None:
+    """Classic forms carry the session's _CONFIRMATIONTOKEN; anything else is refused."""
+    session = current_session(request)
+    token = form.get("_CONFIRMATIONTOKEN")
+    if session is None or not token or token != session.csrf:
+        raise BadCsrfToken()
+
+
+def render(template: str, **context: Any) -> str:
+    return TEMPLATES.get_template(template).render(**context)
+
+
+def classic(
+    request: Request,
+    template: str,
+    *,
+    title: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A classic Setup page; ``title`` is the document title the shell copies onto the iframe."""
+    session = current_session(request)
+    html = render(
+        template,
+        request=request,
+        title=title,
+        in_frame=in_frame(request),
+        csrf=session.csrf if session else "",
+        frame_url=lambda url: frame_url(request, url),
+        edition=EDITION,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def lightning(
+    request: Request,
+    template: str,
+    *,
+    node: str,
+    title: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A Lightning page inside the Setup shell (no iframe)."""
+    org = get_org(request)
+    session = current_session(request)
+    user = org.users[session.user_id] if session else None
+    html = render(
+        template,
+        request=request,
+        node=node,
+        title=title,
+        user=user,
+        csrf=session.csrf if session else "",
+        banner=org.config.banner and not org.banner_dismissed,
+        edition=EDITION,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def navigate(request: Request, url: str, *, node: str | None = None) -> Response:
+    """Go to ``url`` after a POST: a redirect standalone, a frame swap inside the shell."""
+    if in_frame(request) and not url.startswith("/lightning/"):
+        return HTMLResponse(
+            render(
+                "classic_navigate.html", url=with_params(url, isdtp="p1"), node=node or "", title="Loading..."
+            )
+        )
+    if in_frame(request):
+        return HTMLResponse(render("classic_navigate.html", url=url, node="", title="Loading..."))
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,62 @@
+"""Shared fixtures: a simulator per test, and pytest-playwright's browser driving a Chromium we can find."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from runbook.browser import launch_options
+from simulator.server import SimulatorServer
+from simulator.state import CreationMode, Release, SimConfig
+
+ADMIN = "admin@runbook-demo.example"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's launch options, plus the Chromium found on this machine."""
+    headless = browser_type_launch_args.get("headless", True)
+    return {**browser_type_launch_args, **launch_options(headless=headless)}
+
+
+@pytest.fixture
+def make_sim() -> Iterator[Callable[..., SimulatorServer]]:
+    """Start simulators with chosen settings; each is stopped after the test."""
+    started: list[SimulatorServer] = []
+
+    def start(release: str = "legacy", creation: str = "open", **kwargs: Any) -> SimulatorServer:
+        config = SimConfig(release=Release(release), creation=CreationMode(creation), **kwargs)
+        server = SimulatorServer(config).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def sim(make_sim: Callable[..., SimulatorServer]) -> SimulatorServer:
+    """A legacy-release simulator with creation open (the article's world), fresh for each test."""
+    return make_sim()
+
+
+def frontdoor_url(server: SimulatorServer, username: str = ADMIN, ret_url: str = "") -> str:
+    """A one-time frontdoor.jsp URL for ``username``, from the simulator's test-only token endpoint."""
+    response = httpx.post(f"{server.base_url}/__sim__/frontdoor-token", json={"username": username})
+    response.raise_for_status()
+    token = response.json()["token"]
+    url = f"{server.base_url}/secur/frontdoor.jsp?sid={token}"
+    return url + (f"&retURL={quote(ret_url, safe='')}" if ret_url else "")
+
+
+@pytest.fixture
+def admin_page(page: Page, sim: SimulatorServer) -> Page:
+    """A browser page signed in to ``sim`` as the admin, through frontdoor.jsp (no login form)."""
+    page.goto(frontdoor_url(sim))
+    return page
