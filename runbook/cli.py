@@ -49,12 +49,8 @@ def sim(
         Path | None,
         typer.Option(help="JSON file of users to seed instead of the demo org.", exists=True, dir_okay=False),
     ] = None,
-    latency_ms: Annotated[
-        int, typer.Option(help="Delay every response by this many milliseconds.", min=0)
-    ] = 0,
-    banner: Annotated[
-        bool, typer.Option(help="Show the dismissible ambient banner in the Setup shell.")
-    ] = True,
+    latency_ms: Annotated[int, typer.Option(help="Delay every response by this many milliseconds.", min=0)] = 0,
+    banner: Annotated[bool, typer.Option(help="Show the dismissible ambient banner in the Setup shell.")] = True,
 ) -> None:
     """Serve a simulated Salesforce org until interrupted."""
     from simulator.server import SimulatorServer

@@ -40,9 +40,7 @@ class SimulatorServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
-        self._server = _Server(
-            uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        )
+        self._server = _Server(uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off"))
         self._thread: threading.Thread | None = None
 
     @property

@@ -357,9 +357,7 @@ class Org:
                 data = asdict(app)
                 data["permitted_users_label"] = PERMITTED_USERS.get(app.permitted_users, app.permitted_users)
                 data["permission_set_names"] = [
-                    self.permission_sets[p].api_name
-                    for p in app.permission_set_ids
-                    if p in self.permission_sets
+                    self.permission_sets[p].api_name for p in app.permission_set_ids if p in self.permission_sets
                 ]
                 apps.append(data)
             return {

@@ -158,9 +158,7 @@ def navigate(request: Request, url: str, *, node: str | None = None) -> Response
     """Go to ``url`` after a POST: a redirect standalone, a frame swap inside the shell."""
     if in_frame(request) and not url.startswith("/lightning/"):
         return HTMLResponse(
-            render(
-                "classic_navigate.html", url=with_params(url, isdtp="p1"), node=node or "", title="Loading..."
-            )
+            render("classic_navigate.html", url=with_params(url, isdtp="p1"), node=node or "", title="Loading...")
         )
     if in_frame(request):
         return HTMLResponse(render("classic_navigate.html", url=url, node="", title="Loading..."))
