@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from runbook.errors import SpecErrors, UsageError
+
+if TYPE_CHECKING:
+    from runbook.plan import Plan
+    from runbook.spec import RunSpec
 
 app = typer.Typer(
     help="Executes the Salesforce Connected App article in a browser, and serves a local Setup simulator.",
@@ -80,6 +91,144 @@ def sim(
 
     threading.Thread(target=announce, daemon=True).start()
     server.serve_forever()
+
+
+def _usage_exit(exc: UsageError) -> NoReturn:
+    """Print a problem the user can fix (each spec problem with its key) and exit 2, without a traceback."""
+    if isinstance(exc, SpecErrors):
+        where = f" in {exc.source}" if exc.source else ""
+        err_console.print(
+            f"[red]The run spec has {len(exc.errors)} problem(s){escape(where)}:[/red]", soft_wrap=True, emoji=False
+        )
+        for error in exc.errors:
+            key = f"[bold]{escape(error.key)}[/bold]: " if error.key else ""
+            err_console.print(f"  - {key}{escape(error.problem)}", soft_wrap=True, emoji=False)
+    else:
+        err_console.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True, emoji=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def _plan_table(plan: Plan) -> Table:
+    table = Table(title=f"Plan: {len(plan)} steps", show_lines=True, expand=True)
+    table.add_column("id", no_wrap=True, min_width=15)
+    table.add_column("documented step", ratio=2)
+    table.add_column("action", ratio=3)
+    table.add_column("inputs", ratio=3, overflow="fold")
+    section = None
+    for step in plan:
+        if section is not None and step.section != section:
+            table.add_section()
+        section = step.section
+        inputs = "\n".join(f"{name}: {value}" for name, value in step.inputs)
+        # Text cells: values such as fingerprints ("AB:CD:...") must not be read as markup or :emoji: codes.
+        table.add_row(Text(step.id), Text(step.title), Text(step.action), Text(inputs))
+    return table
+
+
+def _certificate_text(certificate: dict[str, object]) -> str:
+    if "sha256_fingerprint" not in certificate:
+        return f"{certificate['source']} (a private certificate is made at run time)"
+    return (
+        f"{certificate['source']}\nsubject: {certificate['subject']}\nSHA-256: {certificate['sha256_fingerprint']}\n"
+        f"key: {certificate['key']}, expires: {str(certificate['not_after'])[:10]}"
+    )
+
+
+def _inputs_table(spec: RunSpec) -> Table:
+    from runbook.spec import SECRET_SPECS
+
+    summary = spec.summary()
+    table = Table(title="Resolved inputs", show_header=False, expand=True)
+    table.add_column("key", no_wrap=True, style="bold")
+    table.add_column("value", overflow="fold")
+    for section in ("org", "app", "permission_set", "assignee", "run"):
+        for key, value in summary[section].items():
+            if key == "certificate":
+                text = _certificate_text(value)
+            elif isinstance(value, list):
+                text = "\n".join(str(item) for item in value)
+            elif isinstance(value, bool):
+                text = "true" if value else "false"
+            else:
+                text = "-" if value is None else str(value)
+            table.add_row(Text(f"{section}.{key}"), Text(text))
+    needed = spec.org.required_secret
+    described = spec.secrets.describe()
+    for secret in SECRET_SPECS:
+        mark = f" (needed for login = {spec.org.login.value})" if secret.name == needed else ""
+        table.add_row(Text(f"secrets.{secret.name}"), Text(described[secret.name] + mark))
+    return table
+
+
+@app.command("plan")
+def plan_command(
+    spec: Annotated[Path, typer.Argument(help="The run spec (TOML); secrets come from RUNBOOK_* variables.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON instead of tables.")] = False,
+) -> None:
+    """Show the 23 steps a run would take, with the values each uses; nothing is run."""
+    from runbook.plan import build_plan
+    from runbook.spec import load_spec, require_credentials
+
+    try:
+        run_spec = load_spec(spec, os.environ)
+    except UsageError as exc:
+        _usage_exit(exc)
+    plan = build_plan(run_spec)
+    if as_json:
+        print(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
+        return
+    console.print(_plan_table(plan))
+    console.print(_inputs_table(run_spec))
+    info = run_spec.app.certificate_info
+    for warning in info.warnings if info else []:
+        console.print(f"[yellow]Warning:[/yellow] {escape(warning)}", soft_wrap=True, emoji=False)
+    try:
+        require_credentials(run_spec)
+    except UsageError as exc:
+        console.print(
+            f"[yellow]Warning:[/yellow] {escape(str(exc))} (a plan needs no credentials)", soft_wrap=True, emoji=False
+        )
+
+
+cert_app = typer.Typer(
+    help="Certificates for the connected app's digital signatures.", no_args_is_help=True, add_completion=False
+)
+app.add_typer(cert_app, name="cert")
+
+KEY_PASSPHRASE_ENV = "RUNBOOK_KEY_PASSPHRASE"
+
+
+@cert_app.command("new")
+def cert_new(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the new files (created if missing).")],
+    cn: Annotated[str, typer.Option("--cn", help="Common name of the certificate, e.g. the app's name.")],
+    days: Annotated[int, typer.Option("--days", help="How many days the certificate is valid.", min=1)] = 365,
+    p12: Annotated[bool, typer.Option("--p12", help="Also write a PKCS#12 bundle (key + certificate).")] = False,
+) -> None:
+    """Make an RSA 2048 key and a self-signed certificate to upload; the key is encrypted with a passphrase."""
+    from runbook.certs import generate_certificate
+
+    passphrase = os.environ.get(KEY_PASSPHRASE_ENV)
+    if not passphrase:
+        passphrase = typer.prompt("Passphrase for the private key", hide_input=True, confirmation_prompt=True, err=True)
+    try:
+        made = generate_certificate(out, cn, passphrase, days=days, pkcs12=p12)
+    except UsageError as exc:
+        _usage_exit(exc)
+    console.print(
+        f"Certificate (upload this in create-app.7): {escape(str(made.cert_path))}", soft_wrap=True, emoji=False
+    )
+    console.print(f"SHA-256 fingerprint: {made.info.sha256_fingerprint}", soft_wrap=True, emoji=False)
+    console.print(f"Expires: {made.info.not_after:%Y-%m-%d}", soft_wrap=True, emoji=False)
+    console.print(
+        f"Private key (encrypted, keep it private): {escape(str(made.key_path))}", soft_wrap=True, emoji=False
+    )
+    if made.p12_path is not None:
+        console.print(
+            f"PKCS#12 bundle (encrypted with the same passphrase): {escape(str(made.p12_path))}",
+            soft_wrap=True,
+            emoji=False,
+        )
 
 
 def main() -> None:

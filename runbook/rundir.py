@@ -1,0 +1,315 @@
+"""The run directory, ``recordings/<run-id>/``: a documented contract that a resume and a report can read.
+
+Layout (every file written atomically: a temp file in the same folder, fsync, then rename):
+
+    plan.json                 the plan the run follows (Plan.to_dict)
+    run.json                  status (planned -> running -> succeeded | failed | blocked), timestamps,
+                              the spec summary, and a ``resume`` section (spec path, spec hash, next step)
+    spec.toml                 the resolved spec, loadable on its own (no secrets; they stay in the environment)
+    steps/NN-<step-id>.json   one StepResult per step that ran, NN its 1-based place in the plan
+    ...                       logs, screenshots, traces, report and hand-off, written by the engine
+
+Run ids sort by time: ``YYYYMMDD-HHMMSS-xxxx`` (UTC, then 4 random hex digits).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from runbook.errors import UsageError
+from runbook.plan import Plan
+from runbook.results import StepResult
+
+PLAN_FILE = "plan.json"
+RUN_FILE = "run.json"
+SPEC_FILE = "spec.toml"
+STEPS_DIR = "steps"
+
+STATUSES = ("planned", "running", "succeeded", "failed", "blocked")
+# Allowed status changes; failed and blocked runs can be resumed, a succeeded run is final.
+_TRANSITIONS: dict[str, frozenset[str]] = {
+    "planned": frozenset({"running", "failed", "blocked"}),
+    "running": frozenset({"succeeded", "failed", "blocked"}),
+    "failed": frozenset({"running"}),
+    "blocked": frozenset({"running"}),
+    "succeeded": frozenset(),
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run id that sorts by creation time: ``20261127-184512-ab12``."""
+    moment = (now or _now()).astimezone(UTC)
+    return f"{moment:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half of it."""
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates the file owner-only; non-private files are made readable like any other.
+        os.chmod(tmp, 0o600 if private else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the temp file may already be gone; the original error matters
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable. Best effort: some platforms cannot open a directory for fsync.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _dump(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class RunDir:
+    """One run's directory; create it with ``RunDir.create``, reopen it with ``RunDir.open``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._plan: Plan | None = None
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    @property
+    def run_id(self) -> str:
+        """The run id (the directory's name)."""
+        return self.path.name
+
+    @property
+    def steps_dir(self) -> Path:
+        """Where the step results are written."""
+        return self.path / STEPS_DIR
+
+    @classmethod
+    def create(
+        cls,
+        base: Path,
+        plan: Plan,
+        spec_summary: dict[str, Any],
+        *,
+        spec_toml: str | None = None,
+        spec_path: Path | None = None,
+        now: datetime | None = None,
+    ) -> RunDir:
+        """Make ``base/<run-id>/`` with plan.json, run.json (status "planned") and, when given, spec.toml.
+
+        ``spec_toml`` is the resolved spec (``RunSpec.to_toml()``); ``spec_path`` the file it came from,
+        whose hash is kept so a resume can tell whether the spec changed since.
+        """
+        base = Path(base)
+        base.mkdir(parents=True, exist_ok=True)
+        moment = now or _now()
+        while True:
+            path = base / new_run_id(moment)
+            try:
+                # Owner-only: screenshots and traces can show org data.
+                path.mkdir(mode=0o700)
+                break
+            except FileExistsError:
+                continue  # same second, same random suffix: draw again
+        run = cls(path)
+        run.steps_dir.mkdir(mode=0o700)
+        run._plan = plan
+        atomic_write(path / PLAN_FILE, _dump(plan.to_dict()))
+        if spec_toml is not None:
+            atomic_write(path / SPEC_FILE, spec_toml.encode("utf-8"))
+        spec_sha256 = None
+        if spec_path is not None and Path(spec_path).is_file():
+            spec_sha256 = hashlib.sha256(Path(spec_path).read_bytes()).hexdigest()
+        info = {
+            "run_id": run.run_id,
+            "status": "planned",
+            "created_at": _stamp(moment),
+            "updated_at": _stamp(moment),
+            "started_at": None,
+            "finished_at": None,
+            "steps_total": len(plan),
+            "error": None,
+            "spec": spec_summary,
+            "resume": {
+                "spec_path": str(Path(spec_path).resolve()) if spec_path is not None else None,
+                "spec_sha256": spec_sha256,
+                "spec_copy": SPEC_FILE if spec_toml is not None else None,
+                "next_step": plan.ids[0] if len(plan) else None,
+            },
+        }
+        run._write_run(info)
+        return run
+
+    @classmethod
+    def open(cls, path: Path) -> RunDir:
+        """Reopen an existing run directory; UsageError when ``path`` is not one."""
+        path = Path(path)
+        if not (path / RUN_FILE).is_file() or not (path / PLAN_FILE).is_file():
+            raise UsageError(
+                f"{path} is not a run directory (it has no {RUN_FILE} and {PLAN_FILE}); "
+                "give a folder under recordings/ such as recordings/20261127-184512-ab12."
+            )
+        return cls(path)
+
+    @classmethod
+    def latest(cls, base: Path) -> RunDir | None:
+        """The most recent run under ``base`` (run ids sort by time), or None when there is none."""
+        base = Path(base)
+        if not base.is_dir():
+            return None
+        runs = sorted(p for p in base.iterdir() if p.is_dir() and (p / RUN_FILE).is_file())
+        return cls(runs[-1]) if runs else None
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        """The plan this run follows (from plan.json)."""
+        if self._plan is None:
+            self._plan = Plan.from_dict(self._read_json(PLAN_FILE))
+        return self._plan
+
+    def info(self) -> dict[str, Any]:
+        """The content of run.json."""
+        return self._read_json(RUN_FILE)
+
+    @property
+    def status(self) -> str:
+        """The run's status: planned, running, succeeded, failed or blocked."""
+        return str(self.info()["status"])
+
+    def spec_text(self) -> str | None:
+        """The resolved spec copy (spec.toml), or None when none was stored."""
+        path = self.path / SPEC_FILE
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def spec_changed(self) -> bool | None:
+        """Whether the original spec file differs from when the run was created; None when unknown."""
+        resume = self.info().get("resume", {})
+        spec_path, recorded = resume.get("spec_path"), resume.get("spec_sha256")
+        if not spec_path or not recorded:
+            return None
+        path = Path(spec_path)
+        if not path.is_file():
+            return True
+        return hashlib.sha256(path.read_bytes()).hexdigest() != str(recorded)
+
+    def results(self) -> dict[str, StepResult]:
+        """Every step result written so far, by step id, in plan order."""
+        found: dict[str, StepResult] = {}
+        if not self.steps_dir.is_dir():
+            return found
+        for file in sorted(self.steps_dir.glob("*.json")):
+            result = StepResult.from_dict(json.loads(file.read_text(encoding="utf-8")))
+            found[result.step_id] = result
+        return found
+
+    def first_unfinished(self, plan: Plan | None = None) -> str | None:
+        """The id of the first step not yet done or unchanged, or None when every step is finished."""
+        results = self.results()
+        for step_id in (plan or self.plan()).ids:
+            result = results.get(step_id)
+            if result is None or not result.finished:
+                return step_id
+        return None
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def step_file(self, step_id: str) -> Path:
+        """Where the result of ``step_id`` is written: ``steps/NN-<step-id>.json``."""
+        number = self.plan().index(step_id) + 1
+        return self.steps_dir / f"{number:02d}-{step_id}.json"
+
+    def record(self, result: StepResult) -> Path:
+        """Write one step result (replacing an earlier one for the same step) and update run.json."""
+        path = self.step_file(result.step_id)
+        self.steps_dir.mkdir(mode=0o700, exist_ok=True)
+        atomic_write(path, _dump(result.to_dict()))
+        info = self.info()
+        info["updated_at"] = _stamp(_now())
+        info.setdefault("resume", {})["next_step"] = self.first_unfinished()
+        self._write_run(info)
+        return path
+
+    def set_status(self, status: str, *, error: str | None = None) -> None:
+        """Move the run along its lifecycle; ValueError for a change the lifecycle does not allow."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
+        info = self.info()
+        current = str(info["status"])
+        if status not in _TRANSITIONS[current]:
+            raise ValueError(f"a run cannot go from {current} to {status}")
+        moment = _stamp(_now())
+        info["status"] = status
+        info["updated_at"] = moment
+        if status == "running":
+            info["started_at"] = info.get("started_at") or moment
+            info["finished_at"] = None
+            info["error"] = None
+        else:
+            info["finished_at"] = moment
+            info["error"] = error
+        info.setdefault("resume", {})["next_step"] = self.first_unfinished()
+        self._write_run(info)
+
+    def write_text(self, name: str, text: str, private: bool = False) -> Path:
+        """Write a file inside the run directory atomically; ``private`` makes it owner-only (0600)."""
+        return self.write_bytes(name, text.encode("utf-8"), private=private)
+
+    def write_bytes(self, name: str, data: bytes, private: bool = False) -> Path:
+        """Write a binary file inside the run directory atomically; ``private`` makes it owner-only (0600)."""
+        path = self._inside(name)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        atomic_write(path, data, private=private)
+        return path
+
+    def write_json(self, name: str, data: Any, private: bool = False) -> Path:
+        """Write a JSON file inside the run directory atomically."""
+        return self.write_bytes(name, _dump(data), private=private)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _inside(self, name: str) -> Path:
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"{name!r} must be a relative path inside the run directory")
+        return self.path / relative
+
+    def _read_json(self, name: str) -> dict[str, Any]:
+        data = json.loads((self.path / name).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"{self.path / name} does not hold a JSON object")
+        return data
+
+    def _write_run(self, info: dict[str, Any]) -> None:
+        atomic_write(self.path / RUN_FILE, _dump(info))

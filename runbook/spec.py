@@ -1,0 +1,879 @@
+"""The run spec: what to create, where, and as whom, loaded from TOML plus environment variables.
+
+Everything that can be checked before a browser starts is checked here (URLs, names, Salesforce's
+API-name rules, e-mail shapes, OAuth scope tokens, the certificate file), and every problem is
+reported at once, each with the TOML key it concerns. Secrets never come from the TOML file: they are
+read from environment variables into a ``Secrets`` object that never prints them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from runbook.certs import CertificateInfo, load_certificate
+from runbook.errors import CertificateError, CredentialsError, SpecError, SpecErrors
+
+# The article's two Integration Builder callback URLs (create-app.6).
+DEFAULT_CALLBACK_URLS: tuple[str, ...] = (
+    "https://integrationbuilder.outsystems.com/OSIntegrationManager/SF_Callback",
+    "https://integrationbuilder.outsystems.com/IM_Salesforce/SF_Callback",
+)
+# The article's two scopes (create-app.8): "(api)" and "(refresh_token, offline_access)".
+DEFAULT_SCOPES: tuple[str, ...] = ("api", "refresh_token")
+
+# Each option of the "Available OAuth Scopes" list box carries one or more tokens in parentheses;
+# labels changed between releases, the tokens did not, so options are matched on these.
+SCOPE_OPTIONS: tuple[tuple[str, ...], ...] = (
+    ("api",),
+    ("refresh_token", "offline_access"),
+    ("id", "profile", "email", "address", "phone"),
+    ("full",),
+    ("chatter_api",),
+    ("web",),
+    ("custom_permissions",),
+    ("openid",),
+)
+KNOWN_SCOPES: frozenset[str] = frozenset(token for option in SCOPE_OPTIONS for token in option)
+
+APP_API_NAME_MAX = 40
+PERMSET_API_NAME_MAX = 80
+PERMSET_LABEL_MAX = 80
+PERMSET_DESCRIPTION_MAX = 255
+# The Callback URL textarea takes at most 2000 characters, one URL a line.
+CALLBACK_URLS_MAX_CHARS = 2000
+TIMEOUT_MS_MIN = 1_000
+TIMEOUT_MS_MAX = 600_000
+GENERATE = "generate"
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_CUSTOM_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Schemes that are never an OAuth redirect target, whatever the form allows.
+_FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
+
+
+class LoginMethod(StrEnum):
+    """How the runbook signs in to the org."""
+
+    PASSWORD = "password"  # username + password (+ TOTP when the org asks)
+    SESSION = "session"  # a saved, encrypted browser session
+    FRONTDOOR = "frontdoor"  # frontdoor.jsp with an existing access token
+
+
+class ReleaseChoice(StrEnum):
+    """Which generation of Setup screens to expect; ``auto`` detects it on screen."""
+
+    AUTO = "auto"
+    LEGACY = "legacy"
+    CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """A secret the runbook may need: its name in code, its environment variable, what it is for."""
+
+    name: str
+    env: str
+    purpose: str
+
+
+SECRET_SPECS: tuple[SecretSpec, ...] = (
+    SecretSpec("password", "RUNBOOK_PASSWORD", "the Salesforce password of [org] username"),
+    SecretSpec("totp_seed", "RUNBOOK_TOTP_SEED", "the base32 seed of the user's authenticator app (TOTP)"),
+    SecretSpec("access_token", "RUNBOOK_ACCESS_TOKEN", "an access token for frontdoor.jsp sign-in"),
+    SecretSpec("session_passphrase", "RUNBOOK_SESSION_PASSPHRASE", "the passphrase of the saved browser session"),
+)
+_SECRET_ENV = {spec.name: spec.env for spec in SECRET_SPECS}
+_REQUIRED_SECRET = {
+    LoginMethod.PASSWORD: "password",
+    LoginMethod.SESSION: "session_passphrase",
+    LoginMethod.FRONTDOOR: "access_token",
+}
+# Keys that would put a secret in the spec file; each is refused wherever it appears.
+_SECRET_KEYS: dict[str, str | None] = {
+    "password": "RUNBOOK_PASSWORD",
+    "totp_seed": "RUNBOOK_TOTP_SEED",
+    "totp": "RUNBOOK_TOTP_SEED",
+    "totp_secret": "RUNBOOK_TOTP_SEED",
+    "mfa_seed": "RUNBOOK_TOTP_SEED",
+    "access_token": "RUNBOOK_ACCESS_TOKEN",
+    "token": "RUNBOOK_ACCESS_TOKEN",
+    "session_id": "RUNBOOK_ACCESS_TOKEN",
+    "sid": "RUNBOOK_ACCESS_TOKEN",
+    "session_passphrase": "RUNBOOK_SESSION_PASSPHRASE",
+    "passphrase": "RUNBOOK_SESSION_PASSPHRASE",
+    "consumer_secret": None,
+    "client_secret": None,
+    "secret": None,
+    "private_key": None,
+}
+_SECRET_WORDS = {
+    "password": "a password",
+    "totp_seed": "a TOTP seed",
+    "totp": "a TOTP seed",
+    "totp_secret": "a TOTP seed",
+    "mfa_seed": "a TOTP seed",
+    "access_token": "an access token",
+    "token": "an access token",
+    "session_id": "a session id",
+    "sid": "a session id",
+    "session_passphrase": "a passphrase",
+    "passphrase": "a passphrase",
+    "consumer_secret": "a consumer secret",
+    "client_secret": "a consumer secret",
+    "secret": "a secret",
+    "private_key": "a private key",
+}
+
+
+class Secrets:
+    """Secret values read from the environment; printing or repr-ing this object never shows them."""
+
+    __slots__ = ("_values",)
+
+    def __init__(
+        self,
+        password: str | None = None,
+        totp_seed: str | None = None,
+        access_token: str | None = None,
+        session_passphrase: str | None = None,
+    ) -> None:
+        values = {
+            "password": password,
+            "totp_seed": totp_seed,
+            "access_token": access_token,
+            "session_passphrase": session_passphrase,
+        }
+        self._values: dict[str, str] = {name: value for name, value in values.items() if value}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Secrets:
+        """Read each secret from its environment variable; empty variables count as not set."""
+        return cls(**{spec.name: env.get(spec.env) or None for spec in SECRET_SPECS})
+
+    @property
+    def password(self) -> str | None:
+        """The Salesforce password (RUNBOOK_PASSWORD)."""
+        return self._values.get("password")
+
+    @property
+    def totp_seed(self) -> str | None:
+        """The TOTP seed (RUNBOOK_TOTP_SEED)."""
+        return self._values.get("totp_seed")
+
+    @property
+    def access_token(self) -> str | None:
+        """The frontdoor access token (RUNBOOK_ACCESS_TOKEN)."""
+        return self._values.get("access_token")
+
+    @property
+    def session_passphrase(self) -> str | None:
+        """The saved-session passphrase (RUNBOOK_SESSION_PASSPHRASE)."""
+        return self._values.get("session_passphrase")
+
+    def is_set(self, name: str) -> bool:
+        """Whether the secret called ``name`` (e.g. "password") has a value."""
+        if name not in _SECRET_ENV:
+            raise KeyError(name)
+        return name in self._values
+
+    def values(self) -> list[str]:
+        """Every secret value that is set, for redaction filters; never print these."""
+        return list(self._values.values())
+
+    def describe(self) -> dict[str, str]:
+        """For display: each secret as ``*** (from VAR)`` or ``not set (VAR)``; never the value."""
+        return {
+            spec.name: f"*** (from {spec.env})" if spec.name in self._values else f"not set ({spec.env})"
+            for spec in SECRET_SPECS
+        }
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """For run.json: each secret's variable name and whether it is set; never the value."""
+        return {spec.name: {"env": spec.env, "set": spec.name in self._values} for spec in SECRET_SPECS}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{spec.name}={'***' if spec.name in self._values else None}" for spec in SECRET_SPECS)
+        return f"Secrets({shown})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secrets) and other._values == self._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values)))
+
+    def __reduce__(self) -> Any:
+        # Pickling would write the values out; nothing in the runbook needs it.
+        raise TypeError("Secrets cannot be pickled")
+
+
+@dataclass(frozen=True)
+class OrgSpec:
+    """The org to sign in to, as whom, and how."""
+
+    url: str
+    username: str
+    login: LoginMethod = LoginMethod.PASSWORD
+    secrets: Secrets = field(default_factory=Secrets, repr=False, compare=False)
+
+    @property
+    def required_secret(self) -> str:
+        """The secret the chosen sign-in method cannot do without (e.g. "password")."""
+        return _REQUIRED_SECRET[self.login]
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """The connected app to create (create-app.1 .. create-app.11)."""
+
+    name: str
+    api_name: str
+    contact_email: str
+    callback_urls: tuple[str, ...] = DEFAULT_CALLBACK_URLS
+    certificate: Path | None = None  # None: generate a private certificate at run time
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    description: str | None = None
+    enable_creation_if_needed: bool = True
+    certificate_info: CertificateInfo | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def generates_certificate(self) -> bool:
+        """Whether the runbook makes a private certificate instead of uploading a given one."""
+        return self.certificate is None
+
+    @property
+    def scope_options(self) -> tuple[tuple[str, ...], ...]:
+        """The list-box options to select, as their token groups, in list order."""
+        return scope_options(self.scopes)
+
+
+@dataclass(frozen=True)
+class PermissionSetSpec:
+    """The permission set that carries the pre-authorization (preauthorize.1 .. preauthorize.6)."""
+
+    label: str
+    api_name: str
+    description: str | None = None
+    license: str = "None"  # the article: leave License as --None--
+
+
+@dataclass(frozen=True)
+class AssigneeSpec:
+    """The user to pre-authorize (preauthorize.6)."""
+
+    username: str
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: where recordings go, how long to wait, which screens to expect."""
+
+    recordings_dir: Path = Path("recordings")
+    timeout_ms: int = 30_000
+    release: ReleaseChoice = ReleaseChoice.AUTO
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a run needs, validated; secrets live in ``org.secrets`` and nowhere else."""
+
+    org: OrgSpec
+    app: AppSpec
+    permission_set: PermissionSetSpec
+    assignee: AssigneeSpec
+    options: RunOptions = field(default_factory=RunOptions)
+    source_path: Path | None = None
+
+    @property
+    def secrets(self) -> Secrets:
+        """The secrets read from the environment (never printed)."""
+        return self.org.secrets
+
+    def summary(self) -> dict[str, Any]:
+        """The resolved inputs, JSON-ready, without any secret value (for printing and run.json)."""
+        info = self.app.certificate_info
+        certificate: dict[str, Any] = {
+            "source": GENERATE if self.app.certificate is None else str(self.app.certificate),
+        }
+        if info is not None:
+            certificate.update(
+                subject=info.subject,
+                sha256_fingerprint=info.sha256_fingerprint,
+                not_after=info.not_after.isoformat(),
+                key=f"{info.key_type} {info.key_bits}",
+                warnings=list(info.warnings),
+            )
+        return {
+            "source": str(self.source_path) if self.source_path else None,
+            "org": {"url": self.org.url, "username": self.org.username, "login": self.org.login.value},
+            "app": {
+                "name": self.app.name,
+                "api_name": self.app.api_name,
+                "contact_email": self.app.contact_email,
+                "description": self.app.description,
+                "callback_urls": list(self.app.callback_urls),
+                "certificate": certificate,
+                "scopes": list(self.app.scopes),
+                "enable_creation_if_needed": self.app.enable_creation_if_needed,
+            },
+            "permission_set": {
+                "label": self.permission_set.label,
+                "api_name": self.permission_set.api_name,
+                "description": self.permission_set.description,
+                "license": self.permission_set.license,
+            },
+            "assignee": {"username": self.assignee.username},
+            "run": {
+                "recordings_dir": str(self.options.recordings_dir),
+                "timeout_ms": self.options.timeout_ms,
+                "release": self.options.release.value,
+            },
+            "secrets": self.org.secrets.summary(),
+        }
+
+    def to_toml(self) -> str:
+        """The resolved spec as TOML (absolute paths, every default spelled out, no secrets); loadable again."""
+        certificate = GENERATE if self.app.certificate is None else str(self.app.certificate)
+        tables: list[tuple[str, list[tuple[str, Any]]]] = [
+            ("org", [("url", self.org.url), ("username", self.org.username), ("login", self.org.login.value)]),
+            (
+                "app",
+                [
+                    ("name", self.app.name),
+                    ("api_name", self.app.api_name),
+                    ("contact_email", self.app.contact_email),
+                    ("description", self.app.description),
+                    ("callback_urls", list(self.app.callback_urls)),
+                    ("certificate", certificate),
+                    ("scopes", list(self.app.scopes)),
+                    ("enable_creation_if_needed", self.app.enable_creation_if_needed),
+                ],
+            ),
+            (
+                "permission_set",
+                [
+                    ("label", self.permission_set.label),
+                    ("api_name", self.permission_set.api_name),
+                    ("description", self.permission_set.description),
+                ],
+            ),
+            ("assignee", [("username", self.assignee.username)]),
+            (
+                "run",
+                [
+                    ("recordings_dir", str(self.options.recordings_dir)),
+                    ("timeout_ms", self.options.timeout_ms),
+                    ("release", self.options.release.value),
+                ],
+            ),
+        ]
+        lines = ["# Resolved run spec written by the runbook; secrets come from environment variables."]
+        for table, items in tables:
+            lines.append(f"\n[{table}]")
+            lines.extend(f"{key} = {_toml_value(value)}" for key, value in items if value is not None)
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        # A JSON string is a valid TOML basic string (same escapes).
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def scope_options(tokens: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """The list-box options that carry ``tokens``, each as its token group, in the list's order."""
+    wanted = set(tokens)
+    return tuple(option for option in SCOPE_OPTIONS if wanted & set(option))
+
+
+def derive_api_name(label: str, max_length: int) -> str:
+    """A Salesforce API name from a label: letters, digits and single underscores, starting with a letter.
+
+    Accents are dropped (é -> e), every run of other characters becomes one underscore, a leading
+    digit gets an ``X`` in front (as Setup does), and the result is cut to ``max_length`` without a
+    trailing underscore. Returns "" when the label has no letter or digit at all.
+    """
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii")
+    name = re.sub(r"[^A-Za-z0-9]+", "_", ascii_label).strip("_")
+    if name and name[0].isdigit():
+        name = "X" + name
+    return name[:max_length].rstrip("_")
+
+
+def api_name_problem(name: str, max_length: int) -> str | None:
+    """What is wrong with ``name`` as a Salesforce API name, or None when it is valid."""
+    if not name:
+        return "is empty; an API name needs at least one letter."
+    if len(name) > max_length:
+        return f"is {len(name)} characters long; at most {max_length} are allowed."
+    if not name[0].isascii() or not name[0].isalpha():
+        return "must begin with a letter."
+    if not _API_NAME.match(name):
+        return "may contain only letters, digits and underscores (no spaces)."
+    if name.endswith("_"):
+        return "must not end with an underscore."
+    if "__" in name:
+        return "must not contain two underscores in a row."
+    return None
+
+
+def _secret_key_problem(name: str) -> str | None:
+    """The refusal for a key that would hold a secret in the spec file, or None for other keys."""
+    lowered = name.lower()
+    if lowered not in _SECRET_KEYS:
+        return None
+    env = _SECRET_KEYS[lowered]
+    if env:
+        advice = f"remove it and set the environment variable {env} instead."
+    else:
+        advice = "remove it; the runbook never needs it, keep it in your secret store."
+    return f"{_SECRET_WORDS[lowered]} must not be written in the spec file; {advice}"
+
+
+def _did_you_mean(key: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
+class _Reader:
+    """Collects problems while reading one table of the spec."""
+
+    def __init__(self, errors: list[SpecError], table: str, data: Mapping[str, Any]) -> None:
+        self.errors = errors
+        self.table = table
+        self.data = data
+
+    def key(self, name: str) -> str:
+        return f"{self.table}.{name}"
+
+    def problem(self, name: str, message: str) -> None:
+        self.errors.append(SpecError(self.key(name), message))
+
+    def check_keys(self, known: Sequence[str]) -> None:
+        for name in self.data:
+            if name in known:
+                continue
+            if problem := _secret_key_problem(name):
+                self.problem(name, problem)
+            else:
+                self.problem(name, f"unknown key.{_did_you_mean(name, known)} Known keys: {', '.join(known)}.")
+
+    def text(self, name: str, *, required: bool, what: str, default: str | None = None) -> str | None:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.problem(name, f"missing; give {what}.")
+            return default
+        if not isinstance(value, str):
+            self.problem(name, f"must be a string ({what}), not {_type_name(value)}.")
+            return None
+        value = value.strip()
+        if not value:
+            if required:
+                self.problem(name, f"is empty; give {what}.")
+                return None
+            return default
+        return value
+
+    def choice(self, name: str, enum: type[StrEnum], default: StrEnum) -> Any:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        allowed = [member.value for member in enum]
+        if not isinstance(value, str) or value.strip().lower() not in allowed:
+            shown = json.dumps(value) if isinstance(value, str) else _type_name(value)
+            self.problem(name, f"is {shown}; use one of {', '.join(json.dumps(a) for a in allowed)}.")
+            return None
+        return enum(value.strip().lower())
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(name, f"must be true or false, not {_type_name(value)}.")
+            return default
+        return value
+
+    def string_list(self, name: str, what: str, default: Sequence[str]) -> list[str] | None:
+        value = self.data.get(name)
+        if value is None:
+            return list(default)
+        if isinstance(value, str):
+            self.problem(name, f'must be a list of strings ({what}), e.g. ["{value}"].')
+            return None
+        if not isinstance(value, list):
+            self.problem(name, f"must be a list of strings ({what}), not {_type_name(value)}.")
+            return None
+        items: list[str] = []
+        ok = True
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                problem = f"must be a string, not {_type_name(item)}."
+                self.errors.append(SpecError(f"{self.key(name)}[{index}]", problem))
+                ok = False
+            else:
+                items.append(item.strip())
+        if not items and ok:
+            self.problem(name, f"is empty; give at least one ({what}).")
+            return None
+        return items if ok else None
+
+
+def _type_name(value: object) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _email_problem(value: str) -> str | None:
+    if _EMAIL.match(value) and len(value) <= 80:
+        return None
+    if len(value) > 80:
+        return "is longer than 80 characters, which Salesforce does not accept."
+    return f"{json.dumps(value)} is not an e-mail address (name@example.com)."
+
+
+def _org_url_problem(url: str) -> tuple[str | None, str | None]:
+    """The normalised org URL, or the problem with it."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None, f"{json.dumps(url)} is not a valid URL."
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return None, (
+            f"{json.dumps(url)} is not a login URL; use https://login.salesforce.com, https://test.salesforce.com "
+            "or your My Domain URL (https://yourdomain.my.salesforce.com)."
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None, "give only the scheme and host (e.g. https://yourdomain.my.salesforce.com), without a path."
+    if parts.username or parts.password:
+        return None, "must not contain credentials; the password comes from RUNBOOK_PASSWORD."
+    if host in _LOCAL_HOSTS:
+        netloc = f"[{host}]" if ":" in host else host
+        return f"{parts.scheme}://{netloc}{f':{port}' if port else ''}", None
+    if parts.scheme != "https":
+        return None, "must use https (http is only allowed for the local simulator on localhost or 127.0.0.1)."
+    if host.endswith(".lightning.force.com"):
+        domain = host.removesuffix(".lightning.force.com")
+        return None, (
+            f"is the Lightning address; give the My Domain login URL instead, e.g. https://{domain}.my.salesforce.com."
+        )
+    if host.endswith(".my.salesforce-setup.com"):
+        domain = host.removesuffix(".my.salesforce-setup.com")
+        return (
+            None,
+            f"is the Setup address; give the My Domain login URL instead, e.g. https://{domain}.my.salesforce.com.",
+        )
+    if host in ("login.salesforce.com", "test.salesforce.com") or host.endswith(".my.salesforce.com"):
+        return f"https://{host}{f':{port}' if port else ''}", None
+    return None, (
+        f"{host} is not a Salesforce login host; use login.salesforce.com, test.salesforce.com "
+        "or your My Domain (yourdomain.my.salesforce.com)."
+    )
+
+
+def _callback_problem(url: str) -> str | None:
+    if not url:
+        return "is empty."
+    if any(ch.isspace() for ch in url):
+        return "must not contain spaces; give one URL per entry."
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"{json.dumps(url)} is not a valid URL."
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return f"{json.dumps(url)} has no scheme; use https://..., or a custom scheme such as myapp://callback."
+    if scheme == "https":
+        return None if parts.hostname else f"{json.dumps(url)} has no host."
+    if scheme == "http":
+        if (parts.hostname or "").lower() in _LOCAL_HOSTS:
+            return None
+        return f"{json.dumps(url)} uses http; Salesforce needs https (http only for localhost)."
+    if scheme in _FORBIDDEN_SCHEMES or not _CUSTOM_SCHEME.match(scheme):
+        return f"{json.dumps(url)} uses the scheme {scheme}:, which cannot be a callback; use https."
+    if "://" not in url:
+        return f"{json.dumps(url)} is not a custom-scheme URL; write it as {scheme}://path."
+    return None
+
+
+def _read_org(errors: list[SpecError], data: Mapping[str, Any], env: Mapping[str, str]) -> OrgSpec | None:
+    r = _Reader(errors, "org", data)
+    before = len(errors)
+    r.check_keys(["url", "username", "login"])
+    raw_url = r.text("url", required=True, what="the login URL, e.g. https://login.salesforce.com")
+    url = None
+    if raw_url is not None:
+        url, problem = _org_url_problem(raw_url)
+        if problem:
+            r.problem("url", problem)
+    username = r.text("username", required=True, what="the Salesforce username of the admin who runs the steps")
+    if username is not None and (problem := _email_problem(username)):
+        r.problem("username", problem.replace("an e-mail address", "a Salesforce username, which is e-mail-shaped"))
+    login = r.choice("login", LoginMethod, LoginMethod.PASSWORD)
+    if len(errors) > before or url is None or username is None or login is None:
+        return None
+    return OrgSpec(url=url, username=username, login=login, secrets=Secrets.from_env(env))
+
+
+def _read_api_name(r: _Reader, label: str | None, label_key: str, max_length: int) -> str | None:
+    explicit = r.text("api_name", required=False, what="an API name")
+    if explicit is not None:
+        if problem := api_name_problem(explicit, max_length):
+            r.problem("api_name", f"{json.dumps(explicit)} {problem}")
+            return None
+        return explicit
+    if label is None:
+        return None
+    derived = derive_api_name(label, max_length)
+    if problem := api_name_problem(derived, max_length):
+        r.problem(
+            "api_name",
+            f"cannot be derived from {r.key(label_key)} ({problem.rstrip('.')}); set api_name explicitly.",
+        )
+        return None
+    return derived
+
+
+def _read_app(errors: list[SpecError], data: Mapping[str, Any], base_dir: Path) -> AppSpec | None:
+    r = _Reader(errors, "app", data)
+    known = [
+        "name",
+        "api_name",
+        "contact_email",
+        "callback_urls",
+        "certificate",
+        "scopes",
+        "description",
+        "enable_creation_if_needed",
+    ]
+    before = len(errors)
+    r.check_keys(known)
+    name = r.text("name", required=True, what='the Connected App Name, e.g. "Integration Builder"')
+    api_name = _read_api_name(r, name, "name", APP_API_NAME_MAX)
+    email = r.text("contact_email", required=True, what="the contact e-mail Salesforce shows for the app")
+    if email is not None and (problem := _email_problem(email)):
+        r.problem("contact_email", problem)
+
+    urls = r.string_list("callback_urls", "callback URLs", DEFAULT_CALLBACK_URLS)
+    if urls is not None:
+        seen: dict[str, int] = {}
+        for index, url in enumerate(urls):
+            key = f"app.callback_urls[{index}]"
+            if problem := _callback_problem(url):
+                errors.append(SpecError(key, problem))
+            elif url in seen:
+                errors.append(SpecError(key, f"repeats app.callback_urls[{seen[url]}]; give each URL once."))
+            else:
+                seen[url] = index
+        if len("\n".join(urls)) > CALLBACK_URLS_MAX_CHARS:
+            r.problem("callback_urls", f"together exceed the {CALLBACK_URLS_MAX_CHARS} characters the field takes.")
+
+    certificate, info = _read_certificate(r, base_dir)
+
+    scopes = r.string_list("scopes", "OAuth scope tokens such as api, refresh_token", DEFAULT_SCOPES)
+    if scopes is not None:
+        seen_scopes: dict[str, int] = {}
+        for index, token in enumerate(scopes):
+            key = f"app.scopes[{index}]"
+            if token not in KNOWN_SCOPES:
+                hint = _did_you_mean(token, sorted(KNOWN_SCOPES))
+                errors.append(
+                    SpecError(
+                        key,
+                        f"{json.dumps(token)} is not an OAuth scope token.{hint} "
+                        f"Known tokens: {', '.join(sorted(KNOWN_SCOPES))}.",
+                    )
+                )
+            elif token in seen_scopes:
+                errors.append(SpecError(key, f"repeats app.scopes[{seen_scopes[token]}]; give each scope once."))
+            else:
+                seen_scopes[token] = index
+
+    description = r.text("description", required=False, what="a description")
+    enable = r.boolean("enable_creation_if_needed", True)
+    if len(errors) > before or name is None or api_name is None or email is None or urls is None or scopes is None:
+        return None
+    return AppSpec(
+        name=name,
+        api_name=api_name,
+        contact_email=email,
+        callback_urls=tuple(urls),
+        certificate=certificate,
+        scopes=tuple(scopes),
+        description=description,
+        enable_creation_if_needed=enable,
+        certificate_info=info,
+    )
+
+
+def _read_certificate(r: _Reader, base_dir: Path) -> tuple[Path | None, CertificateInfo | None]:
+    value = r.text(
+        "certificate",
+        required=True,
+        what='the path of the certificate (.crt) from the developer\'s request, or "generate" for a private one',
+    )
+    if value is None or value.lower() == GENERATE:
+        return None, None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = (base_dir / path).resolve()
+    try:
+        return path, load_certificate(path)
+    except CertificateError as exc:
+        r.problem("certificate", str(exc))
+        return path, None
+
+
+def _read_permission_set(errors: list[SpecError], data: Mapping[str, Any]) -> PermissionSetSpec | None:
+    r = _Reader(errors, "permission_set", data)
+    before = len(errors)
+    r.check_keys(["label", "api_name", "description", "license"])
+    label = r.text("label", required=True, what='the permission set\'s Label, e.g. "Integration Builder Users"')
+    if label is not None and len(label) > PERMSET_LABEL_MAX:
+        r.problem("label", f"is {len(label)} characters long; at most {PERMSET_LABEL_MAX} are allowed.")
+    api_name = _read_api_name(r, label, "label", PERMSET_API_NAME_MAX)
+    description = r.text("description", required=False, what="a description")
+    if description is not None and len(description) > PERMSET_DESCRIPTION_MAX:
+        r.problem(
+            "description", f"is {len(description)} characters long; at most {PERMSET_DESCRIPTION_MAX} are allowed."
+        )
+    license_value = data.get("license")
+    if license_value is not None and (
+        not isinstance(license_value, str) or license_value.strip().strip("-").lower() != "none"
+    ):
+        r.problem("license", 'the article leaves License as None; remove this key or set it to "None".')
+    if len(errors) > before or label is None or api_name is None:
+        return None
+    return PermissionSetSpec(label=label, api_name=api_name, description=description)
+
+
+def _read_assignee(errors: list[SpecError], data: Mapping[str, Any]) -> AssigneeSpec | None:
+    r = _Reader(errors, "assignee", data)
+    before = len(errors)
+    r.check_keys(["username"])
+    username = r.text("username", required=True, what="the Salesforce username of the user to pre-authorize")
+    if username is not None and (problem := _email_problem(username)):
+        r.problem("username", problem.replace("an e-mail address", "a Salesforce username, which is e-mail-shaped"))
+    if len(errors) > before or username is None:
+        return None
+    return AssigneeSpec(username=username)
+
+
+def _read_run(errors: list[SpecError], data: Mapping[str, Any], cwd: Path) -> RunOptions | None:
+    r = _Reader(errors, "run", data)
+    before = len(errors)
+    r.check_keys(["recordings_dir", "timeout_ms", "release"])
+    recordings = r.text("recordings_dir", required=False, what="a directory", default="recordings")
+    recordings_dir = Path(recordings or "recordings").expanduser()
+    if not recordings_dir.is_absolute():
+        recordings_dir = cwd / recordings_dir
+    timeout = data.get("timeout_ms", 30_000)
+    if isinstance(timeout, bool) or not isinstance(timeout, int):
+        r.problem("timeout_ms", f"must be a whole number of milliseconds, not {_type_name(timeout)}.")
+    elif not TIMEOUT_MS_MIN <= timeout <= TIMEOUT_MS_MAX:
+        r.problem("timeout_ms", f"is {timeout}; use between {TIMEOUT_MS_MIN} and {TIMEOUT_MS_MAX} milliseconds.")
+    release = r.choice("release", ReleaseChoice, ReleaseChoice.AUTO)
+    if len(errors) > before or release is None or not isinstance(timeout, int):
+        return None
+    return RunOptions(recordings_dir=recordings_dir, timeout_ms=timeout, release=release)
+
+
+_TABLES = ("org", "app", "permission_set", "assignee", "run")
+
+
+def spec_from_dict(
+    data: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    *,
+    base_dir: Path | None = None,
+    source_path: Path | None = None,
+    cwd: Path | None = None,
+) -> RunSpec:
+    """Validate a spec given as nested tables (as TOML would give them); raise SpecErrors listing every problem.
+
+    ``base_dir`` anchors a relative certificate path (the spec file's folder; default: ``cwd``);
+    ``cwd`` anchors a relative recordings directory (default: the current directory).
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    base = (base_dir or cwd).resolve()
+    errors: list[SpecError] = []
+    for table in data:
+        if table in _TABLES:
+            continue
+        problem = _secret_key_problem(table)
+        if problem is None:
+            problem = f"unknown table.{_did_you_mean(table, _TABLES)} Known: {', '.join(_TABLES)}."
+        errors.append(SpecError(table, problem))
+
+    tables: dict[str, Mapping[str, Any]] = {}
+    for table in _TABLES:
+        value = data.get(table)
+        if value is None and table == "run":
+            value = {}
+        if value is None:
+            errors.append(SpecError(table, f"missing; add a [{table}] table (see runbook.example.toml)."))
+        elif not isinstance(value, Mapping):
+            errors.append(SpecError(table, f"must be a table ([{table}]), not {_type_name(value)}."))
+        else:
+            tables[table] = value
+
+    org = _read_org(errors, tables["org"], env or {}) if "org" in tables else None
+    app = _read_app(errors, tables["app"], base) if "app" in tables else None
+    permission_set = _read_permission_set(errors, tables["permission_set"]) if "permission_set" in tables else None
+    assignee = _read_assignee(errors, tables["assignee"]) if "assignee" in tables else None
+    options = _read_run(errors, tables["run"], cwd) if "run" in tables else None
+    if errors:
+        raise SpecErrors(errors, source_path)
+    # Every reader returns a value when it recorded no problem; this only narrows the types.
+    assert org and app and permission_set and assignee and options
+    return RunSpec(org, app, permission_set, assignee, options, source_path)
+
+
+def load_spec(path: Path, env: Mapping[str, str], *, cwd: Path | None = None) -> RunSpec:
+    """Load and validate a TOML run spec; secrets come from ``env``; raise SpecErrors listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SpecErrors([SpecError("", f"the spec file {path} does not exist.")], path) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecErrors([SpecError("", f"cannot read the spec file {path}: {exc}.")], path) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecErrors([SpecError("", f"the spec file is not valid TOML: {exc}.")], path) from exc
+    resolved = path.resolve()
+    return spec_from_dict(data, env, base_dir=resolved.parent, source_path=resolved, cwd=cwd)
+
+
+def require_credentials(spec: RunSpec) -> None:
+    """Raise CredentialsError naming the environment variable the chosen sign-in method still needs."""
+    needed = spec.org.required_secret
+    if not spec.org.secrets.is_set(needed):
+        raise CredentialsError(
+            f'[org] login = "{spec.org.login.value}" needs {_SECRET_ENV[needed]}; '
+            "set that environment variable and run again."
+        )
