@@ -1,0 +1,253 @@
+"""Permission Set Assignments: the Lightning page, its Add Assignment wizard and the assign endpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from simulator.server import SimulatorServer
+from simulator.state import Assignment, PermissionSet
+
+ADMIN = "admin@runbook-demo.example"
+INTEGRATION = "integration@runbook-demo.example"
+VIEWER = "viewer@runbook-demo.example"
+ACTIVE_FRAME = 'force-aloha-page iframe[tabindex="0"]'
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def session_for(sim: SimulatorServer, username: str = ADMIN) -> tuple[str, str]:
+    """A signed-in session (sid, csrf token) for ``username``, made directly in the org."""
+    user = sim.org.user_by_username(username)
+    assert user is not None
+    session = sim.org.new_session(user)
+    session.verified.add("login")
+    return session.sid, session.csrf
+
+
+def client_for(sim: SimulatorServer, username: str = ADMIN) -> tuple[httpx.Client, str]:
+    sid, csrf = session_for(sim, username)
+    return httpx.Client(base_url=sim.base_url, cookies={"sid": sid}), csrf
+
+
+def sign_in(context: BrowserContext, sim: SimulatorServer, username: str = ADMIN) -> None:
+    sid, _ = session_for(sim, username)
+    context.add_cookies([{"name": "sid", "value": sid, "url": sim.base_url}])
+
+
+def add_permission_set(sim: SimulatorServer, label: str = "Integration Users") -> PermissionSet:
+    ps = PermissionSet(label=label, api_name=label.replace(" ", "_"))
+    with sim.org.lock:
+        sim.org.permission_sets[ps.id] = ps
+    return ps
+
+
+def user_id(sim: SimulatorServer, username: str) -> str:
+    user = sim.org.user_by_username(username)
+    assert user is not None
+    return user.id
+
+
+def page_url(ps: PermissionSet) -> str:
+    return f"/lightning/setup/PermSets/{ps.id}/PermissionSetAssignment/home"
+
+
+def assign(client: httpx.Client, ps: PermissionSet, csrf: str | None, **body: object) -> httpx.Response:
+    headers = {"X-CSRF-Token": csrf} if csrf else {}
+    return client.post(f"/aura/permsets/{ps.id}/assignments", json=body, headers=headers)
+
+
+def state(sim: SimulatorServer) -> dict[str, Any]:
+    data: dict[str, Any] = httpx.get(f"{sim.base_url}/__sim__/state").json()
+    return data
+
+
+# --- HTTP -------------------------------------------------------------------------------------------
+
+
+def test_the_assignments_page_lists_current_assignments_inside_the_shell(sim: SimulatorServer) -> None:
+    """The Lightning page (no iframe) has the header, Add Assignment and a Full Name/Username/Expiration Date table."""
+    ps = add_permission_set(sim)
+    with sim.org.lock:
+        a = Assignment(permission_set_id=ps.id, user_id=user_id(sim, INTEGRATION), expiration="2031-02-03")
+        sim.org.assignments[a.id] = a
+    client, _ = client_for(sim)
+    html = client.get(page_url(ps)).text
+    assert "<iframe" not in html and "aloha-host" not in html
+    assert re.search(r"<h1[^>]*>Permission Set Assignments: Integration Users</h1>", html)
+    assert re.search(r"<button [^>]*>Add Assignment</button>", html)
+    table = html.split('aria-label="Current Assignments"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'<th scope="col">([^<]+)</th>', table) == ["Full Name", "Username", "Expiration Date"]
+    assert "Ivy Integration" in table and INTEGRATION in table and "2/3/2031" in table
+    assert 'aria-current="page">Permission Sets</a>' in html
+
+
+def test_the_user_list_endpoint_lists_every_user_with_profile_and_active(sim: SimulatorServer) -> None:
+    """The wizard's user list holds every org user, with full name, username, profile and active flag."""
+    ps = add_permission_set(sim)
+    client, _ = client_for(sim)
+    users = client.get(f"/aura/permsets/{ps.id}/assignable-users").json()["users"]
+    assert [u["username"] for u in users] == [ADMIN, INTEGRATION, VIEWER]
+    assert {u["profile"] for u in users} == {"System Administrator", "Standard User"}
+    assert all(u["active"] is True for u in users)
+
+
+def test_assign_creates_one_assignment_per_user_and_refuses_a_duplicate(sim: SimulatorServer) -> None:
+    """Assign answers Success per new assignment, and an error (no second record) for a user who already has it."""
+    ps = add_permission_set(sim)
+    client, csrf = client_for(sim)
+    ivy = user_id(sim, INTEGRATION)
+    first = assign(client, ps, csrf, userIds=[ivy, ivy], expiration="none", timeZone="America/Los_Angeles")
+    assert first.status_code == 200
+    assert [(r["username"], r["result"]) for r in first.json()["results"]] == [(INTEGRATION, "Success")]
+    again = assign(client, ps, csrf, userIds=[ivy, user_id(sim, VIEWER)], expiration="none")
+    results = {r["username"]: r for r in again.json()["results"]}
+    assert results[INTEGRATION]["success"] is False and "already assigned" in results[INTEGRATION]["result"]
+    assert results[VIEWER]["result"] == "Success"
+    snapshot = state(sim)
+    pairs = sorted((a["username"], a["permission_set"], a["expiration"]) for a in snapshot["assignments"])
+    assert pairs == [(INTEGRATION, "Integration_Users", ""), (VIEWER, "Integration_Users", "")]
+    assert snapshot["counters"]["assignment_creates"] == 2
+
+
+@pytest.mark.parametrize(("option", "days"), [("1day", 1), ("1week", 7), ("30days", 30), ("60days", 60)])
+def test_an_expiration_option_sets_the_date_that_many_days_ahead(sim: SimulatorServer, option: str, days: int) -> None:
+    """1 Day / 1 Week / 30 Days / 60 Days expire that many days after today in the chosen time zone."""
+    ps = add_permission_set(sim)
+    client, csrf = client_for(sim)
+    response = assign(client, ps, csrf, userIds=[user_id(sim, INTEGRATION)], expiration=option, timeZone="Asia/Tokyo")
+    assert response.json()["results"][0]["result"] == "Success"
+    today = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    [a] = state(sim)["assignments"]
+    assert a["expiration"] == (today + dt.timedelta(days=days)).isoformat()
+
+
+def test_a_custom_expiration_date_must_be_a_future_date(sim: SimulatorServer) -> None:
+    """Custom date takes a future ISO date; a past or missing one is refused with 400 and no assignment."""
+    ps = add_permission_set(sim)
+    client, csrf = client_for(sim)
+    ivy = user_id(sim, INTEGRATION)
+    assert assign(client, ps, csrf, userIds=[ivy], expiration="custom", customDate="2001-01-01").status_code == 400
+    assert assign(client, ps, csrf, userIds=[ivy], expiration="custom", customDate="").status_code == 400
+    assert state(sim)["assignments"] == []
+    ok = assign(client, ps, csrf, userIds=[ivy], expiration="custom", customDate="2099-12-31")
+    assert ok.json()["results"][0]["result"] == "Success"
+    assert [a["expiration"] for a in state(sim)["assignments"]] == ["2099-12-31"]
+
+
+def test_assign_needs_the_page_csrf_token_in_the_header_or_the_body(sim: SimulatorServer) -> None:
+    """Without the session's token (or with another) assign is refused with 403; the body field also works."""
+    ps = add_permission_set(sim)
+    client, csrf = client_for(sim)
+    ivy = user_id(sim, INTEGRATION)
+    assert assign(client, ps, None, userIds=[ivy]).status_code == 403
+    assert assign(client, ps, "forged", userIds=[ivy]).status_code == 403
+    assert state(sim)["assignments"] == []
+    assert assign(client, ps, None, userIds=[ivy], token=csrf).status_code == 200
+    assert len(state(sim)["assignments"]) == 1
+
+
+@pytest.mark.parametrize("target", ["page", "users", "assign"])
+def test_a_user_who_is_not_an_admin_cannot_see_or_assign(sim: SimulatorServer, target: str) -> None:
+    """The viewer gets 403 Insufficient Privileges from the page and both endpoints, and assigns nothing."""
+    ps = add_permission_set(sim)
+    client, csrf = client_for(sim, VIEWER)
+    response = {
+        "page": lambda: client.get(page_url(ps)),
+        "users": lambda: client.get(f"/aura/permsets/{ps.id}/assignable-users"),
+        "assign": lambda: assign(client, ps, csrf, userIds=[user_id(sim, VIEWER)]),
+    }[target]()
+    assert response.status_code == 403
+    assert "Insufficient Privileges" in response.text
+    assert state(sim)["assignments"] == []
+
+
+def test_an_unknown_permission_set_has_no_assignments_page(sim: SimulatorServer) -> None:
+    """An id that names no permission set answers 404 on the page and on the assign endpoint."""
+    client, csrf = client_for(sim)
+    assert client.get("/lightning/setup/PermSets/0PS000000000000AAA/PermissionSetAssignment/home").status_code == 404
+    missing = PermissionSet(label="Gone", api_name="Gone")
+    assert assign(client, missing, csrf, userIds=[user_id(sim, INTEGRATION)]).status_code == 404
+
+
+# --- browser ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_manage_assignments_on_the_framed_detail_page_opens_the_lightning_assignments_page(
+    page: Page, context: BrowserContext, sim: SimulatorServer
+) -> None:
+    """Manage Assignments inside the shell's frame navigates the top window to the Lightning page."""
+    ps = add_permission_set(sim)
+    sign_in(context, sim)
+    page.goto(f"{sim.base_url}/lightning/setup/PermSets/page?address=%2F{ps.id}")
+    page.frame_locator(ACTIVE_FRAME).get_by_role("button", name="Manage Assignments").click()
+    expect(page).to_have_url(f"{sim.base_url}{page_url(ps)}")
+    expect(page.get_by_role("heading", name="Permission Set Assignments: Integration Users")).to_be_visible()
+
+
+def open_wizard_and_assign(page: Page, full_name: str) -> None:
+    """Add Assignment -> tick ``full_name`` -> Next -> No expiration date -> Assign."""
+    page.get_by_role("button", name="Add Assignment").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Select Users to Assign")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Next")).to_be_disabled()
+    dialog.get_by_role("checkbox", name=f"Select {full_name}").check()
+    dialog.get_by_role("button", name="Next").click()
+    expect(dialog.get_by_role("heading", name="Select an Expiration Option For Assigned Users")).to_be_visible()
+    expect(dialog.get_by_role("radio", name="No expiration date")).to_be_checked()
+    for label in ("1 Day", "1 Week", "30 Days", "60 Days", "Custom date"):
+        expect(dialog.get_by_role("radio", name=label)).not_to_be_checked()
+    expect(dialog.get_by_label("Time Zone")).to_have_value("America/Los_Angeles")
+    dialog.get_by_role("button", name="Assign").click()
+    expect(dialog.get_by_role("heading", name="Assignment Summary")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_the_add_assignment_wizard_assigns_the_integration_user(
+    page: Page, context: BrowserContext, sim: SimulatorServer
+) -> None:
+    """Add Assignment -> user -> Next -> No expiration date -> Assign -> Success summary -> Done -> listed."""
+    ps = add_permission_set(sim)
+    sign_in(context, sim)
+    page.goto(f"{sim.base_url}{page_url(ps)}")
+    table = page.get_by_role("table", name="Current Assignments")
+    expect(table.get_by_role("row")).to_have_count(1)  # the header only
+    open_wizard_and_assign(page, "Ivy Integration")
+    summary = page.get_by_role("table", name="Assignment Summary")
+    expect(summary.get_by_role("row", name=re.compile("Ivy Integration"))).to_contain_text("Success")
+    page.get_by_role("dialog").get_by_role("button", name="Done").click()
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(table.get_by_role("row", name=re.compile(INTEGRATION))).to_contain_text("Ivy Integration")
+    snapshot = state(sim)
+    assert [(a["username"], a["permission_set"], a["expiration"]) for a in snapshot["assignments"]] == [
+        (INTEGRATION, "Integration_Users", "")
+    ]
+    assert snapshot["counters"]["assignment_creates"] == 1
+
+
+@pytest.mark.browser
+def test_the_wizard_refuses_to_assign_a_user_a_second_time(
+    page: Page, context: BrowserContext, sim: SimulatorServer
+) -> None:
+    """Assigning a user who already has the permission set shows an error in the summary and adds nothing."""
+    ps = add_permission_set(sim)
+    with sim.org.lock:
+        a = Assignment(permission_set_id=ps.id, user_id=user_id(sim, INTEGRATION))
+        sim.org.assignments[a.id] = a
+    sign_in(context, sim)
+    page.goto(f"{sim.base_url}{page_url(ps)}")
+    open_wizard_and_assign(page, "Ivy Integration")
+    row = page.get_by_role("table", name="Assignment Summary").get_by_role("row", name=re.compile("Ivy Integration"))
+    expect(row).to_contain_text("already assigned")
+    expect(row).not_to_contain_text("Success")
+    snapshot = state(sim)
+    assert len(snapshot["assignments"]) == 1
+    assert snapshot["counters"]["assignment_creates"] == 0
