@@ -23,10 +23,6 @@ class _Server(uvicorn.Server):
         await super().startup(sockets=sockets)
         self.ready.set()
 
-    def install_signal_handlers(self) -> None:
-        # In a background thread the owner decides when to stop (signals belong to the main thread).
-        if threading.current_thread() is threading.main_thread():
-            super().install_signal_handlers()
 
 
 class SimulatorServer:

@@ -58,6 +58,8 @@ def _safe_address(address: str) -> str | None:
     parts = urlsplit(address)
     if parts.scheme or parts.netloc or not address.startswith("/") or address.startswith("//"):
         return None
+    if "\\" in address or any(ord(c) < 0x20 or ord(c) == 0x7F for c in address):
+        return None  # browsers read "/\\host" and "/<TAB>/host" as "//host"
     return address
 
 

@@ -267,6 +267,8 @@ class Org:
             self.email_codes: dict[tuple[str, str], str] = {}
             # "Allow creation of connected apps" in External Client App Settings
             self.connected_app_creation_allowed = self.config.creation is CreationMode.OPEN
+            # the other switches on External Client App Settings
+            self.eca_settings: dict[str, bool] = {"rest_api_secret_access": False, "metadata_api_secret_access": False}
             self.banner_dismissed = False
             self.counters: dict[str, int] = {
                 "app_create_attempts": 0,

@@ -31,6 +31,9 @@
   var edition = host.dataset.edition || 'Developer Edition';
   var root = host.attachShadow({ mode: 'open' });
   root.appendChild(document.createElement('slot')); // keeps the light-DOM spinner visible
+  var style = document.createElement('style'); // page styles do not reach into a shadow root
+  style.textContent = 'force-aloha-page { display: block; } iframe { width: 100%; height: 900px; border: 0; background: #fff; }';
+  root.appendChild(style);
   var aloha = document.createElement('force-aloha-page');
   root.appendChild(aloha);
   var frames = [];
@@ -90,7 +93,7 @@
   window.addEventListener('message', function (event) {
     if (event.origin !== location.origin) return;
     var data = event.data || {};
-    if (data.type !== 'sfdc:navigate' || typeof data.url !== 'string' || data.url.charAt(0) !== '/') return;
+    if (data.type !== 'sfdc:navigate' || typeof data.url !== 'string' || !/^\/(?![\/\\])/.test(data.url)) return;
     if (data.url.indexOf('/lightning/') === 0) { location.assign(data.url); return; }
     var node = data.node || host.dataset.node;
     var address = withoutIsdtp(data.url);

@@ -1,0 +1,101 @@
+"""`runbook sim`: starts a simulator with the chosen settings and prints its URL on one line."""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+RUNBOOK = Path(sys.executable).parent / "runbook"
+READY_TIMEOUT = 30.0
+
+
+@contextmanager
+def running_sim(*args: str) -> Iterator[str]:
+    """Start `runbook sim --port 0 ARGS`, yield the base URL it announces, then stop it."""
+    proc = subprocess.Popen(
+        [str(RUNBOOK), "sim", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        try:
+            line = lines.get(timeout=READY_TIMEOUT)
+        except queue.Empty:
+            raise AssertionError(f"runbook sim printed nothing within {READY_TIMEOUT} s") from None
+        match = re.search(r"(http://[\w.\[\]:-]+)", line)
+        assert match, f"no URL in {line!r}"
+        yield match.group(1)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_runbook_sim_announces_its_url_and_serves_the_chosen_settings() -> None:
+    """--release current --creation toggle: one stdout line with the URL; /__sim__/state reports those settings."""
+    with running_sim("--release", "current", "--creation", "toggle") as base_url:
+        state = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+    assert state["release"] == "current"
+    assert state["creation"] == "toggle"
+    assert state["connected_app_creation_allowed"] is False
+    assert "admin@runbook-demo.example" in [u["username"] for u in state["users"]]
+
+
+def test_runbook_sim_seeds_users_from_a_json_file(tmp_path: Path) -> None:
+    """--users FILE replaces the demo users with the file's."""
+    users = [
+        {
+            "username": "ops@example.test",
+            "password": "Ops-Pass-123",
+            "totp_seed": "JBSWY3DPEHPK3PXP",
+            "full_name": "Olga Ops",
+            "is_admin": True,
+        },
+        {"username": "bot@example.test", "password": "Bot-Pass-123", "totp_seed": "KRSXG5CT", "full_name": "Bo Bot"},
+    ]
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps(users), encoding="utf-8")
+    with running_sim("--users", str(path)) as base_url:
+        state = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+        token = httpx.post(f"{base_url}/__sim__/frontdoor-token", json={"username": "ops@example.test"}, timeout=10)
+    seeded = {u["username"]: u["is_admin"] for u in state["users"]}
+    assert seeded == {"ops@example.test": True, "bot@example.test": False}
+    assert token.status_code == 200
+
+
+def test_runbook_sim_refuses_a_bad_users_file_with_a_clear_message(tmp_path: Path) -> None:
+    """A users file that lacks required fields stops the command with a non-zero code and says why."""
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps([{"username": "ops@example.test"}]), encoding="utf-8")
+    result = subprocess.run(
+        [str(RUNBOOK), "sim", "--port", "0", "--users", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    message = " ".join(result.stderr.split())
+    assert "Cannot start the simulator" in message
+    assert "lacks password, totp_seed, full_name" in message
+    assert result.stdout == ""

@@ -1,0 +1,175 @@
+"""Where new connected apps can be created: App Manager's header and External Client App Settings, per mode."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from simulator.server import SimulatorServer
+from tests.conftest import frontdoor_url
+
+APP_MANAGER = "/lightning/setup/NavigationMenus/home"
+ECA_SETTINGS = "/lightning/setup/ExternalClientAppSettings/home"
+ECA_SAVE = "/lightning/setup/ExternalClientAppSettings/save"
+NEW_CA_ADDRESS = (
+    "address=%2Fapp%2Fmgmt%2Fforceconnectedapps%2FforceAppEdit.apexp%3FretURL%3D%252Fsetup%252FNavigationMenus%252Fhome"
+)
+SWITCH = "Allow creation of connected apps"
+
+
+@contextmanager
+def signed_in(sim: SimulatorServer) -> Iterator[httpx.Client]:
+    """An HTTP client signed in as the admin through frontdoor.jsp."""
+    with httpx.Client(base_url=sim.base_url, follow_redirects=False) as c:
+        c.get(frontdoor_url(sim))
+        yield c
+
+
+def header_buttons(html: str) -> list[str]:
+    actions = html.split('class="slds-page-header__col-actions"', 1)[1].split("</div>", 1)[0]
+    return re.findall(r"<button[^>]*>([^<]+)</button>", actions)
+
+
+def creation_switch(html: str) -> str:
+    match = re.search(r'<input type="checkbox" role="switch" id="input-1"[^>]*>', html)
+    assert match, "no creation switch"
+    return match.group(0)
+
+
+def token_of(html: str) -> str:
+    match = re.search(r'data-token="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+@pytest.mark.parametrize("release", ["legacy", "current"])
+def test_app_manager_offers_new_connected_app_only_when_creation_is_open(
+    make_sim: Callable[..., SimulatorServer], release: str
+) -> None:
+    """open: New Lightning App + New Connected App (to forceAppEdit); toggle/blocked: New External Client App."""
+    for creation, expected in (
+        ("open", ["New Lightning App", "New Connected App"]),
+        ("toggle", ["New Lightning App", "New External Client App"]),
+        ("blocked", ["New Lightning App", "New External Client App"]),
+    ):
+        sim = make_sim(release=release, creation=creation)
+        with signed_in(sim) as c:
+            html = c.get(APP_MANAGER).text
+        assert header_buttons(html) == expected, creation
+        if creation == "open":
+            assert f'data-href="/lightning/setup/NavigationMenus/page?{NEW_CA_ADDRESS}"' in html
+
+
+@pytest.mark.parametrize(
+    ("creation", "checked", "disabled", "button_shown"),
+    [("open", True, False, True), ("toggle", False, False, False), ("blocked", False, True, False)],
+)
+def test_eca_settings_shows_the_switch_in_the_state_of_the_mode(
+    make_sim: Callable[..., SimulatorServer], creation: str, checked: bool, disabled: bool, button_shown: bool
+) -> None:
+    """The creation switch is on (open), off (toggle), or off and disabled with the Spring '26 message (blocked)."""
+    sim = make_sim(creation=creation)
+    with signed_in(sim) as c:
+        html = c.get(ECA_SETTINGS).text
+    assert re.search(r"<h1[^>]*>External Client App Settings</h1>", html)
+    assert f'<label class="slds-form-element__label" for="input-1">{SWITCH}</label>' in html
+    switch = creation_switch(html)
+    assert (" checked" in switch) is checked
+    assert (" disabled" in switch) is disabled
+    assert "Allow access to External Client App consumer secrets via REST API" in html
+    assert ("Spring &#39;26" in html and "Salesforce Support" in html) is (creation == "blocked")
+    new_app = re.search(r'<div class="eca-new-app"( hidden)?>', html)
+    assert (new_app is not None and new_app.group(1) is None) is button_shown
+
+
+def test_blocked_mode_refuses_the_switch_even_with_a_valid_post(make_sim: Callable[..., SimulatorServer]) -> None:
+    """In blocked mode the server refuses to turn creation on, whatever the page does."""
+    sim = make_sim(creation="blocked")
+    with signed_in(sim) as c:
+        token = token_of(c.get(ECA_SETTINGS).text)
+        response = c.post(
+            ECA_SAVE, data={"setting": "connected_app_creation", "value": "true", "_CONFIRMATIONTOKEN": token}
+        )
+    assert response.status_code == 403
+    assert "Salesforce Support" in response.json()["error"]
+    assert sim.org.connected_app_creation_allowed is False
+
+
+def test_the_switch_post_needs_the_confirmation_token(make_sim: Callable[..., SimulatorServer]) -> None:
+    """Without the session's token the change is refused; with it, creation becomes allowed."""
+    sim = make_sim(creation="toggle")
+    with signed_in(sim) as c:
+        token = token_of(c.get(ECA_SETTINGS).text)
+        refused = c.post(ECA_SAVE, data={"setting": "connected_app_creation", "value": "true"})
+        assert refused.status_code == 403
+        assert sim.org.connected_app_creation_allowed is False
+        forged = c.post(
+            ECA_SAVE, data={"setting": "connected_app_creation", "value": "true", "_CONFIRMATIONTOKEN": token + "x"}
+        )
+        assert forged.status_code == 403
+        assert sim.org.connected_app_creation_allowed is False
+        accepted = c.post(
+            ECA_SAVE, data={"setting": "connected_app_creation", "value": "true", "_CONFIRMATIONTOKEN": token}
+        )
+        assert accepted.status_code == 200
+    assert httpx.get(f"{sim.base_url}/__sim__/state").json()["connected_app_creation_allowed"] is True
+
+
+@pytest.mark.browser
+def test_toggle_mode_turns_creation_on_only_after_enable_is_confirmed(
+    page: Page, make_sim: Callable[..., SimulatorServer]
+) -> None:
+    """Switching on asks in a dialog: Cancel leaves it off; Enable saves, toasts and shows New Connected App."""
+    sim = make_sim(creation="toggle")
+    page.goto(frontdoor_url(sim, ret_url=ECA_SETTINGS))
+    switch = page.get_by_role("switch", name=SWITCH)
+    new_app = page.get_by_role("button", name="New Connected App")
+    expect(switch).not_to_be_checked()
+    expect(new_app).to_be_hidden()
+    switch.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(switch).not_to_be_checked()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(switch).not_to_be_checked()
+    assert sim.org.connected_app_creation_allowed is False
+    switch.click()
+    page.get_by_role("dialog").get_by_role("button", name="Enable").click()
+    expect(page.get_by_role("status").filter(has_text="can now be created")).to_be_visible()
+    expect(switch).to_be_checked()
+    expect(new_app).to_be_visible()
+    assert sim.org.connected_app_creation_allowed is True
+    new_app.click()
+    page.wait_for_url(
+        re.compile(r"/lightning/setup/ExternalClientAppSettings/page\?" + re.escape(NEW_CA_ADDRESS) + "$")
+    )
+
+
+@pytest.mark.browser
+def test_blocked_mode_shows_a_disabled_switch_and_why(page: Page, make_sim: Callable[..., SimulatorServer]) -> None:
+    """The switch cannot be used, the Spring '26 restriction is explained, and there is no New Connected App."""
+    sim = make_sim(release="current", creation="blocked")
+    page.goto(frontdoor_url(sim, ret_url=ECA_SETTINGS))
+    switch = page.get_by_role("switch", name=SWITCH)
+    expect(switch).to_be_disabled()
+    expect(switch).not_to_be_checked()
+    expect(page.get_by_text(re.compile(r"restricted in this org as of Spring '26.*Salesforce Support"))).to_be_visible()
+    expect(page.get_by_role("button", name="New Connected App")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_other_switches_save_at_once(admin_page: Page, sim: SimulatorServer) -> None:
+    """A secondary switch saves without a dialog and keeps its value on reload."""
+    admin_page.goto(sim.base_url + ECA_SETTINGS)
+    switch = admin_page.get_by_role("switch", name="Allow access to External Client App consumer secrets via REST API")
+    switch.click()
+    expect(admin_page.get_by_role("status").filter(has_text="is now on")).to_be_visible()
+    assert sim.org.eca_settings["rest_api_secret_access"] is True
+    admin_page.reload()
+    expect(switch).to_be_checked()

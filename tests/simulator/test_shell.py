@@ -1,0 +1,151 @@
+"""The Lightning Setup shell: classic pages in vfFrameId frames, Quick Find, the banner, Setup Home."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from simulator.server import SimulatorServer
+from tests.conftest import frontdoor_url
+
+USERS_HOME = "/lightning/setup/ManageUsers/home"
+FRAME_TITLE = "All Users ~ Salesforce - Developer Edition"
+FRAMES = "force-aloha-page iframe[name^=vfFrameId_]"
+
+
+@contextmanager
+def signed_in(sim: SimulatorServer) -> Iterator[httpx.Client]:
+    """An HTTP client signed in as the admin through frontdoor.jsp."""
+    with httpx.Client(base_url=sim.base_url, follow_redirects=False) as c:
+        c.get(frontdoor_url(sim))
+        yield c
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["https://evil.example/005", "//evil.example/005", "/\\evil.example/005", "/\t/evil.example", "005", ""],
+)
+def test_the_page_route_refuses_addresses_off_this_org(sim: SimulatorServer, address: str) -> None:
+    """/lightning/setup/<Node>/page?address= frames only paths on this org."""
+    with signed_in(sim) as c:
+        response = c.get(f"/lightning/setup/ManageUsers/page?address={quote(address, safe='')}")
+    assert response.status_code == 400
+    assert "evil.example" not in response.text
+
+
+def test_a_classic_home_is_framed_with_isdtp(sim: SimulatorServer) -> None:
+    """ManageUsers is a classic node: the shell frames /005 with isdtp=p1 (no iframe markup server-side)."""
+    with signed_in(sim) as c:
+        response = c.get(USERS_HOME)
+    assert response.status_code == 200
+    assert 'data-src="/005?isdtp=p1"' in response.text
+    assert 'class="slds-spinner_container"' in response.text
+
+
+def test_the_users_list_is_also_served_standalone(sim: SimulatorServer) -> None:
+    """/005 on the instance host is the classic All Users page, with every user and their profile."""
+    with signed_in(sim) as c:
+        html = c.get("/005").text
+    assert "<title>All Users</title>" in html
+    assert 'id="AppBodyHeader"' in html  # standalone: the classic header, no shell
+    assert re.search(r"<th scope=\"row\"[^>]*>Admin, Ada</th>\s*<td[^>]*>admin@runbook-demo.example</td>", html)
+    assert html.count("System Administrator") == 1 and html.count("Standard User") == 2
+    assert html.count('alt="Checked"') == 3
+
+
+def test_setup_home_is_a_lightning_page_and_the_signed_in_root_goes_there(sim: SimulatorServer) -> None:
+    """Setup Home renders in the shell with its heading, and GET / redirects a signed-in user to it."""
+    with signed_in(sim) as c:
+        assert c.get("/").headers["location"] == "/lightning/setup/SetupOneHome/home"
+        html = c.get("/lightning/setup/SetupOneHome/home").text
+    assert re.search(r"<h1[^>]*>Setup Home</h1>", html)
+    assert 'id="aloha-host"' not in html
+    assert 'href="/lightning/setup/NavigationMenus/home">App Manager</a>' in html
+
+
+@pytest.mark.browser
+def test_a_spinner_shows_until_the_framed_page_has_loaded(page: Page, make_sim: Callable[..., SimulatorServer]) -> None:
+    """On a slow org the shell shows .slds-spinner_container, then the frame, then no spinner."""
+    sim = make_sim(latency_ms=400)
+    page.goto(frontdoor_url(sim, ret_url=USERS_HOME), wait_until="commit")
+    page.wait_for_url(re.compile(re.escape(USERS_HOME)), wait_until="domcontentloaded")
+    spinner = page.locator(".slds-spinner_container")
+    expect(spinner).to_be_visible()
+    expect(page.locator(FRAMES)).to_have_attribute("title", FRAME_TITLE)
+    expect(spinner).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_the_classic_page_sits_in_an_active_vf_frame_with_the_page_title(
+    admin_page: Page, sim: SimulatorServer
+) -> None:
+    """The frame is inside force-aloha-page, named vfFrameId_<n>, titled '<title> ~ Salesforce - Developer Edition'."""
+    admin_page.goto(sim.base_url + USERS_HOME)
+    frame = admin_page.locator(FRAMES)
+    expect(frame).to_have_attribute("title", FRAME_TITLE)
+    expect(frame).to_have_attribute("tabindex", "0")
+    expect(frame).to_have_attribute("name", re.compile(r"^vfFrameId_\d+$"))
+    table = admin_page.frame_locator(f"iframe[title='{FRAME_TITLE}'][tabindex='0']").locator("table.list")
+    expect(table).to_contain_text("integration@runbook-demo.example")
+
+
+@pytest.mark.browser
+def test_navigation_inside_the_frame_opens_a_new_frame_and_hides_the_old_one(
+    admin_page: Page, sim: SimulatorServer
+) -> None:
+    """navigateToUrl from the framed page keeps the old frame hidden (tabindex -1) and activates a new element."""
+    admin_page.goto(sim.base_url + USERS_HOME)
+    frames = admin_page.locator(FRAMES)
+    expect(frames).to_have_attribute("title", FRAME_TITLE)
+    first_name = frames.first.get_attribute("name")
+    handle = frames.first.element_handle()
+    assert handle is not None
+    inner = handle.content_frame()
+    assert inner is not None
+    inner.evaluate("navigateToUrl('/005?fcf=active')")
+    expect(frames).to_have_count(2)
+    old, new = frames.nth(0), frames.nth(1)
+    expect(old).to_have_attribute("name", first_name or "")
+    expect(old).to_have_attribute("tabindex", "-1")
+    expect(old).to_be_hidden()
+    expect(new).to_have_attribute("tabindex", "0")
+    expect(new).to_have_attribute("title", FRAME_TITLE)
+    assert new.get_attribute("name") != first_name
+    assert urlsplit(admin_page.url).path == "/lightning/setup/ManageUsers/page"
+    assert "address=%2F005%3Ffcf%3Dactive" in admin_page.url
+
+
+@pytest.mark.browser
+def test_quick_find_filters_the_setup_tree(admin_page: Page, sim: SimulatorServer) -> None:
+    """Typing in Quick Find hides tree entries that do not match, clearing it shows them again."""
+    admin_page.goto(sim.base_url + "/lightning/setup/SetupOneHome/home")
+    tree = admin_page.get_by_role("tree", name="Setup tree")
+    users = tree.get_by_role("link", name="Users", exact=True)
+    expect(users).to_be_visible()
+    admin_page.get_by_placeholder("Quick Find").fill("app manager")
+    expect(tree.get_by_role("link", name="App Manager", exact=True)).to_be_visible()
+    expect(users).to_be_hidden()
+    expect(tree.get_by_role("link", name="External Client App Settings")).to_be_hidden()
+    admin_page.get_by_placeholder("Quick Find").fill("")
+    expect(users).to_be_visible()
+
+
+@pytest.mark.browser
+def test_the_banner_can_be_dismissed_and_stays_dismissed(admin_page: Page, sim: SimulatorServer) -> None:
+    """Close banner removes the ambient banner now and on later pages."""
+    admin_page.goto(sim.base_url + "/lightning/setup/SetupOneHome/home")
+    banner = admin_page.get_by_role("alert").filter(has_text="Security Contact Missing")
+    expect(banner).to_be_visible()
+    with admin_page.expect_response(lambda r: r.url.endswith("/__sim__/banner/dismiss")):
+        admin_page.get_by_role("button", name="Close banner").click()
+    expect(banner).to_have_count(0)
+    assert sim.org.banner_dismissed
+    admin_page.reload()
+    expect(admin_page.get_by_role("heading", name="Setup Home")).to_be_visible()
+    expect(banner).to_have_count(0)
