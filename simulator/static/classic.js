@@ -12,7 +12,10 @@ function navigateToUrl(url, node) {
   }
 }
 
-var srcUp = navigateToUrl;
+// Salesforce's list links pass the address URL-encoded: javascript:srcUp('%2F_ui%2F...%26isdtp%3Dp1').
+function srcUp(url, node) {
+  navigateToUrl(url.charAt(0) === '%' ? decodeURIComponent(url) : url, node);
+}
 
 function openPopup(url, name, features) {
   return window.open(url, name, features || 'width=900,height=700,resizable=yes,scrollbars=yes');
