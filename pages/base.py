@@ -1,0 +1,149 @@
+"""The Salesforce quirks every Setup page object shares.
+
+- Classic (Visualforce/JSP) Setup pages appear inside the Lightning shell in an iframe named
+  ``vfFrameId_<n>`` under ``force-aloha-page``; Lightning keeps earlier pages as hidden frames, and the
+  one the user sees has ``tabindex="0"``. The same classic page opened on the instance host has no
+  shell and no frame. ``root`` resolves to whichever applies, again at every use, because the frame
+  element is replaced on each classic navigation.
+- A save waits for *either* the next screen *or* an error banner, and a banner becomes a
+  ``SalesforceError`` carrying its text instead of a timeout.
+- Ambient overlays (a global banner with "Close banner") are dismissed before acting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Self
+from urllib.parse import urljoin, urlsplit
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import FrameLocator, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from pages.errors import SalesforceError, ScreenNotReached
+from pages.releases import LEGACY, ReleaseLabels
+
+ACTIVE_CLASSIC_FRAME = 'force-aloha-page iframe[tabindex="0"]'
+# Salesforce's classic error markup, as Browserforce and sf-pi look for it.
+ERROR_SELECTORS = "#error, #errorTitle, #errorDesc, #validationError, div.errorMsg, .message.errorM3, .pbError"
+SNAPSHOT_LIMIT = 1500
+
+
+@dataclass(frozen=True)
+class OrgContext:
+    """What every page object needs besides the browser page: where the org is and which release it runs."""
+
+    base_url: str
+    labels: ReleaseLabels = LEGACY
+    timeout_ms: float = 30_000
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
+
+
+class SetupPage:
+    """Base class of every Setup screen's page object."""
+
+    SCREEN: ClassVar[str] = "Setup"
+    # Classic pages live in the active iframe when shown inside the Lightning shell.
+    CLASSIC: ClassVar[bool] = False
+
+    def __init__(self, page: Page, org: OrgContext) -> None:
+        self.page = page
+        self.org = org
+
+    # --- where to look -------------------------------------------------------------------------
+    @property
+    def root(self) -> Page | FrameLocator:
+        """The page, or the active classic frame when a classic page is shown in the Lightning shell."""
+        if self.CLASSIC and urlsplit(self.page.url).path.startswith("/lightning/"):
+            return self.page.frame_locator(ACTIVE_CLASSIC_FRAME)
+        return self.page
+
+    def landmark(self) -> Locator:
+        """The visible element that says this screen has loaded."""
+        raise NotImplementedError
+
+    def errors(self) -> Locator:
+        return self.root.locator(ERROR_SELECTORS)
+
+    # --- waiting ------------------------------------------------------------------------------
+    def wait_until_loaded(self) -> Self:
+        self._expect_visible(self.landmark(), expected=f"the {self.SCREEN} screen")
+        return self
+
+    def is_current(self) -> bool:
+        """Whether this screen is showing now (no waiting)."""
+        try:
+            return self.landmark().first.is_visible()
+        except PlaywrightError:  # a frame detached mid-check: not this screen (yet)
+            return False
+
+    def _expect_visible(self, locator: Locator, *, expected: str, timeout: float | None = None) -> None:
+        try:
+            expect(locator.first).to_be_visible(timeout=timeout or self.org.timeout_ms)
+        except AssertionError as exc:
+            raise ScreenNotReached(
+                f"{self.SCREEN}: {expected} did not appear within {int((timeout or self.org.timeout_ms) / 1000)} s",
+                screen=self.SCREEN,
+                expected=expected,
+                seen=self.seen(),
+            ) from exc
+
+    def _act(self, what: str, action: Locator) -> None:
+        """Click ``action``, turning Playwright's timeout into an error that names the control."""
+        try:
+            action.click(timeout=self.org.timeout_ms)
+        except PlaywrightTimeoutError as exc:
+            raise ScreenNotReached(
+                f"{self.SCREEN}: could not click {what}", screen=self.SCREEN, expected=what, seen=self.seen()
+            ) from exc
+
+    def _submit_and_wait(self, what: str, button: Locator, success: Locator, *, expected: str) -> None:
+        """Click a save-like button, then wait for the next screen or Salesforce's error banner."""
+        self._act(what, button)
+        outcome = success.or_(self.errors())
+        self._expect_visible(outcome, expected=f"{expected} or an error message")
+        self.raise_for_errors()
+
+    def raise_for_errors(self) -> None:
+        """Raise SalesforceError with the banner's and fields' text if errors are showing."""
+        errors = self.errors()
+        try:
+            texts = [t.strip() for t in errors.all_inner_texts() if t.strip()]
+        except PlaywrightError:  # frame replaced while reading: there was no error on it
+            return
+        if texts:
+            message = " | ".join(dict.fromkeys(re.sub(r"\s+", " ", t) for t in texts))
+            raise SalesforceError(
+                f"{self.SCREEN}: Salesforce refused the change: {message}",
+                screen=self.SCREEN,
+                expected="the change to be accepted",
+                seen=message,
+            )
+
+    # --- evidence -----------------------------------------------------------------------------
+    def seen(self) -> str:
+        """A short accessibility snapshot of what the screen shows, for error messages and drift reports."""
+        try:
+            snapshot = self.root.locator("body").aria_snapshot(timeout=2_000)
+        except PlaywrightError:
+            try:
+                snapshot = f"title={self.page.title()!r} url={self.page.url}"
+            except PlaywrightError:
+                return "(nothing readable: the page was closed)"
+        return snapshot if len(snapshot) <= SNAPSHOT_LIMIT else snapshot[:SNAPSHOT_LIMIT] + "\n..."
+
+    # --- chores -------------------------------------------------------------------------------
+    def dismiss_overlays(self) -> None:
+        """Close ambient banners that cover controls (best effort: absent banners are fine)."""
+        close = self.page.get_by_role("button", name="Close banner")
+        try:
+            if close.first.is_visible():
+                close.first.click(timeout=2_000)
+        except PlaywrightError:  # the banner went away by itself, or never was
+            pass
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.org.url(path), wait_until="domcontentloaded", timeout=self.org.timeout_ms)

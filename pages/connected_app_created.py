@@ -1,0 +1,32 @@
+"""The page after saving a new connected app: "Changes can take up to 10 minutes...", then Continue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from playwright.sync_api import Locator
+
+from pages.base import SetupPage
+
+if TYPE_CHECKING:
+    from pages.connected_app_view import ConnectedAppViewPage
+
+
+class ConnectedAppCreatedPage(SetupPage):
+    SCREEN: ClassVar[str] = "Connected App saved"
+    CLASSIC: ClassVar[bool] = True
+
+    def landmark(self) -> Locator:
+        return self.root.get_by_text("Changes can take up to 10 minutes")
+
+    def continue_(self) -> ConnectedAppViewPage:
+        from pages.connected_app_view import ConnectedAppViewPage
+
+        view = ConnectedAppViewPage(self.page, self.org)
+        self._submit_and_wait(
+            "Continue",
+            self.root.get_by_role("button", name="Continue", exact=True).first,
+            view.landmark(),
+            expected="the connected app's View page",
+        )
+        return view

@@ -1,0 +1,53 @@
+"""The connected app's Manage page ("Connected App Detail", classic ``ForceConnectedApplicationPage/d``)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, ClassVar
+
+from playwright.sync_api import Locator
+
+from pages.base import SetupPage
+
+if TYPE_CHECKING:
+    from pages.app_permission_sets import AppPermissionSetAssignmentPage
+    from pages.edit_policies import EditPoliciesPage
+
+
+class ConnectedAppManagePage(SetupPage):
+    SCREEN: ClassVar[str] = "Connected App Detail"
+    CLASSIC: ClassVar[bool] = True
+
+    def landmark(self) -> Locator:
+        return self.root.get_by_role("heading", name="Connected App Detail")
+
+    def edit_policies_button(self) -> Locator:
+        return self.root.get_by_role("button", name="Edit Policies", exact=True).or_(
+            self.root.locator('input[name="edit"]')
+        )
+
+    def manage_permission_sets_button(self) -> Locator:
+        return self.root.get_by_role("button", name="Manage Permission Sets", exact=True)
+
+    def permitted_users(self) -> str:
+        """The Permitted Users policy as the page states it."""
+        row = self.root.locator("tr", has=self.root.get_by_text("Permitted Users", exact=True)).last
+        text = row.inner_text()
+        return re.sub(r"\s+", " ", text.replace("Permitted Users", "", 1)).strip()
+
+    def linked_permission_sets(self) -> str:
+        """The text of the Permission Sets related list (names of the linked sets)."""
+        block = self.root.locator(".bRelatedList, .bPageBlock").filter(has=self.manage_permission_sets_button())
+        return block.first.inner_text() if block.count() else ""
+
+    def edit_policies(self) -> EditPoliciesPage:
+        from pages.edit_policies import EditPoliciesPage
+
+        self._act("Edit Policies", self.edit_policies_button().first)
+        return EditPoliciesPage(self.page, self.org).wait_until_loaded()
+
+    def manage_permission_sets(self) -> AppPermissionSetAssignmentPage:
+        from pages.app_permission_sets import AppPermissionSetAssignmentPage
+
+        self._act("Manage Permission Sets", self.manage_permission_sets_button().first)
+        return AppPermissionSetAssignmentPage(self.page, self.org).wait_until_loaded()

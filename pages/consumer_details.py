@@ -1,0 +1,39 @@
+"""Consumer Details, in the window Manage Consumer Details opens; an identity check comes first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from playwright.sync_api import Locator
+
+from pages.base import SetupPage
+from pages.verify_identity import VerifyIdentityPage
+
+
+class ConsumerDetailsPage(SetupPage):
+    SCREEN: ClassVar[str] = "Consumer Details"
+
+    def consumer_key(self) -> Locator:
+        return self.page.locator('[id$="consumerKeySection:consumerKey"]')
+
+    def consumer_secret(self) -> Locator:
+        return self.page.locator('[id$="consumerSecretSection:consumerSecret"]')
+
+    def landmark(self) -> Locator:
+        return self.consumer_key()
+
+    def identity(self) -> VerifyIdentityPage:
+        return VerifyIdentityPage(self.page, self.org)
+
+    def read_consumer_key(self, code_for: Callable[[bool], str]) -> str:
+        """Pass the identity check if asked (``code_for(by_email)`` gives the code), then read the key."""
+        verify = self.identity()
+        self._expect_visible(self.landmark().or_(verify.landmark()), expected="Consumer Details or an identity check")
+        if verify.is_current():
+            verify.verify(lambda: code_for(verify.uses_email()))
+        self.wait_until_loaded()
+        return self.consumer_key().first.inner_text().strip()
+
+    def close(self) -> None:
+        self.page.close()

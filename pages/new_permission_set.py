@@ -1,0 +1,59 @@
+"""The new permission set form (classic ``/udd/PermissionSet/newPermissionSet.apexp``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from playwright.sync_api import Locator, expect
+
+from pages.base import SetupPage
+from pages.specs import PermissionSetForm
+
+if TYPE_CHECKING:
+    from pages.permission_set_detail import PermissionSetDetailPage
+
+NONE_LICENSE = "--None--"
+
+
+class NewPermissionSetPage(SetupPage):
+    SCREEN: ClassVar[str] = "New Permission Set"
+    CLASSIC: ClassVar[bool] = True
+
+    def label(self) -> Locator:
+        return self.root.get_by_label("Label", exact=True)
+
+    def api_name(self) -> Locator:
+        return self.root.get_by_label("API Name", exact=True)
+
+    def description(self) -> Locator:
+        return self.root.get_by_label("Description", exact=True).or_(self.root.locator('[id*=":description"]'))
+
+    def license(self) -> Locator:
+        return self.root.get_by_label("License", exact=True)
+
+    def landmark(self) -> Locator:
+        return self.label()
+
+    def fill(self, form: PermissionSetForm) -> None:
+        self.label().first.fill(form.label)
+        # The API Name fills itself from the Label when the field loses focus.
+        self.label().first.press("Tab")
+        if form.api_name:
+            self.api_name().first.fill(form.api_name)
+        else:
+            expect(self.api_name().first).not_to_have_value("", timeout=self.org.timeout_ms)
+        if form.description:
+            self.description().first.fill(form.description)
+        self.license().first.select_option(label=NONE_LICENSE)
+
+    def save(self) -> PermissionSetDetailPage:
+        from pages.permission_set_detail import PermissionSetDetailPage
+
+        detail = PermissionSetDetailPage(self.page, self.org)
+        self._submit_and_wait(
+            "Save",
+            self.root.get_by_role("button", name="Save", exact=True).first,
+            detail.landmark(),
+            expected="the permission set's page",
+        )
+        return detail

@@ -1,0 +1,49 @@
+"""The Permission Sets list (classic ``/0PS`` inside ``/lightning/setup/PermSets/home``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from playwright.sync_api import Locator
+
+from pages.base import SetupPage
+
+if TYPE_CHECKING:
+    from pages.new_permission_set import NewPermissionSetPage
+    from pages.permission_set_detail import PermissionSetDetailPage
+
+
+class PermissionSetsPage(SetupPage):
+    SCREEN: ClassVar[str] = "Permission Sets"
+    CLASSIC: ClassVar[bool] = True
+    PATH: ClassVar[str] = "/lightning/setup/PermSets/home"
+
+    def new_button(self) -> Locator:
+        return self.root.get_by_role("button", name="New", exact=True)
+
+    def landmark(self) -> Locator:
+        return self.new_button()
+
+    def open(self) -> PermissionSetsPage:
+        self.goto(self.PATH)
+        self.dismiss_overlays()
+        return self.wait_until_loaded()
+
+    def link_for(self, label: str) -> Locator:
+        return self.root.get_by_role("link", name=label, exact=True)
+
+    def has(self, label: str) -> bool:
+        self.wait_until_loaded()
+        return self.link_for(label).count() > 0
+
+    def new(self) -> NewPermissionSetPage:
+        from pages.new_permission_set import NewPermissionSetPage
+
+        self._act("New", self.new_button().first)
+        return NewPermissionSetPage(self.page, self.org).wait_until_loaded()
+
+    def open_permission_set(self, label: str) -> PermissionSetDetailPage:
+        from pages.permission_set_detail import PermissionSetDetailPage
+
+        self._act(label, self.link_for(label).first)
+        return PermissionSetDetailPage(self.page, self.org).wait_until_loaded()
