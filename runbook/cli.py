@@ -7,15 +7,16 @@ import os
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from runbook.errors import SpecErrors, UsageError
+from runbook.console import console, err_console
+from runbook.console import usage_exit as _usage_exit
+from runbook.errors import UsageError
 
 if TYPE_CHECKING:
     from runbook.plan import Plan
@@ -26,13 +27,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 
 @app.callback()
 def _root() -> None:
     """Executes the Salesforce Connected App article in a browser, and serves a local Setup simulator."""
+    from runbook.logs import configure
+
+    configure()
 
 
 class ReleaseOpt(StrEnum):
@@ -91,21 +93,6 @@ def sim(
 
     threading.Thread(target=announce, daemon=True).start()
     server.serve_forever()
-
-
-def _usage_exit(exc: UsageError) -> NoReturn:
-    """Print a problem the user can fix (each spec problem with its key) and exit 2, without a traceback."""
-    if isinstance(exc, SpecErrors):
-        where = f" in {exc.source}" if exc.source else ""
-        err_console.print(
-            f"[red]The run spec has {len(exc.errors)} problem(s){escape(where)}:[/red]", soft_wrap=True, emoji=False
-        )
-        for error in exc.errors:
-            key = f"[bold]{escape(error.key)}[/bold]: " if error.key else ""
-            err_console.print(f"  - {key}{escape(error.problem)}", soft_wrap=True, emoji=False)
-    else:
-        err_console.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True, emoji=False)
-    raise typer.Exit(exc.exit_code)
 
 
 def _plan_table(plan: Plan) -> Table:
@@ -229,6 +216,17 @@ def cert_new(
             soft_wrap=True,
             emoji=False,
         )
+
+
+def _register() -> None:
+    from runbook.cli_run import demo_command, resume_command, run_command
+
+    app.command("run")(run_command)
+    app.command("resume")(resume_command)
+    app.command("demo")(demo_command)
+
+
+_register()
 
 
 def main() -> None:

@@ -37,7 +37,8 @@ STATUSES = ("planned", "running", "succeeded", "failed", "blocked")
 # Allowed status changes; failed and blocked runs can be resumed, a succeeded run is final.
 _TRANSITIONS: dict[str, frozenset[str]] = {
     "planned": frozenset({"running", "failed", "blocked"}),
-    "running": frozenset({"succeeded", "failed", "blocked"}),
+    # running -> running: a resume of a run whose process was killed mid-way.
+    "running": frozenset({"running", "succeeded", "failed", "blocked"}),
     "failed": frozenset({"running"}),
     "blocked": frozenset({"running"}),
     "succeeded": frozenset(),

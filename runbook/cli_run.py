@@ -1,0 +1,246 @@
+"""`runbook run`, `runbook resume` and `runbook demo`: the procedure itself, with progress in the terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.status import Status
+from rich.text import Text
+
+from runbook.console import console, err_console, usage_exit
+from runbook.engine import RunCallbacks, RunnerOptions, RunOutcome, execute, resume_point
+from runbook.errors import RunbookError, UsageError
+from runbook.plan import Plan, Step, build_plan
+from runbook.results import Outcome, StepResult
+from runbook.rundir import RunDir
+from runbook.spec import RunSpec, load_spec
+
+STYLE = {
+    Outcome.DONE: ("done", "green"),
+    Outcome.UNCHANGED: ("unchanged", "cyan"),
+    Outcome.FAILED: ("failed", "red"),
+    Outcome.SKIPPED: ("skipped", "dim"),
+}
+
+
+class ConsoleProgress(RunCallbacks):
+    """One line per step in the terminal: id, documented step, outcome, duration."""
+
+    def __init__(self) -> None:
+        self._status: Status | None = None
+
+    def run_started(self, run_dir: RunDir, plan: Plan, start_at: str) -> None:
+        where = "" if start_at == plan.ids[0] else f", resuming at {start_at}"
+        console.print(f"Signed in. Running {len(plan)} steps{where}.", soft_wrap=True)
+
+    def step_started(self, step: Step) -> None:
+        if console.is_terminal:
+            self._status = console.status(f"{step.id}  {step.title}")
+            self._status.start()
+
+    def step_finished(self, step: Step, result: StepResult) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        word, color = STYLE[result.outcome]
+        line = Text.assemble(
+            (f"{word:>9} ", color),
+            (f"{step.id:<16}", "bold"),
+            (step.title, ""),
+            (f"  {result.duration_s:.1f} s", "dim"),
+        )
+        console.print(line, soft_wrap=True)
+        if result.outcome in (Outcome.DONE, Outcome.UNCHANGED) and result.detail:
+            console.print(Text(f"{'':>26}{result.detail}", style="dim"), soft_wrap=True)
+
+
+class StepByStep(RunCallbacks):
+    """The scripted walkthrough: the person confirms each step before it runs."""
+
+    def confirm_step(self, step: Step) -> bool:
+        console.print(Text.assemble(("\nNext: ", "bold"), (step.id, "bold cyan"), f"  {step.title}"), soft_wrap=True)
+        console.print(Text(f"  {step.action}"), soft_wrap=True)
+        return typer.confirm("Run this step?", default=True)
+
+
+def ask_person(prompt: str) -> str:
+    return str(typer.prompt(prompt, hide_input=True, err=True)).strip()
+
+
+def print_outcome(outcome: RunOutcome) -> None:
+    run_dir = outcome.run_dir
+    handoff = run_dir.path / "handoff.json"
+    if outcome.status == "succeeded" and handoff.exists():
+        data: dict[str, Any] = json.loads(handoff.read_text(encoding="utf-8"))
+        console.print("\n[bold green]Done.[/bold green] Hand-off for the developer:", soft_wrap=True)
+        console.print(Text(f"  Consumer Key:         {data['consumer_key']}"), soft_wrap=True)
+        console.print(
+            Text(f"  Connected App:        {data['connected_app']['name']} ({data['connected_app']['api_name']})")
+        )
+        console.print(Text(f"  Permission set:       {data['permission_set']['label']}"))
+        console.print(Text(f"  Pre-authorized user:  {data['pre_authorized_user']}"))
+        console.print(Text(f"  Certificate SHA-256:  {data['certificate']['sha256_fingerprint']}"))
+        console.print(Text(f"  Hand-off file:        {run_dir.path / 'handoff.md'}"), soft_wrap=True)
+    elif outcome.error is not None:
+        err_console.print(
+            f"\n[red]The run stopped ({outcome.status}):[/red] {escape(str(outcome.error))}", soft_wrap=True
+        )
+        if outcome.status == "failed":
+            err_console.print(
+                f"Fix the cause, then continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True
+            )
+    console.print(f"Recordings: {escape(str(run_dir.path))}", soft_wrap=True)
+
+
+def exit_code(outcome: RunOutcome) -> int:
+    if outcome.error is None:
+        return 0
+    return outcome.error.exit_code if isinstance(outcome.error, RunbookError) else 1
+
+
+def _options(headed: bool, slow_mo: float, step: bool) -> RunnerOptions:
+    callbacks: list[RunCallbacks] = [ConsoleProgress()]
+    if step:
+        callbacks.append(StepByStep())
+    return RunnerOptions(
+        headed=headed, slow_mo_ms=slow_mo, callbacks=callbacks, ask=ask_person, on_totp_wait=announce_totp_wait
+    )
+
+
+def announce_totp_wait(seconds: float) -> None:
+    console.print(f"{'':>26}waiting {seconds:.0f} s for a fresh authenticator code", style="dim", soft_wrap=True)
+
+
+def start_run(spec: RunSpec, options: RunnerOptions, recordings: Path | None = None) -> RunOutcome:
+    plan = build_plan(spec)
+    base = recordings or spec.options.recordings_dir
+    run_dir = RunDir.create(base, plan, spec.summary(), spec_toml=spec.to_toml(), spec_path=spec.source_path)
+    console.print(f"Run {run_dir.run_id}: {len(plan)} steps against {escape(spec.org.url)}", soft_wrap=True)
+    return _guarded(lambda: execute(spec, run_dir, options), run_dir)
+
+
+def _guarded(action: Any, run_dir: RunDir) -> RunOutcome:
+    try:
+        outcome: RunOutcome = action()
+    except KeyboardInterrupt:
+        if run_dir.status == "running":
+            run_dir.set_status("failed", error="interrupted")
+        err_console.print(f"\nInterrupted. Continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True)
+        raise typer.Exit(130) from None
+    return outcome
+
+
+HEADED = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
+SLOW_MO = Annotated[
+    float, typer.Option("--slow-mo", help="Slow every browser action by this many milliseconds.", min=0)
+]
+STEP = Annotated[bool, typer.Option("--step", help="Ask before each step (the scripted walkthrough).")]
+
+
+def run_command(
+    spec: Annotated[Path, typer.Argument(help="The run spec (TOML); secrets come from RUNBOOK_* variables.")],
+    headed: HEADED = False,
+    slow_mo: SLOW_MO = 0,
+    step: STEP = False,
+    recordings: Annotated[
+        Path | None, typer.Option("--recordings", help="Where run directories go (default: run.recordings_dir).")
+    ] = None,
+) -> None:
+    """Run the 23 documented steps against the org in SPEC, then print the hand-off."""
+    try:
+        run_spec = load_spec(spec, os.environ)
+    except UsageError as exc:
+        usage_exit(exc)
+    outcome = start_run(run_spec, _options(headed, slow_mo, step), recordings)
+    print_outcome(outcome)
+    raise typer.Exit(exit_code(outcome))
+
+
+def resume_command(
+    run_dir_path: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory under recordings/.")],
+    headed: HEADED = False,
+    slow_mo: SLOW_MO = 0,
+    step: STEP = False,
+) -> None:
+    """Continue a run from its first unfinished step, re-checking it on screen, with the original inputs."""
+    try:
+        run_dir = RunDir.open(run_dir_path)
+        spec_file = run_dir.path / "spec.toml"
+        if not spec_file.exists():
+            raise UsageError(f"{run_dir_path} has no spec.toml; it cannot be resumed.")
+        run_spec = load_spec(spec_file, os.environ)
+    except UsageError as exc:
+        usage_exit(exc)
+    start = resume_point(run_dir)
+    if start is None or run_dir.status == "succeeded":
+        console.print(f"Every step of {run_dir.run_id} has finished; nothing to resume.", soft_wrap=True)
+        raise typer.Exit(0)
+    console.print(f"Resuming {run_dir.run_id} at {start}.", soft_wrap=True)
+    outcome = _guarded(lambda: execute(run_spec, run_dir, _options(headed, slow_mo, step), start_at=start), run_dir)
+    print_outcome(outcome)
+    raise typer.Exit(exit_code(outcome))
+
+
+def demo_spec(base_url: str, workdir: Path) -> RunSpec:
+    """The demo's run spec: the article's app against the simulator's demo org, with a new certificate."""
+    from runbook.certs import generate_certificate
+    from runbook.spec import spec_from_dict
+    from simulator.state import DEMO_USERS
+
+    admin = DEMO_USERS[0]
+    # The demo's key is never used (the simulator only checks the certificate): its passphrase is thrown away.
+    made = generate_certificate(workdir, "Integration Builder Demo", secrets.token_urlsafe(24))
+    data = {
+        "org": {"url": base_url, "username": admin["username"], "login": "password"},
+        "app": {
+            "name": "Integration Builder",
+            "contact_email": "admin@runbook-demo.example",
+            "description": "OutSystems Integration Builder (demo)",
+            "certificate": str(made.cert_path),
+        },
+        "permission_set": {
+            "label": "Integration Builder Users",
+            "description": "Pre-authorized for Integration Builder",
+        },
+        "assignee": {"username": "integration@runbook-demo.example"},
+        "run": {"recordings_dir": "recordings", "timeout_ms": 30000},
+    }
+    env = {"RUNBOOK_PASSWORD": admin["password"], "RUNBOOK_TOTP_SEED": admin["totp_seed"]}
+    return spec_from_dict(data, env, base_dir=workdir)
+
+
+def demo_command(
+    release: Annotated[str, typer.Option(help="Simulated release: legacy or current.")] = "legacy",
+    creation: Annotated[str, typer.Option(help="Simulated creation mode: open, toggle or blocked.")] = "open",
+    headed: HEADED = False,
+    slow_mo: SLOW_MO = 0,
+    step: STEP = False,
+    recordings: Annotated[Path, typer.Option("--recordings", help="Where the run directory goes.")] = Path(
+        "recordings"
+    ),
+) -> None:
+    """Start the embedded simulator and run the whole procedure against it."""
+    import tempfile
+
+    from simulator.server import SimulatorServer
+    from simulator.state import CreationMode, Release, SimConfig
+
+    try:
+        config = SimConfig(release=Release(release), creation=CreationMode(creation))
+    except ValueError as exc:
+        usage_exit(UsageError(f"--release must be legacy or current and --creation open, toggle or blocked: {exc}"))
+    with SimulatorServer(config) as server, tempfile.TemporaryDirectory(prefix="runbook-demo-") as tmp:
+        console.print(
+            f"Simulator: {server.base_url} (release {release}, creation {creation}); demo org admin signs in.",
+            soft_wrap=True,
+        )
+        spec = demo_spec(server.base_url, Path(tmp))
+        outcome = start_run(spec, _options(headed, slow_mo, step), recordings)
+        print_outcome(outcome)
+    raise typer.Exit(exit_code(outcome))

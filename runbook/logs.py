@@ -1,0 +1,123 @@
+"""Structured logging: configured once at the entry point, never at import time.
+
+Every event goes to ``events.jsonl`` in the run directory as one JSON object per line, with
+``run_id`` and ``step`` bound through contextvars. The terminal gets warnings and errors only (the
+progress lines are the console's story), rendered for people on a terminal and as JSON otherwise.
+A redaction processor replaces known secret values and secret-named keys before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Iterable, MutableMapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+MASK = "***"
+SECRET_KEYS = ("password", "secret", "token", "sid", "totp", "seed", "passphrase", "cookie", "otp", "code")
+
+
+class Redactor:
+    """Replaces registered secret values anywhere in an event, and values of secret-named keys."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def register(self, values: Iterable[str | None]) -> None:
+        with self._lock:
+            # Very short values would mask ordinary words; secrets are longer than this.
+            self._values.update(v for v in values if v and len(v) >= 4)
+
+    def scrub(self, text: str) -> str:
+        for value in sorted(self._values, key=len, reverse=True):
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def _clean(self, key: str, value: Any) -> Any:
+        lowered = key.lower()
+        if any(word in lowered for word in SECRET_KEYS) and lowered not in {"step", "consumer_key"}:
+            return MASK if value not in (None, "", False) else value
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {k: self._clean(str(k), v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._clean(key, v) for v in value]
+        return value
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        return {k: self._clean(k, v) if k != "event" else self.scrub(str(v)) for k, v in event_dict.items()}
+
+
+REDACTOR = Redactor()
+
+
+class _JsonLines:
+    """Appends each event as a JSON line to a file (the run's events.jsonl), before console filtering."""
+
+    def __init__(self) -> None:
+        self.file: TextIO | None = None
+
+    def open(self, path: Path | None) -> None:
+        self.close()
+        if path is not None:
+            self.file = path.open("a", encoding="utf-8")
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        if self.file is not None:
+            self.file.write(json.dumps(event_dict, default=str) + "\n")
+            self.file.flush()
+        return event_dict
+
+
+EVENTS = _JsonLines()
+
+
+def _console_filter(level: int) -> Any:
+    def keep(logger: WrappedLogger, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
+        if logging.getLevelNamesMapping().get(str(event_dict.get("level", "info")).upper(), 20) < level:
+            raise structlog.DropEvent
+        return event_dict
+
+    return keep
+
+
+def configure(*, console_level: int = logging.WARNING, stream: TextIO | None = None) -> None:
+    """Set up structlog for this process (the CLI calls it once)."""
+    stream = stream or sys.stderr
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        if stream.isatty()
+        else structlog.processors.JSONRenderer(default=str)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            REDACTOR,
+            EVENTS,
+            _console_filter(console_level),
+            renderer,
+        ],
+        logger_factory=structlog.PrintLoggerFactory(stream),
+        cache_logger_on_first_use=False,
+    )
+
+
+def log_to(path: Path | None) -> None:
+    """Send every event to ``path`` (events.jsonl) from now on; None stops."""
+    EVENTS.open(path)

@@ -1,0 +1,469 @@
+"""What each documented step does on screen: check -> apply -> verify.
+
+Every step first reads whether its effect is already there (so a re-run or a resume never creates a
+second app, permission set, assignment or link), acts only when needed, then confirms the effect on
+screen. A step that needs a screen it is not on (after a resume, say) opens it itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+from pages.app_manager import AppManagerPage
+from pages.app_permission_sets import AppPermissionSetAssignmentPage
+from pages.base import OrgContext
+from pages.connected_app_manage import ConnectedAppManagePage
+from pages.connected_app_view import ConnectedAppViewPage
+from pages.eca_settings import ExternalClientAppSettingsPage
+from pages.edit_policies import EditPoliciesPage
+from pages.errors import CreationBlocked, PageError
+from pages.new_connected_app import NewConnectedAppPage
+from pages.new_permission_set import NewPermissionSetPage
+from pages.permission_set_assignments import PermissionSetAssignmentsPage
+from pages.permission_set_detail import PermissionSetDetailPage
+from pages.permission_sets import PermissionSetsPage
+from pages.specs import ConnectedAppForm, PermissionSetForm
+from runbook.certs import CertificateInfo
+from runbook.errors import OrgFeatureBlocked
+from runbook.handoff import write_handoff
+from runbook.results import Outcome
+from runbook.rundir import RunDir
+from runbook.signin import CodeSource
+from runbook.spec import RunSpec
+
+BLOCKED_MESSAGE = (
+    "Connected app creation is restricted in this org since Spring '26: Salesforce Support must enable it "
+    "before a new connected app can be created. Nothing was created."
+)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What a step found or did; the engine turns it into a StepResult."""
+
+    outcome: Outcome
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def done(detail: str, **data: Any) -> StepReport:
+    return StepReport(Outcome.DONE, detail, dict(data))
+
+
+def unchanged(detail: str, **data: Any) -> StepReport:
+    return StepReport(Outcome.UNCHANGED, detail, dict(data))
+
+
+@dataclass
+class RunContext:
+    """What the steps share during one run (rebuilt from scratch on resume)."""
+
+    spec: RunSpec
+    page: Page
+    org: OrgContext
+    run_dir: RunDir
+    codes: CodeSource
+    certificate: CertificateInfo
+    certificate_file: Path  # PEM file uploaded in create-app.7
+    log: Callable[..., None]
+    generated_key: Path | None = None
+    screen: Any = None  # the page object of the screen the browser is on
+    app_exists: bool | None = None
+    permission_set_exists: bool | None = None
+    policy_already_set: bool | None = None
+    link_already_there: bool | None = None
+    consumer_key: str | None = None
+    scope_labels: list[str] = field(default_factory=list)
+
+    @property
+    def app_form(self) -> ConnectedAppForm:
+        app = self.spec.app
+        return ConnectedAppForm(
+            name=app.name,
+            api_name=app.api_name,
+            contact_email=app.contact_email,
+            callback_urls=tuple(app.callback_urls),
+            certificate=self.certificate_file,
+            scopes=tuple(app.scopes),
+            description=app.description or "",
+        )
+
+    @property
+    def permission_set_form(self) -> PermissionSetForm:
+        ps = self.spec.permission_set
+        return PermissionSetForm(label=ps.label, api_name=ps.api_name, description=ps.description or "")
+
+    def on(self, kind: type[Any]) -> Any:
+        """The current screen's page object if it is of ``kind`` and still showing, else None."""
+        if isinstance(self.screen, kind) and self.screen.is_current():
+            return self.screen
+        return None
+
+
+StepFn = Callable[[RunContext], StepReport]
+STEPS: dict[str, StepFn] = {}
+
+
+def step(step_id: str) -> Callable[[StepFn], StepFn]:
+    def register(fn: StepFn) -> StepFn:
+        STEPS[step_id] = fn
+        return fn
+
+    return register
+
+
+# --- helpers that bring the browser to a step's screen ---------------------------------------------
+def _app_manager(ctx: RunContext) -> AppManagerPage:
+    page: AppManagerPage | None = ctx.on(AppManagerPage)
+    if page is None:
+        page = AppManagerPage(ctx.page, ctx.org).open()
+        ctx.screen = page
+    return page
+
+
+def _app_exists(ctx: RunContext) -> bool:
+    if ctx.app_exists is None:
+        ctx.app_exists = _app_manager(ctx).has_app(ctx.spec.app.api_name)
+    return ctx.app_exists
+
+
+def _new_app_form(ctx: RunContext) -> NewConnectedAppPage:
+    form: NewConnectedAppPage | None = ctx.on(NewConnectedAppPage)
+    if form is None:
+        # Only reachable mid-form after a resume: the unsaved form is gone, so start it again.
+        _open_new_connected_app(ctx)
+        form = ctx.screen
+        assert isinstance(form, NewConnectedAppPage)
+    return form
+
+
+def _open_new_connected_app(ctx: RunContext) -> None:
+    manager = _app_manager(ctx)
+    try:
+        if manager.can_create_connected_app():
+            ctx.screen = manager.start_new_connected_app()
+            return
+        if not ctx.spec.app.enable_creation_if_needed:
+            raise OrgFeatureBlocked(
+                "App Manager has no New Connected App button: this org creates connected apps from External "
+                "Client App Settings after 'Allow creation of connected apps' is turned on. Set "
+                "app.enable_creation_if_needed = true to let the runbook turn it on, or turn it on yourself. "
+                "Nothing was created."
+            )
+        settings = ExternalClientAppSettingsPage(ctx.page, ctx.org).open()
+        ctx.screen = settings
+        if not settings.creation_allowed():
+            ctx.log("connected_app_creation_enabling", setting=ctx.org.labels.allow_creation_toggle)
+            settings.allow_creation()
+            ctx.log("connected_app_creation_enabled", setting=ctx.org.labels.allow_creation_toggle)
+        ctx.screen = settings.start_new_connected_app()
+    except CreationBlocked as exc:
+        raise OrgFeatureBlocked(BLOCKED_MESSAGE) from exc
+
+
+def _view_page(ctx: RunContext) -> ConnectedAppViewPage:
+    view: ConnectedAppViewPage | None = ctx.on(ConnectedAppViewPage)
+    if view is None:
+        manager = AppManagerPage(ctx.page, ctx.org).open()
+        view = manager.view(ctx.spec.app.api_name)
+        ctx.screen = view
+    return view
+
+
+def _manage_page(ctx: RunContext) -> ConnectedAppManagePage:
+    manage: ConnectedAppManagePage | None = ctx.on(ConnectedAppManagePage)
+    if manage is None:
+        manage = _app_manager(ctx).manage(ctx.spec.app.api_name)
+        ctx.screen = manage
+    return manage
+
+
+def _permission_sets(ctx: RunContext) -> PermissionSetsPage:
+    page: PermissionSetsPage | None = ctx.on(PermissionSetsPage)
+    if page is None:
+        page = PermissionSetsPage(ctx.page, ctx.org).open()
+        ctx.screen = page
+    return page
+
+
+def _permission_set_exists(ctx: RunContext) -> bool:
+    if ctx.permission_set_exists is None:
+        ctx.permission_set_exists = _permission_sets(ctx).has(ctx.spec.permission_set.label)
+    return ctx.permission_set_exists
+
+
+def _new_permission_set_form(ctx: RunContext) -> NewPermissionSetPage:
+    form: NewPermissionSetPage | None = ctx.on(NewPermissionSetPage)
+    if form is None:
+        form = _permission_sets(ctx).new()
+        ctx.screen = form
+    return form
+
+
+def _policy_is_admin_approved(ctx: RunContext) -> bool:
+    if ctx.policy_already_set is None:
+        ctx.policy_already_set = ctx.org.labels.permitted_users_admin in _manage_page(ctx).permitted_users()
+    return ctx.policy_already_set
+
+
+def _permission_set_linked(ctx: RunContext) -> bool:
+    if ctx.link_already_there is None:
+        ctx.link_already_there = ctx.spec.permission_set.label in _manage_page(ctx).linked_permission_sets()
+    return ctx.link_already_there
+
+
+# --- Create a connected app --------------------------------------------------------------------
+@step("create-app.1")
+def take_certificate(ctx: RunContext) -> StepReport:
+    info = ctx.certificate
+    kind = "a private certificate made for this run" if ctx.generated_key else "the developer's certificate"
+    for warning in info.warnings:
+        ctx.log("certificate_warning", warning=warning)
+    return done(
+        f"using {kind}: {info.subject}, {info.key_type} {info.key_bits}, valid until {info.not_after:%Y-%m-%d}, "
+        f"SHA-256 {info.sha256_fingerprint}",
+        subject=info.subject,
+        sha256_fingerprint=info.sha256_fingerprint,
+        not_after=info.not_after.isoformat(),
+    )
+
+
+@step("create-app.2")
+def open_app_manager(ctx: RunContext) -> StepReport:
+    ctx.screen = AppManagerPage(ctx.page, ctx.org).open()
+    return done("App Manager is open")
+
+
+@step("create-app.3")
+def click_new_connected_app(ctx: RunContext) -> StepReport:
+    if _app_exists(ctx):
+        return unchanged(f"a connected app with API name {ctx.spec.app.api_name} already exists")
+    _open_new_connected_app(ctx)
+    return done("the New Connected App form is open")
+
+
+def _unless_app_exists(ctx: RunContext, action: Callable[[NewConnectedAppPage], str]) -> StepReport:
+    if _app_exists(ctx):
+        return unchanged(f"{ctx.spec.app.api_name} already exists; its form is not filled again")
+    return done(action(_new_app_form(ctx)))
+
+
+@step("create-app.4")
+def fill_basic_information(ctx: RunContext) -> StepReport:
+    def fill(form: NewConnectedAppPage) -> str:
+        form.fill_basic_information(ctx.app_form)
+        return f"name {ctx.spec.app.name}, API name {ctx.spec.app.api_name}, contact {ctx.spec.app.contact_email}"
+
+    return _unless_app_exists(ctx, fill)
+
+
+@step("create-app.5")
+def enable_oauth(ctx: RunContext) -> StepReport:
+    def enable(form: NewConnectedAppPage) -> str:
+        form.turn_on_oauth()
+        return "Enable OAuth Settings is on; the OAuth settings are showing"
+
+    return _unless_app_exists(ctx, enable)
+
+
+@step("create-app.6")
+def paste_callback_urls(ctx: RunContext) -> StepReport:
+    def paste(form: NewConnectedAppPage) -> str:
+        form.set_callback_urls(tuple(ctx.spec.app.callback_urls))
+        return f"{len(ctx.spec.app.callback_urls)} callback URLs entered"
+
+    return _unless_app_exists(ctx, paste)
+
+
+@step("create-app.7")
+def upload_certificate(ctx: RunContext) -> StepReport:
+    def upload(form: NewConnectedAppPage) -> str:
+        form.upload_certificate(ctx.app_form)
+        return f"Use digital signatures is on; {ctx.certificate_file.name} chosen for upload"
+
+    return _unless_app_exists(ctx, upload)
+
+
+@step("create-app.8")
+def add_scopes(ctx: RunContext) -> StepReport:
+    def add(form: NewConnectedAppPage) -> str:
+        ctx.scope_labels = form.add_scopes(tuple(ctx.spec.app.scopes))
+        return "Selected OAuth Scopes: " + "; ".join(ctx.scope_labels)
+
+    return _unless_app_exists(ctx, add)
+
+
+@step("create-app.9")
+def save_and_continue(ctx: RunContext) -> StepReport:
+    if _app_exists(ctx):
+        return unchanged(f"{ctx.spec.app.api_name} already exists; nothing to save")
+    created = _new_app_form(ctx).save()
+    ctx.screen = created
+    ctx.screen = created.continue_()
+    ctx.app_exists = True
+    return done("saved; Salesforce says changes can take up to 10 minutes; continued to the app's page")
+
+
+@step("create-app.10")
+def copy_consumer_key(ctx: RunContext) -> StepReport:
+    view = _view_page(ctx)
+    if view.shows_consumer_key():
+        key = view.read_consumer_key()
+        where = "on the app's page"
+    else:
+        details = view.open_consumer_details()
+        try:
+            key = details.read_consumer_key(lambda by_email: ctx.codes.code(by_email))
+        finally:
+            details.close()
+        where = "through Manage Consumer Details, after the identity check"
+    ctx.consumer_key = key
+    return done(f"Consumer Key read {where} ({len(key)} characters)", consumer_key=key)
+
+
+@step("create-app.11")
+def hand_off(ctx: RunContext) -> StepReport:
+    if not ctx.consumer_key:
+        results = ctx.run_dir.results()
+        earlier = results.get("create-app.10")
+        ctx.consumer_key = str(earlier.data.get("consumer_key", "")) if earlier else ""
+    path = write_handoff(ctx.run_dir, ctx.spec, ctx.certificate, ctx.consumer_key or "", ctx.generated_key)
+    return done(f"hand-off written to {path.name} (owner-readable only)", handoff=path.name)
+
+
+# --- Assign pre-authorized users ---------------------------------------------------------------
+@step("preauthorize.1")
+def open_permission_sets(ctx: RunContext) -> StepReport:
+    ctx.screen = PermissionSetsPage(ctx.page, ctx.org).open()
+    return done("Permission Sets is open")
+
+
+@step("preauthorize.2")
+def click_new_permission_set(ctx: RunContext) -> StepReport:
+    if _permission_set_exists(ctx):
+        return unchanged(f"a permission set labelled {ctx.spec.permission_set.label!r} already exists")
+    ctx.screen = _permission_sets(ctx).new()
+    return done("the new permission set form is open")
+
+
+@step("preauthorize.3")
+def fill_permission_set(ctx: RunContext) -> StepReport:
+    if _permission_set_exists(ctx):
+        return unchanged(f"{ctx.spec.permission_set.label!r} already exists; its form is not filled again")
+    _new_permission_set_form(ctx).fill(ctx.permission_set_form)
+    ps = ctx.spec.permission_set
+    return done(f"Label {ps.label}, API Name {ps.api_name}, License --None--")
+
+
+@step("preauthorize.4")
+def save_permission_set(ctx: RunContext) -> StepReport:
+    if _permission_set_exists(ctx):
+        return unchanged(f"{ctx.spec.permission_set.label!r} already exists; nothing to save")
+    ctx.screen = _new_permission_set_form(ctx).save()
+    ctx.permission_set_exists = True
+    return done("saved; the permission set's page is showing")
+
+
+@step("preauthorize.5")
+def manage_assignments(ctx: RunContext) -> StepReport:
+    detail: PermissionSetDetailPage | None = ctx.on(PermissionSetDetailPage)
+    if detail is None:
+        detail = _permission_sets(ctx).open_permission_set(ctx.spec.permission_set.label)
+    ctx.screen = detail.manage_assignments()
+    return done("the permission set's assignments are showing")
+
+
+@step("preauthorize.6")
+def assign_user(ctx: RunContext) -> StepReport:
+    assignments: PermissionSetAssignmentsPage | None = ctx.on(PermissionSetAssignmentsPage)
+    if assignments is None:
+        manage_assignments(ctx)
+        assignments = ctx.screen
+        assert isinstance(assignments, PermissionSetAssignmentsPage)
+    user = ctx.spec.assignee.username
+    if assignments.is_assigned(user):
+        return unchanged(f"{user} already has the permission set")
+    assignments.assign(user)
+    return done(f"{user} assigned, with no expiration date")
+
+
+@step("preauthorize.7")
+def back_to_app_manager(ctx: RunContext) -> StepReport:
+    ctx.screen = AppManagerPage(ctx.page, ctx.org).open()
+    return done("App Manager is open")
+
+
+@step("preauthorize.8")
+def manage_app(ctx: RunContext) -> StepReport:
+    ctx.screen = _app_manager(ctx).manage(ctx.spec.app.api_name)
+    return done(f"the Manage page of {ctx.spec.app.api_name} is showing")
+
+
+@step("preauthorize.9")
+def edit_policies(ctx: RunContext) -> StepReport:
+    if _policy_is_admin_approved(ctx):
+        return unchanged("Permitted Users is already 'Admin approved users are pre-authorized'")
+    ctx.screen = _manage_page(ctx).edit_policies()
+    return done("Edit Policies is open")
+
+
+@step("preauthorize.10")
+def set_permitted_users(ctx: RunContext) -> StepReport:
+    if _policy_is_admin_approved(ctx):
+        return unchanged("Permitted Users is already 'Admin approved users are pre-authorized'")
+    policies: EditPoliciesPage | None = ctx.on(EditPoliciesPage)
+    if policies is None:
+        policies = _manage_page(ctx).edit_policies()
+    confirm_text = policies.set_admin_approved()
+    manage = policies.save()
+    ctx.screen = manage
+    if ctx.org.labels.permitted_users_admin not in manage.permitted_users():
+        raise PageError(
+            "Connected App Detail: Permitted Users did not change after Save",
+            screen=manage.SCREEN,
+            expected=f"Permitted Users: {ctx.org.labels.permitted_users_admin}",
+            seen=manage.permitted_users(),
+        )
+    ctx.policy_already_set = True
+    return done(
+        "Permitted Users is 'Admin approved users are pre-authorized' (confirmation accepted)",
+        confirm=confirm_text,
+    )
+
+
+@step("preauthorize.11")
+def manage_permission_sets(ctx: RunContext) -> StepReport:
+    if _permission_set_linked(ctx):
+        return unchanged(f"{ctx.spec.permission_set.label!r} is already linked to the app")
+    ctx.screen = _manage_page(ctx).manage_permission_sets()
+    return done("Application Permission Set Assignment is open")
+
+
+@step("preauthorize.12")
+def link_permission_set(ctx: RunContext) -> StepReport:
+    if _permission_set_linked(ctx):
+        return unchanged(f"{ctx.spec.permission_set.label!r} is already linked to the app")
+    chooser: AppPermissionSetAssignmentPage | None = ctx.on(AppPermissionSetAssignmentPage)
+    if chooser is None:
+        chooser = _manage_page(ctx).manage_permission_sets()
+    chooser.select(ctx.spec.permission_set.label)
+    manage = chooser.save()
+    ctx.screen = manage
+    ctx.link_already_there = True
+    return done(f"{ctx.spec.permission_set.label!r} linked to the app")
+
+
+# Steps whose work is lost when the run stops between them (an unsaved form): a resume that lands
+# inside one of these ranges starts again at the range's first step, which re-checks on screen.
+RESUME_FROM = {
+    **{f"create-app.{n}": "create-app.3" for n in range(4, 10)},
+    "preauthorize.3": "preauthorize.2",
+    "preauthorize.4": "preauthorize.2",
+    "preauthorize.10": "preauthorize.9",
+    "preauthorize.12": "preauthorize.11",
+}
