@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
+import structlog
 from playwright.sync_api import Page
 
 from runbook.browser import launch_options
+from runbook.logs import configure, log_to
 from simulator.server import SimulatorServer
 from simulator.state import CreationMode, Release, SimConfig
 
 ADMIN = "admin@runbook-demo.example"
+
+
+@pytest.fixture(autouse=True)
+def structured_logging() -> Iterator[None]:
+    """Logging configured as the CLI does it, and reset after each test (structlog is global state)."""
+    configure(console_level=logging.ERROR)
+    yield
+    log_to(None)
+    structlog.contextvars.clear_contextvars()
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

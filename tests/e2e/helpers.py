@@ -1,0 +1,68 @@
+"""Helpers for end-to-end runs of the engine against the simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from runbook.engine import RunCallbacks, RunnerOptions, RunOutcome, execute
+from runbook.plan import build_plan
+from runbook.rundir import RunDir
+from runbook.spec import RunSpec
+from simulator.server import SimulatorServer
+from simulator.state import DEMO_USERS
+from tests.certificates import self_signed
+
+ADMIN = DEMO_USERS[0]
+ASSIGNEE = "integration@runbook-demo.example"
+APP_API_NAME = "Integration_Builder"
+PERMISSION_SET = "Integration Builder Users"
+
+
+def access_token(sim: SimulatorServer) -> str:
+    """A frontdoor token for the admin from the simulator's test-only endpoint (each works once)."""
+    response = httpx.post(f"{sim.base_url}/__sim__/frontdoor-token", json={"username": ADMIN["username"]})
+    response.raise_for_status()
+    return str(response.json()["token"])
+
+
+def env_for(sim: SimulatorServer, login: str) -> dict[str, str]:
+    env = {"RUNBOOK_TOTP_SEED": ADMIN["totp_seed"]}
+    if login == "frontdoor":
+        env["RUNBOOK_ACCESS_TOKEN"] = access_token(sim)
+    else:
+        env["RUNBOOK_PASSWORD"] = ADMIN["password"]
+    return env
+
+
+def spec_data(sim: SimulatorServer, workdir: Path, login: str) -> dict[str, Any]:
+    certificate = workdir / "request.crt"
+    if not certificate.exists():
+        self_signed(certificate)
+    return {
+        "org": {"url": sim.base_url, "username": ADMIN["username"], "login": login},
+        "app": {
+            "name": "Integration Builder",
+            "contact_email": "admin@runbook-demo.example",
+            "certificate": str(certificate),
+        },
+        "permission_set": {"label": PERMISSION_SET, "description": "Pre-authorized users"},
+        "assignee": {"username": ASSIGNEE},
+        "run": {"recordings_dir": str(workdir / "recordings"), "timeout_ms": 15000},
+    }
+
+
+def start(spec: RunSpec, *callbacks: RunCallbacks) -> tuple[RunDir, RunnerOptions]:
+    run_dir = RunDir.create(spec.options.recordings_dir, build_plan(spec), spec.summary(), spec_toml=spec.to_toml())
+    return run_dir, RunnerOptions(callbacks=list(callbacks), env={})
+
+
+def run(spec: RunSpec, *callbacks: RunCallbacks) -> RunOutcome:
+    run_dir, options = start(spec, *callbacks)
+    return execute(spec, run_dir, options)
+
+
+def state(sim: SimulatorServer) -> dict[str, Any]:
+    return dict(httpx.get(f"{sim.base_url}/__sim__/state").json())
