@@ -90,11 +90,13 @@ class ScryptParams:
     p: int = 1
 
 
-# n=2**15, r=8, p=1 is the cost the scrypt paper and the `cryptography` docs suggest for interactive
-# logins: 32 MiB of memory per guess. Measured here (cryptography 50, Python 3.11, a shared 2-vCPU
-# AMD EPYC VM): 100-170 ms per derivation when the machine is quiet, up to ~400 ms under load.
-# That is paid once per command, and makes each passphrase guess cost an attacker as much. 2**16
-# doubled both; 2**14 halves the attacker's cost for a saving nobody notices.
+# The scrypt paper chose n=2**14, r=8, p=1 for ~100 ms interactive logins on 2009 hardware (and
+# n=2**20 for file encryption, seconds per open). One step up, 2**15, keeps an interactive delay on
+# today's machines and doubles the cost of each passphrase guess: 32 MiB of memory (128 * n * r) per
+# guess. Measured here (cryptography 50, Python 3.11, a shared 2-vCPU AMD EPYC VM, 12 derivations):
+# 105 ms at best, 250 ms median with the machine busy (load ~4.5), 630 ms at worst; 2**16 doubled
+# those. Each open and each write derives one key; `secrets set` on an existing file derives three
+# (check the passphrase before asking for the value, read, write).
 DEFAULT_KDF = ScryptParams()
 
 
@@ -171,19 +173,20 @@ def _split(blob: bytes, what: str) -> tuple[bytes, bytes]:
     lines = bytes(blob).split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    if not lines or not lines[0].startswith(b"{") or FORMAT_NAME.encode() not in lines[0]:
-        raise VaultError(
-            f"{what} is not an sf-runbook encrypted file (its first line is not an {FORMAT_NAME} header); "
-            "check the path."
-        )
-    if len(lines) != 3:
-        raise _damaged(what, f"it has {len(lines)} line(s) instead of 3; it may have been cut short")
-    header_line, body_line, checksum = lines
-    if not checksum.startswith(b"sha256:"):
-        raise _damaged(what, "its checksum line is missing")
-    if checksum != _checksum_line(header_line, body_line):
-        raise _damaged(what, "its contents do not match their checksum")
-    return header_line, body_line
+    if len(lines) == 3 and lines[2].startswith(b"sha256:"):
+        header_line, body_line, checksum = lines
+        if checksum != _checksum_line(header_line, body_line):
+            raise _damaged(what, "its contents do not match their checksum")
+        return header_line, body_line
+    if lines and lines[0].startswith(b"{") and FORMAT_NAME.encode() in lines[0]:
+        raise _damaged(what, "its checksum line is missing; it may have been cut short")
+    raise VaultError(
+        f"{what} is not an sf-runbook encrypted file (it does not start with an {FORMAT_NAME} header); check the path."
+    )
+
+
+class _UnsupportedVersion(Exception):
+    pass
 
 
 def _int_field(kdf: Mapping[str, Any], name: str) -> int:
@@ -219,10 +222,6 @@ def _parse_header(header_line: bytes) -> tuple[VaultHeader, bytes, bytes]:
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     return VaultHeader(version=FORMAT_VERSION, kdf=params, created=created), salt, nonce
-
-
-class _UnsupportedVersion(Exception):
-    pass
 
 
 def _parse(blob: bytes, what: str) -> _Parsed:
@@ -347,6 +346,7 @@ def keyring_passphrase() -> str | None:
     try:
         # Imported by name: keyring is optional and not a dependency; when it is absent nothing changes.
         keyring: Any = importlib.import_module("keyring")
+        keyring_errors: Any = importlib.import_module("keyring.errors")
     except ImportError:
         return None
     try:
@@ -356,7 +356,7 @@ def keyring_passphrase() -> str | None:
         if float(getattr(backend, "priority", 0)) <= 0:
             return None
         value = backend.get_password(KEYRING_SERVICE, KEYRING_ACCOUNT)
-    except (keyring.errors.KeyringError, OSError, RuntimeError):
+    except (keyring_errors.KeyringError, OSError, RuntimeError):
         # A locked or unreachable keyring (no D-Bus session, a declined prompt) means "not there":
         # the caller falls back to the environment variable or a prompt.
         return None
@@ -418,7 +418,7 @@ class SecretsFile:
         passphrase = self._passphrase or self._env.get(VAULT_PASSPHRASE_ENV) or keyring_passphrase()
         if not passphrase:
             raise VaultError(
-                f"No passphrase for {self.what[0].lower()}{self.what[1:]}: set {VAULT_PASSPHRASE_ENV}, "
+                f"No passphrase for the secrets file {self.path}: set {VAULT_PASSPHRASE_ENV}, "
                 f'store it in the OS keyring (service "{KEYRING_SERVICE}", account "{KEYRING_ACCOUNT}"), '
                 "or run `runbook secrets` in a terminal to be asked for it."
             )
@@ -526,9 +526,7 @@ class SessionStore:
     def save(self, state: Mapping[str, Any], passphrase: str) -> None:
         """Encrypt ``state`` (from ``context.storage_state()``) and write it owner-only, replacing any older one."""
         if not isinstance(state, Mapping) or not isinstance(state.get("cookies", []), list):
-            raise VaultError(
-                "The session to save is not a Playwright storage state (a table with a list of cookies)."
-            )
+            raise VaultError("The session to save is not a Playwright storage state (a dict with a list of cookies).")
         try:
             plain = json.dumps(dict(state), ensure_ascii=False).encode("utf-8")
         except (TypeError, ValueError) as exc:
