@@ -1,0 +1,149 @@
+"""The command line as an admin uses it: exit codes, the hand-off summary, a real kill and a resume."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from runbook.spec import RunSpec
+from simulator.server import SimulatorServer
+from tests.e2e.helpers import ADMIN, access_token, state
+
+pytestmark = pytest.mark.browser
+
+RUNBOOK = [sys.executable, "-m", "runbook.cli"]
+
+
+def cli_env(sim: SimulatorServer, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_") or k == "RUNBOOK_CHROMIUM"}
+    env.update(RUNBOOK_ACCESS_TOKEN=access_token(sim), RUNBOOK_TOTP_SEED=ADMIN["totp_seed"], **extra)
+    return env
+
+
+def write_spec(spec: RunSpec, path: Path) -> Path:
+    path.write_text(spec.to_toml(), encoding="utf-8")
+    return path
+
+
+def test_run_exits_0_and_prints_the_consumer_key_of_the_created_app(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], tmp_path: Path
+) -> None:
+    """`runbook run SPEC` ends with the hand-off summary whose key is the app's, and exit code 0."""
+    sim = make_sim()
+    spec_file = write_spec(make_spec(sim), tmp_path / "spec.toml")
+    done = subprocess.run(
+        [*RUNBOOK, "run", str(spec_file)], env=cli_env(sim), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    key = state(sim)["apps"][0]["consumer_key"]
+    assert f"Consumer Key:         {key}" in done.stdout
+    assert "preauthorize.12" in done.stdout
+
+
+def test_run_in_a_blocked_org_exits_2_with_the_support_message(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], tmp_path: Path
+) -> None:
+    """Creation blocked since Spring '26: exit code 2, the reason on stderr, nothing created."""
+    sim = make_sim(release="current", creation="blocked")
+    spec_file = write_spec(make_spec(sim), tmp_path / "spec.toml")
+    done = subprocess.run(
+        [*RUNBOOK, "run", str(spec_file)], env=cli_env(sim), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2
+    flat = " ".join(done.stderr.split())
+    assert "Salesforce Support" in flat and "Nothing was created" in flat
+    assert state(sim)["apps"] == []
+
+
+def test_a_bad_spec_exits_2_naming_the_key_before_any_browser_starts(tmp_path: Path) -> None:
+    """An invalid callback URL is reported with its key and exit code 2."""
+    spec = tmp_path / "bad.toml"
+    spec.write_text(
+        '[org]\nurl = "https://login.salesforce.com"\nusername = "a@b.example"\n'
+        '[app]\nname = "X"\ncontact_email = "a@b.example"\ncertificate = "missing.crt"\n'
+        'callback_urls = ["http://example.com/callback"]\n'
+        '[permission_set]\nlabel = "P"\n[assignee]\nusername = "u@b.example"\n'
+    )
+    done = subprocess.run([*RUNBOOK, "run", str(spec)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "app.callback_urls[0]" in done.stderr and "app.certificate" in done.stderr
+
+
+def test_a_run_killed_for_real_resumes_with_runbook_resume_and_creates_nothing_twice(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], tmp_path: Path
+) -> None:
+    """SIGKILL after create-app.9's result is written; `runbook resume RUN_DIR` finishes the run."""
+    sim = make_sim()
+    spec = make_spec(sim)
+    spec_file = write_spec(spec, tmp_path / "spec.toml")
+    process = subprocess.Popen(
+        [*RUNBOOK, "run", str(spec_file)],
+        env=cli_env(sim),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    recordings = spec.options.recordings_dir
+    try:
+        marker = None
+        deadline_polls = 0
+        while marker is None:
+            found = list(recordings.glob("*/steps/09-create-app.9.json"))
+            marker = found[0] if found else None
+            deadline_polls += 1
+            assert process.poll() is None, "the run ended before it could be killed"
+            if marker is None:
+                # Wait for the result file to appear: poll on the process, bounded by the test's own timeout.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.05)
+            assert deadline_polls < 6000, "create-app.9 never finished"
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    run_dir = marker.parent.parent
+    resumed = subprocess.run(
+        [*RUNBOOK, "resume", str(run_dir)], env=cli_env(sim), capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming" in resumed.stdout
+    org = state(sim)
+    assert len(org["apps"]) == 1 and len(org["permission_sets"]) == 1 and len(org["assignments"]) == 1
+    assert org["counters"]["app_creates"] == 1
+
+
+def test_the_step_by_step_walkthrough_stops_when_the_person_says_no(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], tmp_path: Path
+) -> None:
+    """With --step, answering no before create-app.2 stops the run (exit 1) with nothing done in the org."""
+    sim = make_sim()
+    spec_file = write_spec(make_spec(sim), tmp_path / "spec.toml")
+    done = subprocess.run(
+        [*RUNBOOK, "run", "--step", str(spec_file)],
+        env=cli_env(sim),
+        input="y\nn\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Next: create-app.2" in done.stdout
+    assert state(sim)["counters"]["app_create_attempts"] == 0
+
+
+def test_the_demo_runs_the_whole_procedure_against_the_embedded_simulator(tmp_path: Path) -> None:
+    """`runbook demo` starts its own simulator, runs 23 steps and prints the hand-off and the recordings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_") or k == "RUNBOOK_CHROMIUM"}
+    done = subprocess.run(
+        [*RUNBOOK, "demo", "--recordings", str(tmp_path / "rec")], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Consumer Key:" in done.stdout and "Recordings:" in done.stdout
+    (run_dir,) = (tmp_path / "rec").iterdir()
+    assert (run_dir / "handoff.md").exists() and len(list((run_dir / "steps").iterdir())) == 23
