@@ -28,6 +28,9 @@ ACTIVE_CLASSIC_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 # Salesforce's classic error markup, as Browserforce and sf-pi look for it.
 ERROR_SELECTORS = "#error, #errorTitle, #errorDesc, #validationError, div.errorMsg, .message.errorM3, .pbError"
 SNAPSHOT_LIMIT = 1500
+# Elements that hold secrets: masked in screenshots. The Consumer Secret's real id ends in
+# consumerSecretSection:consumerSecret (older View pages keep it in the DOM behind "Click to reveal").
+SECRET_SELECTORS = ('input[type="password"]', '[id$="consumerSecret"]', "#tc", "#emc", "#smc")
 
 
 @dataclass(frozen=True)
@@ -124,10 +127,10 @@ class SetupPage:
             )
 
     # --- evidence -----------------------------------------------------------------------------
-    def seen(self) -> str:
-        """A short accessibility snapshot of what the screen shows, for error messages and drift reports."""
+    def seen(self, within: Locator | None = None) -> str:
+        """A short accessibility snapshot of what the screen (or the part ``within``) shows, for error reports."""
         try:
-            snapshot = self.root.locator("body").aria_snapshot(timeout=2_000)
+            snapshot = (within if within is not None else self.root.locator("body")).aria_snapshot(timeout=2_000)
         except PlaywrightError:
             try:
                 snapshot = f"title={self.page.title()!r} url={self.page.url}"

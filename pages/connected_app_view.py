@@ -31,6 +31,11 @@ class ConnectedAppViewPage(SetupPage):
         # Real id on pre-2023 pages: appsetup:setupForm:details:oauthSettingsSection:consumerKeySection:consumerKey
         return self.root.locator('[id$="consumerKeySection:consumerKey"]')
 
+    def hidden_consumer_secret(self) -> str:
+        """The secret older pages keep hidden behind "Click to reveal" (read only so it can be masked)."""
+        secret = self.root.locator('[id$="consumerSecretSection:consumerSecret"], [id$=":consumerSecret"]')
+        return (secret.first.text_content() or "").strip() if secret.count() else ""
+
     def manage_consumer_details_button(self) -> Locator:
         return self.root.get_by_role("button", name=self.org.labels.manage_consumer_details, exact=True).or_(
             self.root.locator('[id$="manageConsumerKeySecretSection:manageConsumer"]')
@@ -51,9 +56,14 @@ class ConnectedAppViewPage(SetupPage):
         return self.consumer_key().first.inner_text().strip()
 
     def open_consumer_details(self) -> ConsumerDetailsPage:
-        """Click Manage Consumer Details and return the new window it opens."""
+        """Click Manage Consumer Details and return where it leads: a new window, or this tab when standalone."""
         from pages.consumer_details import ConsumerDetailsPage
 
+        if self.root is self.page:
+            # The bare classic page on the instance host goes on in the same tab (as sfdx-hardis sees it);
+            # only inside the Lightning shell does the button open a new window.
+            self._act(self.org.labels.manage_consumer_details, self.manage_consumer_details_button().first)
+            return ConsumerDetailsPage(self.page, self.org)
         with self.page.context.expect_page(timeout=self.org.timeout_ms) as popup_info:
             self._act(self.org.labels.manage_consumer_details, self.manage_consumer_details_button().first)
         popup = popup_info.value

@@ -35,5 +35,17 @@ class ConsumerDetailsPage(SetupPage):
         self.wait_until_loaded()
         return self.consumer_key().first.inner_text().strip()
 
+    def consumer_secret_text(self) -> str:
+        """The secret shown beside the key (read only so it can be masked wherever it might be written)."""
+        return (self.consumer_secret().first.text_content() or "").strip() if self.consumer_secret().count() else ""
+
     def close(self) -> None:
-        self.page.close()
+        video = self.page.video
+        if video is not None:
+            # The window showed the secret: its recording is not evidence we keep.
+            self.page.close()
+            video.delete()
+            return
+        """Close the Consumer Details window; where the details replaced the View page in the same tab, keep it."""
+        if self.page.opener() is not None:
+            self.page.close()

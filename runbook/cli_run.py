@@ -16,6 +16,7 @@ from rich.text import Text
 from runbook.console import console, err_console, usage_exit
 from runbook.engine import RunCallbacks, RunnerOptions, RunOutcome, execute, resume_point
 from runbook.errors import RunbookError, UsageError
+from runbook.evidence import EvidenceOptions, Recording, Screenshots
 from runbook.plan import Plan, Step, build_plan
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
@@ -104,12 +105,17 @@ def exit_code(outcome: RunOutcome) -> int:
     return outcome.error.exit_code if isinstance(outcome.error, RunbookError) else 1
 
 
-def _options(headed: bool, slow_mo: float, step: bool) -> RunnerOptions:
+def _options(headed: bool, slow_mo: float, step: bool, evidence: EvidenceOptions) -> RunnerOptions:
     callbacks: list[RunCallbacks] = [ConsoleProgress()]
     if step:
         callbacks.append(StepByStep())
     return RunnerOptions(
-        headed=headed, slow_mo_ms=slow_mo, callbacks=callbacks, ask=ask_person, on_totp_wait=announce_totp_wait
+        headed=headed,
+        slow_mo_ms=slow_mo,
+        evidence=evidence,
+        callbacks=callbacks,
+        ask=ask_person,
+        on_totp_wait=announce_totp_wait,
     )
 
 
@@ -141,6 +147,14 @@ SLOW_MO = Annotated[
     float, typer.Option("--slow-mo", help="Slow every browser action by this many milliseconds.", min=0)
 ]
 STEP = Annotated[bool, typer.Option("--step", help="Ask before each step (the scripted walkthrough).")]
+TRACING = Annotated[
+    Recording, typer.Option("--tracing", help="Record a Playwright trace (trace.zip), a group per step.")
+]
+VIDEO = Annotated[Recording, typer.Option("--video", help="Record a video of the browser (video/).")]
+SCREENSHOTS = Annotated[
+    Screenshots, typer.Option("--screenshots", help="A screenshot after each UI step (screenshots/).")
+]
+HAR = Annotated[bool, typer.Option("--har", help="Record the network as network.har (scrubbed of secrets).")]
 
 
 def run_command(
@@ -151,13 +165,18 @@ def run_command(
     recordings: Annotated[
         Path | None, typer.Option("--recordings", help="Where run directories go (default: run.recordings_dir).")
     ] = None,
+    tracing: TRACING = Recording.ON,
+    video: VIDEO = Recording.OFF,
+    screenshots: SCREENSHOTS = Screenshots.ON,
+    har: HAR = False,
 ) -> None:
     """Run the 23 documented steps against the org in SPEC, then print the hand-off."""
     try:
         run_spec = load_spec(spec, os.environ)
     except UsageError as exc:
         usage_exit(exc)
-    outcome = start_run(run_spec, _options(headed, slow_mo, step), recordings)
+    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
+    outcome = start_run(run_spec, _options(headed, slow_mo, step, evidence), recordings)
     print_outcome(outcome)
     raise typer.Exit(exit_code(outcome))
 
@@ -167,6 +186,10 @@ def resume_command(
     headed: HEADED = False,
     slow_mo: SLOW_MO = 0,
     step: STEP = False,
+    tracing: TRACING = Recording.ON,
+    video: VIDEO = Recording.OFF,
+    screenshots: SCREENSHOTS = Screenshots.ON,
+    har: HAR = False,
 ) -> None:
     """Continue a run from its first unfinished step, re-checking it on screen, with the original inputs."""
     try:
@@ -182,7 +205,9 @@ def resume_command(
         console.print(f"Every step of {run_dir.run_id} has finished; nothing to resume.", soft_wrap=True)
         raise typer.Exit(0)
     console.print(f"Resuming {run_dir.run_id} at {start}.", soft_wrap=True)
-    outcome = _guarded(lambda: execute(run_spec, run_dir, _options(headed, slow_mo, step), start_at=start), run_dir)
+    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
+    options = _options(headed, slow_mo, step, evidence)
+    outcome = _guarded(lambda: execute(run_spec, run_dir, options, start_at=start), run_dir)
     print_outcome(outcome)
     raise typer.Exit(exit_code(outcome))
 
@@ -224,6 +249,10 @@ def demo_command(
     recordings: Annotated[Path, typer.Option("--recordings", help="Where the run directory goes.")] = Path(
         "recordings"
     ),
+    tracing: TRACING = Recording.ON,
+    video: VIDEO = Recording.OFF,
+    screenshots: SCREENSHOTS = Screenshots.ON,
+    har: HAR = False,
 ) -> None:
     """Start the embedded simulator and run the whole procedure against it."""
     import tempfile
@@ -241,6 +270,7 @@ def demo_command(
             soft_wrap=True,
         )
         spec = demo_spec(server.base_url, Path(tmp))
-        outcome = start_run(spec, _options(headed, slow_mo, step), recordings)
+        evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
+        outcome = start_run(spec, _options(headed, slow_mo, step, evidence), recordings)
         print_outcome(outcome)
     raise typer.Exit(exit_code(outcome))

@@ -23,7 +23,8 @@ from pages.errors import PageError
 from pages.releases import CURRENT, LEGACY, ReleaseLabels
 from runbook.browser import launch_options
 from runbook.certs import CertificateInfo, generate_certificate, load_certificate
-from runbook.errors import CredentialsError, OrgFeatureBlocked, RunbookError, StepFailed, UsageError
+from runbook.errors import CredentialsError, OrgFeatureBlocked, RunbookError, RunFailure, StepFailed, UsageError
+from runbook.evidence import EvidenceOptions, Recorder, context_options
 from runbook.logs import REDACTOR, log_to
 from runbook.plan import Plan, Step
 from runbook.results import Outcome, StepResult
@@ -48,6 +49,9 @@ class RunCallbacks:
         """Whether to run ``step`` (the --step walkthrough asks the person); False stops the run."""
         return True
 
+    def browser_ready(self, ctx: RunContext) -> None:
+        """Signed in; recording may start (nothing before this point is recorded)."""
+
     def step_started(self, step: Step) -> None:
         """``step`` is about to run."""
 
@@ -57,6 +61,12 @@ class RunCallbacks:
 
     def step_finished(self, step: Step, result: StepResult) -> None:
         """``result`` has been written to the run directory."""
+
+    def run_finishing(self, ctx: RunContext, failed: bool) -> None:
+        """The last step has run; the browser is still open."""
+
+    def browser_closed(self, run_dir: RunDir, failed: bool) -> None:
+        """The browser has closed (videos and HAR are written now)."""
 
     def run_finished(self, run_dir: RunDir, status: str, error: RunbookError | None) -> None:
         """The run ended with ``status`` (succeeded, failed or blocked)."""
@@ -75,6 +85,10 @@ class CallbackList(RunCallbacks):
     def confirm_step(self, step: Step) -> bool:
         return all(cb.confirm_step(step) for cb in self.callbacks)
 
+    def browser_ready(self, ctx: RunContext) -> None:
+        for cb in self.callbacks:
+            cb.browser_ready(ctx)
+
     def step_started(self, step: Step) -> None:
         for cb in self.callbacks:
             cb.step_started(step)
@@ -89,26 +103,44 @@ class CallbackList(RunCallbacks):
         for cb in self.callbacks:
             cb.step_finished(step, result)
 
+    def run_finishing(self, ctx: RunContext, failed: bool) -> None:
+        for cb in self.callbacks:
+            cb.run_finishing(ctx, failed)
+
+    def browser_closed(self, run_dir: RunDir, failed: bool) -> None:
+        for cb in self.callbacks:
+            cb.browser_closed(run_dir, failed)
+
     def run_finished(self, run_dir: RunDir, status: str, error: RunbookError | None) -> None:
         for cb in self.callbacks:
             cb.run_finished(run_dir, status, error)
 
 
-class ScreenshotCallback(RunCallbacks):
-    """A screenshot after each UI step, named by order and step id (screenshots/NN-<id>.png)."""
+class EvidenceCallbacks(RunCallbacks):
+    """Screenshots, the trace with a group per step, video and HAR, as the evidence options ask."""
+
+    def __init__(self, options: EvidenceOptions, run_dir: RunDir) -> None:
+        self.recorder = Recorder(options, run_dir)
+
+    def browser_ready(self, ctx: RunContext) -> None:
+        self.recorder.start(ctx.page.context, f"runbook {ctx.run_dir.run_id}")
+        ctx.private = self.recorder.paused
+
+    def step_started(self, step: Step) -> None:
+        self.recorder.group(step)
 
     def step_evidence(self, ctx: RunContext, step: Step, outcome: Outcome) -> str | None:
-        if step.kind != "ui":
-            return None
-        number = ctx.run_dir.plan().index(step.id) + 1
-        relative = f"screenshots/{number:02d}-{step.id}.png"
-        path = ctx.run_dir.path / relative
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        try:
-            ctx.page.screenshot(path=str(path), full_page=True, timeout=10_000)
-        except PlaywrightError:  # best effort: a closed page or a crashed renderer leaves no picture
-            return None
-        return relative
+        return self.recorder.screenshot(ctx, step, outcome)
+
+    def step_finished(self, step: Step, result: StepResult) -> None:
+        if result.outcome is not Outcome.SKIPPED:
+            self.recorder.group_end()
+
+    def run_finishing(self, ctx: RunContext, failed: bool) -> None:
+        self.recorder.finish_trace(failed)
+
+    def browser_closed(self, run_dir: RunDir, failed: bool) -> None:
+        self.recorder.finish_files(failed)
 
 
 @dataclass
@@ -117,7 +149,7 @@ class RunnerOptions:
 
     headed: bool = False
     slow_mo_ms: float = 0
-    screenshots: bool = True
+    evidence: EvidenceOptions = field(default_factory=EvidenceOptions)
     callbacks: list[RunCallbacks] = field(default_factory=list)
     ask: AskCode | None = None  # asks the person at the terminal for a code
     on_totp_wait: Callable[[float], None] | None = None  # told before waiting for a fresh TOTP window
@@ -175,15 +207,39 @@ def prepare_certificate(
 
 
 @contextmanager
-def browser_page(options: RunnerOptions) -> Iterator[tuple[Browser, BrowserContext, Page]]:
+def browser_page(options: RunnerOptions, run_dir: RunDir) -> Iterator[tuple[Browser, BrowserContext, Page]]:
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_options(headless=not options.headed, slow_mo=options.slow_mo_ms))  # type: ignore[arg-type]
+        launch = launch_options(headless=not options.headed, slow_mo=options.slow_mo_ms)
+        browser = pw.chromium.launch(**launch)  # type: ignore[arg-type]
+        run_dir.annotate(versions=versions(browser))
         try:
-            context = browser.new_context(viewport={"width": 1366, "height": 900})
-            page = context.new_page()
-            yield browser, context, page
+            context = browser.new_context(
+                viewport={"width": 1366, "height": 900},
+                **context_options(options.evidence, run_dir),  # type: ignore[arg-type]
+            )
+            try:
+                yield browser, context, context.new_page()
+            finally:
+                context.close()  # writes videos and the HAR
         finally:
             browser.close()
+
+
+def versions(browser: Browser) -> dict[str, str]:
+    """The versions a run's evidence depends on (run.json)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:  # running from a source tree that was not installed
+            return "unknown"
+
+    return {
+        "runbook": installed("sf-connected-app-runbook"),
+        "playwright": installed("playwright"),
+        "browser": f"{browser.browser_type.name} {browser.version}",
+    }
 
 
 def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> None:
@@ -212,8 +268,9 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
     """Run the plan in ``run_dir`` from ``start_at`` (default: its first step) to the end."""
     plan = run_dir.plan()
     start_at = start_at or plan.ids[0]
-    evidence: list[RunCallbacks] = [ScreenshotCallback()] if options.screenshots else []
-    callbacks = CallbackList([*evidence, *options.callbacks])
+    from runbook.report import ReportCallbacks
+
+    callbacks = CallbackList([EvidenceCallbacks(options.evidence, run_dir), ReportCallbacks(), *options.callbacks])
     REDACTOR.register(spec.secrets.values())
     log_to(run_dir.path / "events.jsonl")
     structlog.contextvars.clear_contextvars()
@@ -230,7 +287,8 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
         if totp is not None:
             totp.on_wait = lambda s: _totp_wait(s, options.on_totp_wait)
         codes = CodeSource(totp, options.ask or _no_person)
-        with browser_page(options) as (_browser, _context, page):
+        failed = True
+        with browser_page(options, run_dir) as (_browser, _context, page):
             sign_in(spec, page, org, codes)
             ctx = RunContext(
                 spec=spec,
@@ -243,12 +301,19 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
                 generated_key=generated_key,
                 log=lambda event, **kw: log.info(event, **kw),
             )
+            callbacks.browser_ready(ctx)
             callbacks.run_started(run_dir, plan, start_at)
             error = _run_steps(ctx, plan, plan.index(start_at), callbacks)
+            failed = error is not None
             consumer_key = ctx.consumer_key
+            callbacks.run_finishing(ctx, failed)
+        callbacks.browser_closed(run_dir, failed)
     except UsageError as exc:
         error = exc
         log.error("run_refused", error=str(exc))
+    except PlaywrightError as exc:
+        error = _browser_problem(exc)
+        log.error("browser_failed", error=str(error))
     status = "succeeded" if error is None else ("blocked" if isinstance(error, OrgFeatureBlocked) else "failed")
     if run_dir.status != "running":
         run_dir.set_status("running")
@@ -300,6 +365,18 @@ def _run_steps(ctx: RunContext, plan: Plan, start: int, callbacks: RunCallbacks)
         log.info("step_finished", step=step.id, outcome=report.outcome.value, detail=report.detail)
         callbacks.step_finished(step, result)
     return None
+
+
+def _browser_problem(exc: PlaywrightError) -> RunbookError:
+    """A browser failure outside any step (launch, context, recording), said plainly."""
+    text = str(exc)
+    if "ffmpeg" in text:
+        return UsageError(
+            "Video recording needs Playwright's ffmpeg, which is not installed: run "
+            "`.venv/bin/playwright install ffmpeg`, or record without --video."
+        )
+    first_line = REDACTOR.scrub(text.strip().splitlines()[0] if text.strip() else type(exc).__name__)
+    return RunFailure(f"The browser failed before the steps could run: {first_line}")
 
 
 def _failure(step: Step, exc: Exception, screenshot: Path | None) -> StepFailed:

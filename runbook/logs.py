@@ -35,6 +35,11 @@ class Redactor:
             # Very short values would mask ordinary words; secrets are longer than this.
             self._values.update(v for v in values if v and len(v) >= 4)
 
+    def values(self) -> list[str]:
+        """The registered secret values (for scrubbing files; never for printing)."""
+        with self._lock:
+            return list(self._values)
+
     def scrub(self, text: str) -> str:
         for value in sorted(self._values, key=len, reverse=True):
             if value in text:

@@ -283,6 +283,12 @@ class RunDir:
         info.setdefault("resume", {})["next_step"] = self.first_unfinished()
         self._write_run(info)
 
+    def annotate(self, **fields: Any) -> None:
+        """Add or replace top-level fields of run.json (for example the versions in use)."""
+        info = self.info()
+        info.update(fields)
+        self._write_run(info)
+
     def write_text(self, name: str, text: str, private: bool = False) -> Path:
         """Write a file inside the run directory atomically; ``private`` makes it owner-only (0600)."""
         return self.write_bytes(name, text.encode("utf-8"), private=private)

@@ -8,6 +8,7 @@ screen. A step that needs a screen it is not on (after a resume, say) opens it i
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from pages.specs import ConnectedAppForm, PermissionSetForm
 from runbook.certs import CertificateInfo
 from runbook.errors import OrgFeatureBlocked
 from runbook.handoff import write_handoff
+from runbook.logs import REDACTOR
 from runbook.results import Outcome
 from runbook.rundir import RunDir
 from runbook.signin import CodeSource
@@ -73,6 +75,8 @@ class RunContext:
     log: Callable[..., None]
     generated_key: Path | None = None
     screen: Any = None  # the page object of the screen the browser is on
+    # A block whose browser activity must not be recorded (the evidence recorder replaces it).
+    private: Callable[[], AbstractContextManager[None]] = nullcontext
     app_exists: bool | None = None
     permission_set_exists: bool | None = None
     policy_already_set: bool | None = None
@@ -313,14 +317,19 @@ def save_and_continue(ctx: RunContext) -> StepReport:
 def copy_consumer_key(ctx: RunContext) -> StepReport:
     view = _view_page(ctx)
     if view.shows_consumer_key():
+        # Older pages keep the secret in the page behind "Click to reveal": known, it is masked everywhere.
+        REDACTOR.register([view.hidden_consumer_secret()])
         key = view.read_consumer_key()
         where = "on the app's page"
     else:
-        details = view.open_consumer_details()
-        try:
-            key = details.read_consumer_key(lambda by_email: ctx.codes.code(by_email))
-        finally:
-            details.close()
+        # The identity check and the window showing the secret are kept out of every recording.
+        with ctx.private():
+            details = view.open_consumer_details()
+            try:
+                key = details.read_consumer_key(lambda by_email: ctx.codes.code(by_email))
+                REDACTOR.register([details.consumer_secret_text()])
+            finally:
+                details.close()
         where = "through Manage Consumer Details, after the identity check"
     ctx.consumer_key = key
     return done(f"Consumer Key read {where} ({len(key)} characters)", consumer_key=key)

@@ -1,0 +1,188 @@
+"""Evidence of every step: screenshots, one Playwright trace per run, video and HAR on request.
+
+Options follow pytest-playwright's: ``tracing`` and ``video`` are on, off or retain-on-failure;
+``screenshots`` on, off or only-on-failure; ``har`` off unless asked. Nothing secret may end up in
+any of it: sign-in happens before recording starts, recording is paused around the identity check
+and the Consumer Details window, screenshots mask secret fields, and every text artifact (trace
+entries, HAR) is scrubbed of the secret values the run registered.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+from playwright.sync_api import BrowserContext, Locator, Page
+from playwright.sync_api import Error as PlaywrightError
+
+from pages.base import ACTIVE_CLASSIC_FRAME, SECRET_SELECTORS
+from runbook.logs import REDACTOR
+from runbook.plan import Step
+from runbook.results import Outcome
+from runbook.rundir import RunDir
+from runbook.traces import merge_traces, scrub_file
+
+if TYPE_CHECKING:
+    from runbook.steps import RunContext
+
+log = structlog.get_logger("runbook")
+
+TRACE_FILE = "trace.zip"
+HAR_FILE = "network.har"
+VIDEO_DIR = "video"
+SCREENSHOT_DIR = "screenshots"
+
+
+class Recording(StrEnum):
+    ON = "on"
+    OFF = "off"
+    RETAIN_ON_FAILURE = "retain-on-failure"
+
+
+class Screenshots(StrEnum):
+    ON = "on"
+    OFF = "off"
+    ONLY_ON_FAILURE = "only-on-failure"
+
+
+@dataclass(frozen=True)
+class EvidenceOptions:
+    """What to record during a run."""
+
+    tracing: Recording = Recording.ON
+    video: Recording = Recording.OFF
+    screenshots: Screenshots = Screenshots.ON
+    har: bool = False
+
+
+def context_options(options: EvidenceOptions, run_dir: RunDir) -> dict[str, object]:
+    """Keyword arguments for ``browser.new_context`` that switch on video and HAR recording."""
+    kwargs: dict[str, object] = {}
+    if options.video is not Recording.OFF:
+        kwargs["record_video_dir"] = str(run_dir.path / VIDEO_DIR)
+        kwargs["record_video_size"] = {"width": 1366, "height": 900}
+    if options.har:
+        kwargs["record_har_path"] = str(run_dir.path / HAR_FILE)
+    return kwargs
+
+
+def secret_masks(page: Page) -> list[Locator]:
+    """Locators of every element that holds a secret, on the page and in the active classic frame."""
+    masks: list[Locator] = []
+    for selector in SECRET_SELECTORS:
+        masks.append(page.locator(selector))
+        masks.append(page.frame_locator(ACTIVE_CLASSIC_FRAME).locator(selector))
+    return masks
+
+
+def register_session_cookies(context: BrowserContext) -> None:
+    """The browser session (cookie values) is a secret: mask it wherever it might be written."""
+    REDACTOR.register(cookie["value"] for cookie in context.cookies() if len(cookie.get("value", "")) >= 8)
+
+
+class Recorder:
+    """Runs the evidence for one run; the engine calls it through the RunCallbacks hooks."""
+
+    def __init__(self, options: EvidenceOptions, run_dir: RunDir) -> None:
+        self.options = options
+        self.run_dir = run_dir
+        self.context: BrowserContext | None = None
+        self._parts: list[Path] = []
+        self._tracing = False
+        self._failed = False
+
+    # --- tracing --------------------------------------------------------------------------------
+    def start(self, context: BrowserContext, title: str) -> None:
+        self.context = context
+        register_session_cookies(context)
+        if self.options.tracing is Recording.OFF:
+            return
+        context.tracing.start(title=title, screenshots=True, snapshots=True, sources=False)
+        context.tracing.start_chunk(title=title)
+        self._tracing = True
+
+    def _save_chunk(self) -> None:
+        assert self.context is not None
+        part = self.run_dir.path / f".trace-part-{len(self._parts):02d}.zip"
+        self.context.tracing.stop_chunk(path=str(part))
+        self._parts.append(part)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Nothing inside this block is traced (the identity check, the Consumer Details window)."""
+        if not self._tracing or self.context is None:
+            yield
+            return
+        self.context.tracing.group_end()
+        self._save_chunk()
+        log.info("recording_paused", reason="identity check and consumer details")
+        try:
+            yield
+        finally:
+            self.context.tracing.start_chunk()
+            log.info("recording_resumed")
+
+    def group(self, step: Step) -> None:
+        if self._tracing and self.context is not None:
+            self.context.tracing.group(f"{step.id} {step.title}")
+
+    def group_end(self) -> None:
+        if self._tracing and self.context is not None:
+            # No open group (a paused step re-opened none) means nothing to close.
+            with suppress(PlaywrightError):
+                self.context.tracing.group_end()
+
+    def finish_trace(self, failed: bool) -> Path | None:
+        """Stop tracing and write trace.zip (merged, scrubbed), unless it is not to be kept."""
+        if not self._tracing or self.context is None:
+            return None
+        self._save_chunk()
+        self.context.tracing.stop()
+        self._tracing = False
+        keep = self.options.tracing is Recording.ON or failed
+        out = None
+        if keep:
+            out = merge_traces(self._parts, self.run_dir.path / TRACE_FILE, REDACTOR.values())
+        for part in self._parts:
+            part.unlink(missing_ok=True)
+        return out
+
+    # --- after the browser closed ---------------------------------------------------------------------
+    def finish_files(self, failed: bool) -> None:
+        """Apply the video and HAR policies once the context has written them."""
+        videos = self.run_dir.path / VIDEO_DIR
+        if videos.exists() and self.options.video is Recording.RETAIN_ON_FAILURE and not failed:
+            shutil.rmtree(videos)
+        har = self.run_dir.path / HAR_FILE
+        if har.exists():
+            scrub_file(har, REDACTOR.values())
+            har.chmod(0o600)
+
+    # --- screenshots ----------------------------------------------------------------------------------
+    def screenshot(self, ctx: RunContext, step: Step, outcome: Outcome) -> str | None:
+        if step.kind != "ui" or self.options.screenshots is Screenshots.OFF:
+            return None
+        if self.options.screenshots is Screenshots.ONLY_ON_FAILURE and outcome is not Outcome.FAILED:
+            return None
+        number = self.run_dir.plan().index(step.id) + 1
+        relative = f"{SCREENSHOT_DIR}/{number:02d}-{step.id}.png"
+        path = self.run_dir.path / relative
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        try:
+            ctx.page.screenshot(path=str(path), full_page=True, timeout=10_000, mask=secret_masks(ctx.page))
+        except PlaywrightError:  # best effort: a closed page or a crashed renderer leaves no picture
+            return None
+        return relative
+
+
+def scrub_run_directory(run_dir: RunDir) -> list[Path]:
+    """A last pass over the run's text artifacts, masking any registered secret value; returns files changed."""
+    text_like = {".json", ".jsonl", ".md", ".toml", ".html", ".xml", ".har", ".txt"}
+    files = [p for p in run_dir.path.rglob("*") if p.is_file() and p.suffix in text_like]
+    return [p for p in files if scrub_file(p, REDACTOR.values())]

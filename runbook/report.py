@@ -1,0 +1,112 @@
+"""The run's reports: a self-contained report.html (no network needed to view it) and junit.xml.
+
+Both list every documented step; a failure shows its error, the screen, what was expected and what
+was seen, with its screenshot embedded.
+"""
+
+from __future__ import annotations
+
+import base64
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from runbook.engine import RunCallbacks
+from runbook.errors import RunbookError, StepFailed
+from runbook.evidence import scrub_run_directory
+from runbook.results import Outcome, StepResult
+from runbook.rundir import RunDir
+
+REPORT_FILE = "report.html"
+JUNIT_FILE = "junit.xml"
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
+
+
+def _failure_details(result: StepResult, error: RunbookError | None) -> dict[str, str] | None:
+    if result.outcome is not Outcome.FAILED:
+        return None
+    if isinstance(error, StepFailed) and error.step_id == result.step_id:
+        return {"screen": error.screen, "expected": error.expected, "seen": error.seen}
+    return {"screen": "", "expected": "", "seen": ""}
+
+
+def write_report(run_dir: RunDir, error: RunbookError | None = None) -> Path:
+    """Write report.html for the run as it stands."""
+    plan, results, info = run_dir.plan(), run_dir.results(), run_dir.info()
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for step in plan:
+        result = results.get(step.id)
+        image = None
+        if result and result.screenshot and (run_dir.path / result.screenshot).exists():
+            image = base64.b64encode((run_dir.path / result.screenshot).read_bytes()).decode("ascii")
+        sections.setdefault(step.section_title, []).append(
+            {
+                "step": step,
+                "result": result,
+                "outcome": result.outcome.value if result else "not run",
+                "image": image,
+                "failure": _failure_details(result, error) if result else None,
+            }
+        )
+    counts = Counter(r.outcome.value for r in results.values())
+    html = _TEMPLATES.get_template("report.html").render(
+        run=info,
+        sections=list(sections.items()),
+        counts=[(name, counts.get(name, 0)) for name in ("done", "unchanged", "failed", "skipped")],
+    )
+    return run_dir.write_text(REPORT_FILE, html)
+
+
+def write_junit(run_dir: RunDir) -> Path:
+    """Write junit.xml: one test case per documented step."""
+    plan, results, info = run_dir.plan(), run_dir.results(), run_dir.info()
+    suite = ET.Element("testsuite", name=f"runbook {run_dir.run_id}", tests=str(len(plan)))
+    failures = skipped = 0
+    total = 0.0
+    for step in plan:
+        result = results.get(step.id)
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=step.id.split(".")[0],
+            name=f"{step.id} {step.title}",
+            time=f"{result.duration_s:.3f}" if result else "0",
+        )
+        if result is None:
+            skipped += 1
+            ET.SubElement(case, "skipped", message="not run")
+            continue
+        total += result.duration_s
+        if result.outcome is Outcome.FAILED:
+            failures += 1
+            node = ET.SubElement(case, "failure", message=(result.detail or "failed")[:500])
+            node.text = result.error or ""
+        elif result.outcome is Outcome.SKIPPED:
+            skipped += 1
+            ET.SubElement(case, "skipped", message=result.detail)
+        else:
+            ET.SubElement(case, "system-out").text = f"{result.outcome.value}: {result.detail}"
+        if result.screenshot:
+            props = ET.SubElement(case, "properties")
+            ET.SubElement(props, "property", name="screenshot", value=result.screenshot)
+    suite.set("failures", str(failures))
+    suite.set("skipped", str(skipped))
+    suite.set("errors", "0")
+    suite.set("time", f"{total:.3f}")
+    suite.set("timestamp", str(info.get("started_at") or ""))
+    ET.indent(suite)
+    return run_dir.write_bytes(JUNIT_FILE, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
+
+
+class ReportCallbacks(RunCallbacks):
+    """Writes report.html and junit.xml when a run ends, then scrubs the run's text files once more."""
+
+    def run_finished(self, run_dir: RunDir, status: str, error: RunbookError | None) -> None:
+        write_report(run_dir, error)
+        write_junit(run_dir)
+        scrub_run_directory(run_dir)
