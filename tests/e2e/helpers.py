@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from runbook.engine import RunCallbacks, RunnerOptions, RunOutcome, execute
+from runbook.evidence import EvidenceOptions, Recording
 from runbook.plan import build_plan
 from runbook.rundir import RunDir
 from runbook.spec import RunSpec
@@ -54,13 +55,17 @@ def spec_data(sim: SimulatorServer, workdir: Path, login: str) -> dict[str, Any]
     }
 
 
-def start(spec: RunSpec, *callbacks: RunCallbacks) -> tuple[RunDir, RunnerOptions]:
+# Most end-to-end tests check the org's state, not the evidence: tracing off keeps them quick.
+QUICK = EvidenceOptions(tracing=Recording.OFF)
+
+
+def start(spec: RunSpec, *callbacks: RunCallbacks, evidence: EvidenceOptions = QUICK) -> tuple[RunDir, RunnerOptions]:
     run_dir = RunDir.create(spec.options.recordings_dir, build_plan(spec), spec.summary(), spec_toml=spec.to_toml())
-    return run_dir, RunnerOptions(callbacks=list(callbacks), env={})
+    return run_dir, RunnerOptions(callbacks=list(callbacks), env={}, evidence=evidence)
 
 
-def run(spec: RunSpec, *callbacks: RunCallbacks) -> RunOutcome:
-    run_dir, options = start(spec, *callbacks)
+def run(spec: RunSpec, *callbacks: RunCallbacks, evidence: EvidenceOptions = QUICK) -> RunOutcome:
+    run_dir, options = start(spec, *callbacks, evidence=evidence)
     return execute(spec, run_dir, options)
 
 
