@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator import screens_apps, screens_auth, screens_connected_app, screens_permsets, shell
 from simulator.state import Org, SimConfig
-from simulator.web import BadCsrfToken, InsufficientPrivileges, LoginRequired, get_org, render
+from simulator.web import BadCsrfToken, InsufficientPrivileges, LoginRequired, get_org, in_frame, render
 
 
 class LatencyMiddleware:
@@ -40,7 +40,7 @@ async def insufficient_privileges(request: Request, exc: Exception) -> Response:
     html = render(
         "classic_message.html",
         title="Insufficient Privileges",
-        in_frame=False,
+        in_frame=in_frame(request),
         page_type="",
         page_description="",
         heading="Insufficient Privileges",
@@ -57,7 +57,7 @@ async def bad_csrf(request: Request, exc: Exception) -> Response:
     html = render(
         "classic_message.html",
         title="Error",
-        in_frame=False,
+        in_frame=in_frame(request),
         page_type="",
         page_description="",
         heading="The page you submitted was invalid for your session.",

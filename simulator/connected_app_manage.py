@@ -152,6 +152,8 @@ def _render_policies(
     request: Request, app: ConnectedApp, values: dict[str, str], errors: dict[str, str] | None = None
 ) -> Response:
     query = request.url.query
+    # The drift-test breakage: the field relabelled and re-identified, as a redesigned screen would be.
+    broken = get_org(request).config.is_broken("permitted_users_label")
     return classic(
         request,
         "connected_app_policies.html",
@@ -165,6 +167,8 @@ def _render_policies(
         action=request.url.path + (f"?{query}" if query else ""),
         cancel_js=nav_js(manage_url(app)),
         permitted_users=PERMITTED_USERS,
+        permitted_users_label="Authorized Users" if broken else "Permitted Users",
+        permitted_users_id="accessPolicy" if broken else "userpolicy",
         ip_options=IP_RELAXATION,
         refresh_options=REFRESH_POLICIES,
         timed=TIMED_POLICIES,

@@ -5,6 +5,10 @@ buttons, the ``manageConsumer`` and consumer key/secret span ids, the older rele
 the page with the secret behind "Click to reveal", and the identity check before Consumer Details
 (a new window). Inferred: the document title, the Consumer Details path, the "Click to reveal" link id,
 and the Copy buttons' markup.
+
+Manage Consumer Details opens a new window when the View page is inside the Lightning shell (the help
+text: "A new window opens"), and navigates in the same tab when the page is opened standalone on the
+instance host, which is what sfdx-hardis waits for (``page.click(...)`` then ``waitForNavigation()``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from simulator.connected_app_common import (
 )
 from simulator.connected_app_form import BASIC_FIELDS, DEVICE_FLOW, FLOW_FIELDS, certificate_subject
 from simulator.state import Release
-from simulator.web import classic, get_org, require_user
+from simulator.web import classic, get_org, in_frame, require_user
 
 OAUTH_SECTION = "appsetup:setupForm:details:oauthSettingsSection"
 VIEW_IDS = {
@@ -70,7 +74,11 @@ async def view(request: Request) -> Response:
         cert_subject=certificate_subject(app.certificate_pem) if app.certificate_pem else "",
         edit_js=nav_js(url(EDIT_PATH, connectedAppId=app.id, retURL=detail_url(app))),
         manage_js=nav_js(manage_url(app)),
-        consumer_js=f"openPopup('{js_url(consumer_url)}', 'ConsumerDetails'); return false;",
+        consumer_js=(
+            f"openPopup('{js_url(consumer_url)}', 'ConsumerDetails'); return false;"
+            if in_frame(request)
+            else nav_js(consumer_url)
+        ),
     )
 
 

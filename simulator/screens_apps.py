@@ -4,9 +4,11 @@ Sourced from the reference: the routes (``SetupOneHome``, ``NavigationMenus``), 
 buttons and how they depend on the release (A.1, B.2), the list's "Developer Name" column and the other
 column names, rows with one button that opens ``menuitem``s View / Edit / Manage / Delete, the
 "Allow creation of connected apps" toggle with its Enable confirmation and the Spring '26 blocked
-state (A.7, B.2). Inferred: the ``ExternalClientAppSettings`` node name, the JSON endpoints the pages'
-scripts call (Salesforce uses Aura actions), the row button's name "Show actions for <App Name>",
-the seeded Lightning apps' developer names, the other ECA switches, and all wording.
+state (A.7, B.2), the classic ``/setup/forcecomHomepage.apexp`` answering after a frontdoor login (A.0).
+Inferred: that classic page sending a Lightning user on to Lightning Setup Home, the
+``ExternalClientAppSettings`` node name, the JSON endpoints the pages' scripts call (Salesforce uses
+Aura actions), the row button's name "Show actions for <App Name>", the seeded Lightning apps'
+developer names, the other ECA switches, and all wording.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from starlette.routing import Route
 
 from simulator.shell import NAV_TREE, lightning_home
 from simulator.state import CreationMode, Org
-from simulator.web import check_csrf, get_org, lightning, lightning_page_url, require_user
+from simulator.web import check_csrf, classic, get_org, lightning, lightning_page_url, require_user
 
 APP_MANAGER_RET = "/setup/NavigationMenus/home"
 NEW_CONNECTED_APP_ADDRESS = "/app/mgmt/forceconnectedapps/forceAppEdit.apexp?" + urlencode({"retURL": APP_MANAGER_RET})
@@ -130,13 +132,30 @@ async def setup_home(request: Request) -> Response:
     return lightning(request, "setup_home.html", node="SetupOneHome", title="Home", nav_tree=NAV_TREE, tiles=tiles)
 
 
+# The classic Setup home. Browserforce signs in with frontdoor.jsp?retURL=/setup/forcecomHomepage.apexp and
+# waits for that path (A.0), so it must answer; a Lightning user is then sent on to Lightning Setup Home.
+CLASSIC_SETUP_HOME = "/setup/forcecomHomepage.apexp"
+
+
+async def classic_setup_home(request: Request) -> Response:
+    require_user(request)
+    return classic(
+        request,
+        "setup_classic_home.html",
+        title="Setup Home",
+        page_type="Setup",
+        page_description="Home",
+        target="/lightning/setup/SetupOneHome/home",
+    )
+
+
 # --- App Manager ------------------------------------------------------------------------------------
 @lightning_home("NavigationMenus")
 async def app_manager(request: Request) -> Response:
     org = get_org(request)
     creation = org.config.creation
     buttons = [("New Lightning App", "", "builder")]
-    if creation is CreationMode.OPEN:
+    if creation is CreationMode.OPEN and not org.config.is_broken("new_connected_app_button"):
         buttons.append(("New Connected App", lightning_page_url("NavigationMenus", NEW_CONNECTED_APP_ADDRESS), ""))
     else:
         buttons.append(("New External Client App", "/lightning/setup/ManageExternalClientApplication/home", ""))
@@ -149,6 +168,7 @@ async def app_manager(request: Request) -> Response:
         buttons=buttons,
         apps_url=APPS_JSON,
         delete_url=APPS_DELETE,
+        late_render=False,  # the list has its own spinner until its script has fetched the rows
     )
 
 
@@ -197,6 +217,7 @@ async def eca_settings(request: Request) -> Response:
         blocked=blocked,
         confirm_enable=org.config.creation is CreationMode.TOGGLE,
         blocked_message=BLOCKED_MESSAGE,
+        new_connected_app_button=not org.config.is_broken("new_connected_app_button"),
         switches=switches,
         save_url=ECA_SAVE,
         new_connected_app_url=lightning_page_url("ExternalClientAppSettings", NEW_CONNECTED_APP_ADDRESS),
@@ -224,6 +245,7 @@ async def eca_save(request: Request) -> Response:
 
 
 routes = [
+    Route(CLASSIC_SETUP_HOME, classic_setup_home, methods=["GET"]),
     Route(APPS_JSON, apps_json, methods=["GET"]),
     Route(APPS_DELETE, apps_delete, methods=["POST"]),
     Route(ECA_SAVE, eca_save, methods=["POST"]),

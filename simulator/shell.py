@@ -50,7 +50,15 @@ def lightning_home(node: str) -> Callable[[Handler], Handler]:
 def shell_with_frame(request: Request, node: str, address: str, *, title: str = "Setup") -> HTMLResponse:
     """The shell with one classic page in the active iframe."""
     frame_src = with_params(address, isdtp="p1")
-    return lightning(request, "shell_classic.html", node=node, title=title, frame_src=frame_src, nav_tree=NAV_TREE)
+    return lightning(
+        request,
+        "shell_classic.html",
+        node=node,
+        title=title,
+        frame_src=frame_src,
+        nav_tree=NAV_TREE,
+        late_render=False,  # the frame has its own spinner until the classic page has loaded
+    )
 
 
 def _safe_address(address: str) -> str | None:

@@ -81,6 +81,19 @@ def new_consumer_secret() -> str:
     return "".join(secrets.choice(string.digits + "ABCDEF") for _ in range(64))
 
 
+# Screens served wrong on purpose, a test aid for drift tests (QA mode's ``--runbook-sim-break NAME``):
+# each one is a change Salesforce could make to a screen the article relies on. Never on by default.
+BREAKAGES: dict[str, str] = {
+    "new_connected_app_button": (
+        "App Manager and External Client App Settings show no New Connected App button (create-app.3 cannot start)"
+    ),
+    "permitted_users_label": (
+        'Edit Policies calls its Permitted Users field "Authorized Users", with a new element id '
+        "(preauthorize.9 cannot find the policy form)"
+    ),
+}
+
+
 @dataclass
 class SimConfig:
     """How the simulator was started: `runbook sim` options."""
@@ -90,8 +103,20 @@ class SimConfig:
     latency_ms: int = 0
     banner: bool = True
     users_file: Path | None = None
-    # Test-only breakage for drift tests: names of screens to serve with a renamed landmark.
+    # Test-only breakage for drift tests: names from BREAKAGES.
     broken: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.broken = frozenset(self.broken)
+        unknown = sorted(self.broken - BREAKAGES.keys())
+        if unknown:
+            raise ValueError(f"unknown breakage {', '.join(unknown)}; known: {', '.join(sorted(BREAKAGES))}")
+
+    def is_broken(self, name: str) -> bool:
+        """Whether the screen part ``name`` (a BREAKAGES key) is served broken."""
+        if name not in BREAKAGES:
+            raise KeyError(name)  # a misspelt name in the simulator's own code
+        return name in self.broken
 
 
 @dataclass
@@ -366,6 +391,7 @@ class Org:
                 "release": self.config.release.value,
                 "creation": self.config.creation.value,
                 "connected_app_creation_allowed": self.connected_app_creation_allowed,
+                "broken": sorted(self.config.broken),
                 "apps": apps,
                 "permission_sets": [asdict(p) for p in self.permission_sets.values()],
                 "assignments": [

@@ -134,9 +134,14 @@ def lightning(
     node: str,
     title: str,
     status_code: int = 200,
+    late_render: bool = True,
     **context: Any,
 ) -> HTMLResponse:
-    """A Lightning page inside the Setup shell (no iframe)."""
+    """A Lightning page inside the Setup shell (no iframe).
+
+    With the latency knob set, the content is revealed ``latency_ms`` after the shell, behind a spinner
+    and ``aria-busy="true"``; pages with a loading phase of their own pass ``late_render=False``.
+    """
     org = get_org(request)
     session = current_session(request)
     user = org.users[session.user_id] if session else None
@@ -148,6 +153,7 @@ def lightning(
         user=user,
         csrf=session.csrf if session else "",
         banner=org.config.banner and not org.banner_dismissed,
+        render_delay_ms=org.config.latency_ms if late_render else 0,
         edition=EDITION,
         **context,
     )

@@ -84,7 +84,7 @@
   }
 
   // --- Edit Policies: Permitted Users ----------------------------------------------------------
-  var policy = byId('userpolicy');
+  var policy = document.querySelector('select[name="userpolicy"]');
   if (policy) {
     var previous = policy.value;
     policy.addEventListener('change', function () {

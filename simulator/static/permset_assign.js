@@ -7,16 +7,16 @@
 (function () {
   'use strict';
 
-  var config = JSON.parse(document.getElementById('permset-assign-config').textContent);
-  var opener = document.getElementById('add-assignment');
-  var dialog = document.getElementById('assign-wizard');
-  var heading = document.getElementById('assign-wizard-heading');
+  var config = JSON.parse(document.querySelector('script.permset-assign-config').textContent);
+  var opener = document.querySelector('.slds-page-header__col-actions button[aria-haspopup="dialog"]');
+  var dialog = document.querySelector('section.slds-modal[role="dialog"]');
+  var heading = dialog.querySelector('.slds-modal__title');
   var errorBox = dialog.querySelector('[data-role="error"]');
   var usersBody = dialog.querySelector('[data-step="users"] tbody');
   var summaryBody = dialog.querySelector('[data-step="summary"] tbody');
   var spinner = dialog.querySelector('[data-step="users"] .slds-spinner_container');
-  var customDate = document.getElementById('expiration-custom-date');
-  var timeZone = document.getElementById('expiration-time-zone');
+  var customDate = dialog.querySelector('[data-step="expiration"] input[type="date"]');
+  var timeZone = dialog.querySelector('[data-step="expiration"] select');
   var HEADINGS = {
     users: 'Select Users to Assign',
     expiration: 'Select an Expiration Option For Assigned Users',
@@ -63,7 +63,7 @@
       var pick = document.createElement('td');
       var box = document.createElement('input');
       box.type = 'checkbox';
-      box.id = 'assign-user-' + index;
+      box.id = 'checkbox-' + (index + 1);
       box.value = user.id;
       box.addEventListener('change', refreshNext);
       var label = document.createElement('label');

@@ -1,4 +1,4 @@
-/* The Lightning Setup shell: ambient banner, Quick Find, and the classic-page iframes.
+/* The Lightning Setup shell: ambient banner, Quick Find, late rendering, and the classic-page iframes.
  *
  * Like Lightning, the shell frames a classic page in an iframe named vfFrameId_<n> inside
  * force-aloha-page, which lives in a shadow root. When the classic page asks to navigate
@@ -11,12 +11,12 @@
   document.addEventListener('click', function (event) {
     var button = event.target.closest && event.target.closest('button[title="Close banner"]');
     if (!button) return;
-    var banner = document.getElementById('ambient-banner');
+    var banner = button.closest('.slds-notify_alert');
     if (banner) banner.remove();
     fetch('/__sim__/banner/dismiss', { method: 'POST', credentials: 'same-origin' });
   });
 
-  var quickFind = document.getElementById('setup-quickfind');
+  var quickFind = document.querySelector('.setup-nav input[placeholder="Quick Find"]');
   if (quickFind) {
     quickFind.addEventListener('input', function () {
       var q = quickFind.value.trim().toLowerCase();
@@ -26,7 +26,19 @@
     });
   }
 
-  var host = document.getElementById('aloha-host');
+  // Late rendering (latency knob): the page's content appears after the shell, as Lightning's does.
+  var content = document.querySelector('.setupcontent[data-render-delay]');
+  if (content) {
+    setTimeout(function () {
+      var spinner = content.querySelector(':scope > .slds-spinner_container');
+      if (spinner) spinner.remove();
+      var body = content.querySelector(':scope > .slds-template__container');
+      if (body) body.hidden = false;
+      content.setAttribute('aria-busy', 'false');
+    }, Number(content.dataset.renderDelay) || 0);
+  }
+
+  var host = document.querySelector('.oneAlohaPage[data-src]');
   if (!host) return;
   var edition = host.dataset.edition || 'Developer Edition';
   var root = host.attachShadow({ mode: 'open' });

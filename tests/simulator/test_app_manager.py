@@ -86,7 +86,7 @@ def test_the_page_itself_has_no_list_until_its_script_fetches_it(sim: SimulatorS
     assert re.search(r"<h1[^>]*>Lightning Experience App Manager</h1>", html)
     assert "<table" not in html and "Runbook Integration" not in html
     assert 'class="slds-spinner_container"' in html
-    assert "aloha-host" not in html
+    assert "oneAlohaPage" not in html
 
 
 def test_deleting_needs_the_confirmation_token(sim: SimulatorServer) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from html import unescape
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
 from simulator.server import SimulatorServer
-from tests.simulator.test_connected_app_form import VIEWER, add_app, sign_in, sign_in_browser
+from tests.simulator.test_connected_app_form import ADMIN, VIEWER, add_app, sign_in, sign_in_browser
 
 VIEW = "/app/mgmt/forceconnectedapps/forceAppDetail.apexp"
 CONSUMER = "/app/mgmt/forceconnectedapps/forceAppConsumerDetails.apexp"
@@ -21,6 +22,8 @@ SECRET_ON_VIEW = f"{SECTION}:consumerSecretSection:consumerSecret"
 MANAGE_CONSUMER = f"{SECTION}:manageConsumerKeySecretSection:manageConsumer"
 KEY_ON_DETAILS = "appsetup:setupForm:consumerDetails:oauthConsumerSection:consumerKeySection:consumerKey"
 SECRET_ON_DETAILS = "appsetup:setupForm:consumerDetails:oauthConsumerSection:consumerSecretSection:consumerSecret"
+ACTIVE_FRAME = 'force-aloha-page iframe[tabindex="0"]'
+TITLE_SUFFIX = "Salesforce - Developer Edition"
 
 
 def test_the_view_page_shows_the_apps_settings(sim: SimulatorServer) -> None:
@@ -72,16 +75,19 @@ def test_legacy_release_prints_the_key_and_hides_the_secret_behind_click_to_reve
 
 
 def test_current_release_hides_the_key_behind_manage_consumer_details(make_sim: Any) -> None:
-    """Since 2023 the View page has Manage Consumer Details (a popup) and no key or secret."""
+    """Since 2023 the View page has Manage Consumer Details and no key or secret; framed, the button opens a popup."""
     sim = make_sim(release="current")
     app = add_app(sim)
     client, _ = sign_in(sim)
     html = unescape(client.get(f"{VIEW}?connectedAppId={app.id}").text)
     assert f'id="{MANAGE_CONSUMER}"' in html
     assert 'value="Manage Consumer Details"' in html
-    assert f"openPopup('{CONSUMER}?connectedAppId={app.id}'" in html
+    assert f"navigateToUrl('{CONSUMER}?connectedAppId={app.id}')" in html  # standalone: same tab
+    assert "openPopup(" not in html
     assert app.consumer_key not in html and app.consumer_secret not in html
     assert KEY_ON_VIEW not in html
+    framed = unescape(client.get(f"{VIEW}?connectedAppId={app.id}&isdtp=p1").text)
+    assert f"openPopup('{CONSUMER}?connectedAppId={app.id}'" in framed
 
 
 def test_unknown_ids_give_data_not_available(sim: SimulatorServer) -> None:
@@ -133,20 +139,28 @@ def test_verified_sessions_see_the_key_and_secret(make_sim: Any) -> None:
     assert client.get(f"{CONSUMER}?connectedAppId={other.id}").status_code == 302
 
 
+def framed_view_url(sim: SimulatorServer, app: Any) -> str:
+    """The View page inside the Lightning shell, as App Manager's View menu item opens it."""
+    address = f"{VIEW}?retURL=%2Fsetup%2FNavigationMenus%2Fhome&connectedAppId={app.id}&appLayout=setup"
+    return f"{sim.base_url}/lightning/setup/ConnectedApplication/page?address={quote(address, safe='')}"
+
+
 @pytest.mark.browser
 def test_manage_consumer_details_opens_a_new_window_with_the_key(page: Page, make_sim: Any) -> None:
-    """The button opens a popup; once verified, it shows the consumer key."""
+    """In the Lightning shell the button opens a popup; once verified, it shows the consumer key."""
     sim = make_sim(release="current")
     app = add_app(sim)
     session = sign_in_browser(page.context, sim)
     session.verified.add(f"consumer:{app.id}")
-    page.goto(f"{sim.base_url}{VIEW}?connectedAppId={app.id}")
+    page.goto(framed_view_url(sim, app))
+    frame = page.frame_locator(ACTIVE_FRAME)
     with page.expect_popup() as info:
-        page.get_by_role("button", name="Manage Consumer Details").click()
+        frame.get_by_role("button", name="Manage Consumer Details").click()
     popup = info.value
     expect(popup).to_have_title("Consumer Details")
     expect(popup.locator(f'[id="{KEY_ON_DETAILS}"]')).to_have_text(app.consumer_key)
-    expect(page).to_have_title(f"Connected App: {app.name}")  # the opener stays where it was
+    # the opener stays where it was
+    expect(page.locator(ACTIVE_FRAME)).to_have_attribute("title", f"Connected App: {app.name} ~ {TITLE_SUFFIX}")
 
 
 @pytest.mark.browser
@@ -155,12 +169,31 @@ def test_an_unverified_popup_lands_on_the_verification_page(page: Page, make_sim
     sim = make_sim(release="current")
     app = add_app(sim)
     sign_in_browser(page.context, sim)
-    page.goto(f"{sim.base_url}{VIEW}?connectedAppId={app.id}")
+    page.goto(framed_view_url(sim, app))
     with page.expect_popup() as info:
-        page.get_by_role("button", name="Manage Consumer Details").click()
+        page.frame_locator(ACTIVE_FRAME).get_by_role("button", name="Manage Consumer Details").click()
     popup = info.value
     popup.wait_for_url(f"**{VERIFY}?**")
     assert parse_qs(urlsplit(popup.url).query)["vpol"] == [f"consumer:{app.id}"]
+
+
+@pytest.mark.browser
+def test_standalone_manage_consumer_details_navigates_in_the_same_tab(page: Page, make_sim: Any) -> None:
+    """On the bare classic page the button navigates the same tab: identity check, then Consumer Details."""
+    sim = make_sim(release="current")
+    app = add_app(sim)
+    sign_in_browser(page.context, sim)
+    page.goto(f"{sim.base_url}{VIEW}?applicationId={app.application_id}")
+    page.get_by_role("button", name="Manage Consumer Details").click()
+    page.wait_for_url(f"**{VERIFY}?**")
+    assert len(page.context.pages) == 1
+    user = sim.org.user_by_username(ADMIN)
+    assert user is not None
+    page.locator("#tc").fill(pyotp.TOTP(user.totp_seed).now())
+    page.locator("#save").click()
+    expect(page).to_have_title("Consumer Details")
+    expect(page.locator(f'[id="{SECRET_ON_DETAILS}"]')).to_have_text(app.consumer_secret)
+    assert len(page.context.pages) == 1
 
 
 @pytest.mark.browser

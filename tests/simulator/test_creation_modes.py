@@ -100,6 +100,22 @@ def test_blocked_mode_refuses_the_switch_even_with_a_valid_post(make_sim: Callab
     assert sim.org.connected_app_creation_allowed is False
 
 
+def test_in_toggle_mode_new_connected_app_stays_on_the_settings_page_once_allowed(
+    make_sim: Callable[..., SimulatorServer],
+) -> None:
+    """Switched on, creation is offered on External Client App Settings only; App Manager keeps its buttons (B.2)."""
+    sim = make_sim(creation="toggle")
+    with signed_in(sim) as c:
+        token = token_of(c.get(ECA_SETTINGS).text)
+        c.post(ECA_SAVE, data={"setting": "connected_app_creation", "value": "true", "_CONFIRMATIONTOKEN": token})
+        assert sim.org.connected_app_creation_allowed is True
+        settings = c.get(ECA_SETTINGS).text
+        app_manager = c.get(APP_MANAGER).text
+    assert re.search(r'<div class="eca-new-app">\s*<button[^>]*>New Connected App</button>', settings)
+    assert header_buttons(app_manager) == ["New Lightning App", "New External Client App"]
+    assert "forceAppEdit.apexp" not in app_manager
+
+
 def test_the_switch_post_needs_the_confirmation_token(make_sim: Callable[..., SimulatorServer]) -> None:
     """Without the session's token the change is refused; with it, creation becomes allowed."""
     sim = make_sim(creation="toggle")

@@ -80,7 +80,7 @@ def test_the_assignments_page_lists_current_assignments_inside_the_shell(sim: Si
         sim.org.assignments[a.id] = a
     client, _ = client_for(sim)
     html = client.get(page_url(ps)).text
-    assert "<iframe" not in html and "aloha-host" not in html
+    assert "<iframe" not in html and "oneAlohaPage" not in html
     assert re.search(r"<h1[^>]*>Permission Set Assignments: Integration Users</h1>", html)
     assert re.search(r"<button [^>]*>Add Assignment</button>", html)
     table = html.split('aria-label="Current Assignments"', 1)[1].split("</table>", 1)[0]

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from simulator.server import SimulatorServer
+from simulator.state import PermissionSet
 from tests.conftest import frontdoor_url
 
 USERS_HOME = "/lightning/setup/ManageUsers/home"
@@ -45,6 +46,7 @@ def test_a_classic_home_is_framed_with_isdtp(sim: SimulatorServer) -> None:
         response = c.get(USERS_HOME)
     assert response.status_code == 200
     assert 'data-src="/005?isdtp=p1"' in response.text
+    assert 'class="oneAlohaPage"' in response.text
     assert 'class="slds-spinner_container"' in response.text
 
 
@@ -65,7 +67,7 @@ def test_setup_home_is_a_lightning_page_and_the_signed_in_root_goes_there(sim: S
         assert c.get("/").headers["location"] == "/lightning/setup/SetupOneHome/home"
         html = c.get("/lightning/setup/SetupOneHome/home").text
     assert re.search(r"<h1[^>]*>Setup Home</h1>", html)
-    assert 'id="aloha-host"' not in html
+    assert 'class="oneAlohaPage"' not in html
     assert 'href="/lightning/setup/NavigationMenus/home">App Manager</a>' in html
 
 
@@ -149,3 +151,105 @@ def test_the_banner_can_be_dismissed_and_stays_dismissed(admin_page: Page, sim: 
     admin_page.reload()
     expect(admin_page.get_by_role("heading", name="Setup Home")).to_be_visible()
     expect(banner).to_have_count(0)
+
+
+# Lightning ids are generated (input-12, modal-heading-01); descriptive ids would invite page objects to lean
+# on something a real org does not have.
+GENERATED_ID = re.compile(r"^(input|select|radio|checkbox|help|modal-heading|modal-content-id)-\d+$")
+
+
+def test_shell_pages_carry_no_made_up_ids(sim: SimulatorServer) -> None:
+    """Every id on the Lightning pages is of the generated kind; the shell itself has none."""
+    ps = PermissionSet(label="Integration Users", api_name="Integration_Users")
+    sim.org.permission_sets[ps.id] = ps
+    pages = [
+        "/lightning/setup/SetupOneHome/home",
+        "/lightning/setup/NavigationMenus/home",
+        "/lightning/setup/ExternalClientAppSettings/home",
+        f"/lightning/setup/PermSets/{ps.id}/PermissionSetAssignment/home",
+        USERS_HOME,
+    ]
+    with signed_in(sim) as c:
+        for path in pages:
+            html = c.get(path).text
+            ids = re.findall(r'\sid="([^"]*)"', html)
+            assert [i for i in ids if not GENERATED_ID.match(i)] == [], path
+
+
+def test_the_shell_matches_the_readiness_selectors_automation_uses(sim: SimulatorServer) -> None:
+    """div.desktop.container with data-aura-rendered-by, and div.oneContent (sf-pi's shell selectors, A.0)."""
+    with signed_in(sim) as c:
+        html = c.get("/lightning/setup/SetupOneHome/home").text
+    assert re.search(r'<div class="desktop container[^"]*" data-aura-rendered-by="[^"]+"', html)
+    assert re.search(r'<div class="oneContent setupcontent" role="main">', html)
+    assert 'aria-busy="true"' not in html  # no latency: nothing to wait for
+
+
+@pytest.mark.parametrize(
+    ("path", "late"),
+    [
+        ("/lightning/setup/SetupOneHome/home", True),
+        ("/lightning/setup/ExternalClientAppSettings/home", True),
+        ("/lightning/setup/NavigationMenus/home", False),  # its list has a spinner of its own
+        (USERS_HOME, False),  # the frame has a spinner of its own
+    ],
+)
+def test_with_latency_lightning_content_is_marked_busy_and_hidden(
+    make_sim: Callable[..., SimulatorServer], path: str, late: bool
+) -> None:
+    """latency_ms > 0: the content region starts aria-busy with a spinner and the content hidden."""
+    sim = make_sim(latency_ms=50)
+    with signed_in(sim) as c:
+        html = c.get(path).text
+    region = re.search(r'<div class="oneContent setupcontent" role="main"([^>]*)>', html)
+    assert region
+    assert ('aria-busy="true" data-render-delay="50"' in region.group(1)) is late
+    assert ('<div class="slds-template__container" hidden>' in html) is late
+
+
+@pytest.mark.browser
+def test_a_lightning_page_renders_late_behind_a_spinner_on_a_slow_org(
+    page: Page, make_sim: Callable[..., SimulatorServer]
+) -> None:
+    """External Client App Settings with latency: busy with a spinner when loaded, then the switch, then not busy."""
+    sim = make_sim(latency_ms=300)
+    eca = "/lightning/setup/ExternalClientAppSettings/home"
+    # What the page looks like when its document has loaded, recorded by the page itself (no race with timers).
+    page.add_init_script(
+        """document.addEventListener('DOMContentLoaded', () => {
+          const main = document.querySelector('[role=main]');
+          if (!main) return;
+          const spinner = main.querySelector('.slds-spinner_container');
+          window.__atLoad = {
+            busy: main.getAttribute('aria-busy'),
+            spinnerShown: !!spinner && getComputedStyle(spinner).display !== 'none',
+            contentHidden: main.querySelector('.slds-template__container').hidden,
+          };
+        });"""
+    )
+    page.goto(frontdoor_url(sim, ret_url=eca))
+    region = page.get_by_role("main")
+    expect(page.get_by_role("switch", name="Allow creation of connected apps")).to_be_visible()
+    expect(region).to_have_attribute("aria-busy", "false")
+    expect(region.locator(".slds-spinner_container")).to_have_count(0)
+    assert page.evaluate("window.__atLoad") == {"busy": "true", "spinnerShown": True, "contentHidden": True}
+
+
+def test_the_classic_setup_home_answers_where_browserforce_waits_after_frontdoor(sim: SimulatorServer) -> None:
+    """frontdoor.jsp?retURL=/setup/forcecomHomepage.apexp lands on a 200 page there, which moves on to Lightning."""
+    with httpx.Client(base_url=sim.base_url, follow_redirects=True) as c:
+        response = c.get(frontdoor_url(sim, ret_url="/setup/forcecomHomepage.apexp"))
+    assert response.status_code == 200
+    assert response.url.path == "/setup/forcecomHomepage.apexp"
+    assert 'window.location.replace("/lightning/setup/SetupOneHome/home")' in response.text
+
+
+@pytest.mark.browser
+def test_a_browser_goes_on_from_the_classic_setup_home_to_lightning(page: Page, sim: SimulatorServer) -> None:
+    """The classic Setup home sends a Lightning user to Setup Home in the shell."""
+    seen: list[str] = []
+    page.on("response", lambda r: seen.append(f"{r.status} {urlsplit(r.url).path}"))
+    page.goto(frontdoor_url(sim, ret_url="/setup/forcecomHomepage.apexp"))
+    page.wait_for_url("**/lightning/setup/SetupOneHome/home")
+    expect(page.get_by_role("heading", name="Setup Home")).to_be_visible()
+    assert "200 /setup/forcecomHomepage.apexp" in seen
