@@ -220,12 +220,13 @@ def cert_new(
 
 def _register() -> None:
     from runbook.cli_doccheck import doc_check
-    from runbook.cli_run import demo_command, resume_command, run_command
+    from runbook.cli_run import demo_command, login_command, resume_command, run_command
     from runbook.cli_secrets import secrets_app
 
     app.command("run")(run_command)
     app.command("resume")(resume_command)
     app.command("demo")(demo_command)
+    app.command("login")(login_command)
     app.add_typer(secrets_app, name="secrets")
     app.command("doc-check")(doc_check)
 

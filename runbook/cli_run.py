@@ -274,3 +274,40 @@ def demo_command(
         outcome = start_run(spec, _options(headed, slow_mo, step, evidence), recordings)
         print_outcome(outcome)
     raise typer.Exit(exit_code(outcome))
+
+
+def login_command(
+    spec: Annotated[Path, typer.Argument(help="The run spec (TOML) naming the org and the user.")],
+    unattended: Annotated[
+        bool, typer.Option("--unattended", help="Sign in with RUNBOOK_PASSWORD (+ TOTP) instead of a person.")
+    ] = False,
+    headed: Annotated[bool, typer.Option("--headed/--headless", help="Show the browser window.")] = True,
+    wait: Annotated[int, typer.Option("--wait", help="How long to wait for the person to sign in (s).", min=10)] = 600,
+) -> None:
+    """Sign in once (SSO, passkey, e-mailed code: a person in the window) and save the session, encrypted."""
+    from runbook.session import capture_session
+
+    try:
+        run_spec = load_spec(spec, os.environ)
+        passphrase = run_spec.secrets.session_passphrase or str(
+            typer.prompt("Passphrase to encrypt the saved session", hide_input=True, confirmation_prompt=True, err=True)
+        )
+        if not unattended:
+            console.print(
+                "Sign in to Salesforce in the browser window (SSO, passkey or a code as your org asks). "
+                "The session is saved as soon as Setup opens.",
+                soft_wrap=True,
+            )
+        path = capture_session(
+            run_spec,
+            os.environ,
+            passphrase=passphrase,
+            unattended=unattended,
+            headed=headed,
+            wait_s=wait,
+            ask=ask_person,
+        )
+    except UsageError as exc:
+        usage_exit(exc)
+    console.print(f"Session saved (encrypted, owner-only): {escape(str(path))}", soft_wrap=True)
+    console.print('Runs with [org] login = "session" now start signed in.', soft_wrap=True)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -29,6 +30,7 @@ from runbook.logs import REDACTOR, log_to
 from runbook.plan import Plan, Step
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
+from runbook.session import check_session, load_session_state
 from runbook.signin import AskCode, CodeSource, sign_in_with_frontdoor, sign_in_with_password
 from runbook.spec import LoginMethod, ReleaseChoice, RunSpec, require_credentials
 from runbook.steps import RESUME_FROM, STEPS, RunContext
@@ -207,7 +209,9 @@ def prepare_certificate(
 
 
 @contextmanager
-def browser_page(options: RunnerOptions, run_dir: RunDir) -> Iterator[tuple[Browser, BrowserContext, Page]]:
+def browser_page(
+    options: RunnerOptions, run_dir: RunDir, storage_state: dict[str, Any] | None = None
+) -> Iterator[tuple[Browser, BrowserContext, Page]]:
     with sync_playwright() as pw:
         launch = launch_options(headless=not options.headed, slow_mo=options.slow_mo_ms)
         browser = pw.chromium.launch(**launch)  # type: ignore[arg-type]
@@ -215,6 +219,7 @@ def browser_page(options: RunnerOptions, run_dir: RunDir) -> Iterator[tuple[Brow
         try:
             context = browser.new_context(
                 viewport={"width": 1366, "height": 900},
+                storage_state=storage_state,  # type: ignore[arg-type]
                 **context_options(options.evidence, run_dir),  # type: ignore[arg-type]
             )
             try:
@@ -245,7 +250,9 @@ def versions(browser: Browser) -> dict[str, str]:
 def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> None:
     secrets = spec.secrets
     log.info("sign_in_started", method=spec.org.login.value, username=spec.org.username)
-    if spec.org.login is LoginMethod.FRONTDOOR:
+    if spec.org.login is LoginMethod.SESSION:
+        check_session(page, org, spec)
+    elif spec.org.login is LoginMethod.FRONTDOOR:
         sign_in_with_frontdoor(page, org, secrets.access_token or "")
     elif spec.org.login is LoginMethod.PASSWORD:
         sign_in_with_password(page, org, spec.org.username, secrets.password or "", codes)
@@ -288,7 +295,8 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
             totp.on_wait = lambda s: _totp_wait(s, options.on_totp_wait)
         codes = CodeSource(totp, options.ask or _no_person)
         failed = True
-        with browser_page(options, run_dir) as (_browser, _context, page):
+        state = load_session_state(spec, options.env) if spec.org.login is LoginMethod.SESSION else None
+        with browser_page(options, run_dir, state) as (_browser, _context, page):
             sign_in(spec, page, org, codes)
             ctx = RunContext(
                 spec=spec,

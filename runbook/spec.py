@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from runbook.certs import CertificateInfo, load_certificate
-from runbook.errors import CertificateError, CredentialsError, SpecError, SpecErrors
+from runbook.errors import CertificateError, CredentialsError, SpecError, SpecErrors, UsageError
+from runbook.totp import is_valid_seed
 
 # The article's two Integration Builder callback URLs (create-app.6).
 DEFAULT_CALLBACK_URLS: tuple[str, ...] = (
@@ -140,7 +141,7 @@ _SECRET_WORDS = {
 class Secrets:
     """Secret values read from the environment; printing or repr-ing this object never shows them."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_from_file", "_values")
 
     def __init__(
         self,
@@ -148,6 +149,8 @@ class Secrets:
         totp_seed: str | None = None,
         access_token: str | None = None,
         session_passphrase: str | None = None,
+        *,
+        from_file: frozenset[str] = frozenset(),
     ) -> None:
         values = {
             "password": password,
@@ -156,11 +159,36 @@ class Secrets:
             "session_passphrase": session_passphrase,
         }
         self._values: dict[str, str] = {name: value for name, value in values.items() if value}
+        self._from_file = from_file
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
         """Read each secret from its environment variable; empty variables count as not set."""
-        return cls(**{spec.name: env.get(spec.env) or None for spec in SECRET_SPECS})
+        values = {spec.name: env.get(spec.env) or None for spec in SECRET_SPECS}
+        return cls(values["password"], values["totp_seed"], values["access_token"], values["session_passphrase"])
+
+    @classmethod
+    def from_env_and_file(cls, env: Mapping[str, str]) -> Secrets:
+        """Environment variables first; secrets they leave unset come from the encrypted secrets file
+        (``runbook secrets set``) when it exists and its passphrase is available (RUNBOOK_VAULT_PASSPHRASE
+        or the OS keyring)."""
+        from runbook.vault import SecretsFile
+
+        values = {spec.name: env.get(spec.env) or None for spec in SECRET_SPECS}
+        missing = [name for name, value in values.items() if not value]
+        store = SecretsFile(env=env)
+        from_file: set[str] = set()
+        if missing and store.exists() and store.passphrase_source() is not None:
+            stored = {name: store.get(name) for name in missing}
+            from_file = {name for name, value in stored.items() if value}
+            values.update({name: value for name, value in stored.items() if value})
+        return cls(
+            password=values["password"],
+            totp_seed=values["totp_seed"],
+            access_token=values["access_token"],
+            session_passphrase=values["session_passphrase"],
+            from_file=frozenset(from_file),
+        )
 
     @property
     def password(self) -> str | None:
@@ -195,7 +223,11 @@ class Secrets:
     def describe(self) -> dict[str, str]:
         """For display: each secret as ``*** (from VAR)`` or ``not set (VAR)``; never the value."""
         return {
-            spec.name: f"*** (from {spec.env})" if spec.name in self._values else f"not set ({spec.env})"
+            spec.name: (
+                ("*** (from the secrets file)" if spec.name in self._from_file else f"*** (from {spec.env})")
+                if spec.name in self._values
+                else f"not set ({spec.env})"
+            )
             for spec in SECRET_SPECS
         }
 
@@ -633,9 +665,23 @@ def _read_org(errors: list[SpecError], data: Mapping[str, Any], env: Mapping[str
     if username is not None and (problem := _email_problem(username)):
         r.problem("username", problem.replace("an e-mail address", "a Salesforce username, which is e-mail-shaped"))
     login = r.choice("login", LoginMethod, LoginMethod.PASSWORD)
+    try:
+        secrets = Secrets.from_env_and_file(env)
+    except UsageError as exc:  # the secrets file exists but cannot be opened (wrong passphrase, damaged)
+        errors.append(SpecError("secrets", str(exc)))
+        return None
+    seed = secrets.totp_seed
+    if seed is not None and not is_valid_seed(seed):
+        errors.append(
+            SpecError(
+                "RUNBOOK_TOTP_SEED",
+                "is not a usable TOTP seed: it must be base32 (letters A-Z and digits 2-7), 32 characters as "
+                'Salesforce shows it under "I Can\'t Scan the QR Code" when the authenticator was connected.',
+            )
+        )
     if len(errors) > before or url is None or username is None or login is None:
         return None
-    return OrgSpec(url=url, username=username, login=login, secrets=Secrets.from_env(env))
+    return OrgSpec(url=url, username=username, login=login, secrets=secrets)
 
 
 def _read_api_name(r: _Reader, label: str | None, label_key: str, max_length: int) -> str | None:

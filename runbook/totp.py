@@ -52,10 +52,8 @@ class TotpSource:
 
 
 def is_valid_seed(seed: str) -> bool:
-    """Whether ``seed`` is a usable base32 TOTP secret (at least 80 bits)."""
+    """Whether ``seed`` is a usable base32 TOTP secret (pyotp wants at least 112 bits; Salesforce gives 160)."""
     cleaned = seed.replace(" ", "").upper()
-    if len(cleaned) < 16:
-        return False
     try:
         pyotp.TOTP(cleaned).now()
     except Exception:  # pyotp raises binascii.Error or ValueError for bad base32

@@ -59,13 +59,17 @@ def spec_data(sim: SimulatorServer, workdir: Path, login: str) -> dict[str, Any]
 QUICK = EvidenceOptions(tracing=Recording.OFF)
 
 
-def start(spec: RunSpec, *callbacks: RunCallbacks, evidence: EvidenceOptions = QUICK) -> tuple[RunDir, RunnerOptions]:
+def start(
+    spec: RunSpec, *callbacks: RunCallbacks, evidence: EvidenceOptions = QUICK, env: dict[str, str] | None = None
+) -> tuple[RunDir, RunnerOptions]:
     run_dir = RunDir.create(spec.options.recordings_dir, build_plan(spec), spec.summary(), spec_toml=spec.to_toml())
-    return run_dir, RunnerOptions(callbacks=list(callbacks), env={}, evidence=evidence)
+    return run_dir, RunnerOptions(callbacks=list(callbacks), env=env or {}, evidence=evidence)
 
 
-def run(spec: RunSpec, *callbacks: RunCallbacks, evidence: EvidenceOptions = QUICK) -> RunOutcome:
-    run_dir, options = start(spec, *callbacks, evidence=evidence)
+def run(
+    spec: RunSpec, *callbacks: RunCallbacks, evidence: EvidenceOptions = QUICK, env: dict[str, str] | None = None
+) -> RunOutcome:
+    run_dir, options = start(spec, *callbacks, evidence=evidence, env=env)
     return execute(spec, run_dir, options)
 
 

@@ -13,7 +13,7 @@ from runbook.spec import DEFAULT_CALLBACK_URLS, load_spec, spec_from_dict
 from tests.unit.conftest import spec_dict
 
 EXPECTED_IDS = [f"create-app.{n}" for n in range(1, 12)] + [f"preauthorize.{n}" for n in range(1, 13)]
-SECRETS = {"RUNBOOK_PASSWORD": "pw-Very-Secret-1", "RUNBOOK_TOTP_SEED": "JBSWY3DPEHPK3PXP"}
+SECRETS = {"RUNBOOK_PASSWORD": "pw-Very-Secret-1", "RUNBOOK_TOTP_SEED": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
 
 
 def _inputs(plan: Plan, step_id: str) -> dict[str, list[str]]:

@@ -30,7 +30,7 @@ from tests.unit.conftest import SPEC_TOML, make_cert, pem, spec_dict
 
 SECRET_ENV = {
     "RUNBOOK_PASSWORD": "pw-Very-Secret-1",
-    "RUNBOOK_TOTP_SEED": "JBSWY3DPEHPK3PXP",
+    "RUNBOOK_TOTP_SEED": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
     "RUNBOOK_ACCESS_TOKEN": "00Dxx0000001gPL!tokenvalue",
     "RUNBOOK_SESSION_PASSPHRASE": "session-phrase-42",
 }
@@ -291,7 +291,7 @@ def test_a_missing_spec_file_is_reported(tmp_path: Path) -> None:
     ("table", "key", "value", "advice"),
     [
         ("org", "password", "hunter2-Secret", "RUNBOOK_PASSWORD"),
-        ("org", "totp_seed", "JBSWY3DPEHPK3PXP", "RUNBOOK_TOTP_SEED"),
+        ("org", "totp_seed", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "RUNBOOK_TOTP_SEED"),
         ("org", "access_token", "00Dxx!AQ0AQtoken", "RUNBOOK_ACCESS_TOKEN"),
         ("org", "session_passphrase", "my-session-phrase", "RUNBOOK_SESSION_PASSPHRASE"),
         ("app", "consumer_secret", "F1A2B3C4D5E6consumer", "never needs it"),

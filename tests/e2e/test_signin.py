@@ -1,0 +1,117 @@
+"""Each sign-in strategy against the simulator: password + TOTP, frontdoor, a saved session (made by a person
+or unattended), an expired session, and a refused code."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pyotp
+import pytest
+from playwright.sync_api import Page
+
+from runbook.errors import CredentialsError
+from runbook.session import SESSIONS_DIR_ENV, capture_session
+from runbook.spec import RunSpec, spec_from_dict
+from runbook.vault import SessionStore, VaultError
+from simulator.server import SimulatorServer
+from tests.e2e.helpers import ADMIN, run, spec_data, state
+
+pytestmark = pytest.mark.browser
+
+PASSPHRASE = "correct horse battery staple 42"
+
+
+def session_spec(sim: SimulatorServer, workdir: Path, **env: str) -> RunSpec:
+    values = {"RUNBOOK_SESSION_PASSPHRASE": PASSPHRASE, SESSIONS_DIR_ENV: str(workdir / "sessions"), **env}
+    return spec_from_dict(spec_data(sim, workdir, "session"), values, base_dir=workdir)
+
+
+def the_person(page: Page) -> None:
+    """Acts as the admin at the window: types the username, password and an authenticator code."""
+    page.get_by_label("Username").fill(ADMIN["username"])
+    page.get_by_label("Password").fill(ADMIN["password"])
+    page.get_by_role("button", name="Log In").click()
+    page.get_by_label("Verification Code").fill(pyotp.TOTP(ADMIN["totp_seed"]).now())
+    page.get_by_role("button", name="Verify").click()
+
+
+def test_a_session_saved_by_a_person_signs_the_next_run_in(
+    make_sim: Callable[..., SimulatorServer], tmp_path: Path
+) -> None:
+    """`runbook login` waits for the person, saves the session encrypted (0600), and a session run succeeds."""
+    sim = make_sim()
+    env = {SESSIONS_DIR_ENV: str(tmp_path / "sessions")}
+    spec = session_spec(sim, tmp_path)
+    path = capture_session(spec, env, passphrase=PASSPHRASE, headed=False, person=the_person, wait_s=30)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert all(sid.encode() not in path.read_bytes() for sid in sim.org.sessions)
+    with pytest.raises(VaultError):
+        SessionStore(path).load("not the passphrase")
+    outcome = run(spec, env=env)
+    assert outcome.status == "succeeded", outcome.error
+    assert len(state(sim)["apps"]) == 1
+
+
+def test_an_unattended_login_saves_a_session_with_the_password_strategy(
+    make_sim: Callable[..., SimulatorServer], tmp_path: Path
+) -> None:
+    """With --unattended the password and TOTP seed sign in, and the saved session opens Setup."""
+    sim = make_sim()
+    env = {SESSIONS_DIR_ENV: str(tmp_path / "sessions")}
+    spec = session_spec(sim, tmp_path, RUNBOOK_PASSWORD=ADMIN["password"], RUNBOOK_TOTP_SEED=ADMIN["totp_seed"])
+    path = capture_session(spec, env, passphrase=PASSPHRASE, unattended=True, headed=False)
+    assert SessionStore(path).load(PASSPHRASE)["cookies"]
+
+
+def test_an_expired_session_is_reported_with_the_command_that_renews_it(
+    make_sim: Callable[..., SimulatorServer], tmp_path: Path
+) -> None:
+    """When Salesforce has ended the session, the run stops at sign-in naming `runbook login`."""
+    sim = make_sim()
+    env = {SESSIONS_DIR_ENV: str(tmp_path / "sessions")}
+    spec = session_spec(sim, tmp_path)
+    capture_session(spec, env, passphrase=PASSPHRASE, headed=False, person=the_person, wait_s=30)
+    with sim.org.lock:
+        sim.org.sessions.clear()  # the org timed the session out
+    outcome = run(spec, env=env)
+    assert outcome.status == "failed"
+    assert isinstance(outcome.error, CredentialsError) and outcome.error.exit_code == 2
+    assert "runbook login" in str(outcome.error) and "expired" in str(outcome.error)
+    assert state(sim)["counters"]["app_create_attempts"] == 0
+
+
+def test_a_refused_authenticator_code_is_a_clear_error_not_a_timeout(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec]
+) -> None:
+    """A TOTP seed that is not the user's gives codes Salesforce refuses: the run says so at sign-in."""
+    sim = make_sim()
+    spec = make_spec(sim, login="password")
+    wrong = spec_from_dict(
+        {**spec_data(sim, spec.app.certificate.parent if spec.app.certificate else Path("."), "password")},
+        {
+            "RUNBOOK_PASSWORD": ADMIN["password"],
+            "RUNBOOK_TOTP_SEED": "MZXW6YTBOI======MZXW6YTBOIMZXW6YTB".replace("=", "A"),
+        },
+        base_dir=spec.app.certificate.parent if spec.app.certificate else Path("."),
+    )
+    outcome = run(wrong)
+    assert outcome.status == "failed"
+    assert isinstance(outcome.error, CredentialsError)
+    assert "code was refused" in str(outcome.error)
+
+
+def test_a_wrong_password_is_a_clear_error_naming_the_user(
+    make_sim: Callable[..., SimulatorServer], tmp_path: Path
+) -> None:
+    """Salesforce refuses the password: the run stops at sign-in with exit code 2 and no timeout."""
+    sim = make_sim()
+    spec = spec_from_dict(
+        spec_data(sim, tmp_path, "password"),
+        {"RUNBOOK_PASSWORD": "not-the-password", "RUNBOOK_TOTP_SEED": ADMIN["totp_seed"]},
+        base_dir=tmp_path,
+    )
+    outcome = run(spec)
+    assert isinstance(outcome.error, CredentialsError) and outcome.error.exit_code == 2
+    assert ADMIN["username"] in str(outcome.error) and "not-the-password" not in str(outcome.error)
