@@ -69,7 +69,8 @@ def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp creates the file owner-only; non-private files are made readable like any other.
+        # mkstemp creates the file owner-only (O_EXCL, never someone else's file); non-private files are
+        # then made readable like any other.
         os.chmod(tmp, 0o600 if private else 0o644)
         os.replace(tmp, path)
     except BaseException:

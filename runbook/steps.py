@@ -122,11 +122,17 @@ def step(step_id: str) -> Callable[[StepFn], StepFn]:
 
 
 # --- helpers that bring the browser to a step's screen ---------------------------------------------
-def _app_manager(ctx: RunContext) -> AppManagerPage:
-    page: AppManagerPage | None = ctx.on(AppManagerPage)
+def _on_or_open(ctx: RunContext, kind: type[Any], open_it: Callable[[], Any]) -> Any:
+    """The current screen if it is a ``kind`` still showing, else the one ``open_it`` brings up."""
+    page = ctx.on(kind)
     if page is None:
-        page = AppManagerPage(ctx.page, ctx.org).open()
+        page = open_it()
         ctx.screen = page
+    return page
+
+
+def _app_manager(ctx: RunContext) -> AppManagerPage:
+    page: AppManagerPage = _on_or_open(ctx, AppManagerPage, lambda: AppManagerPage(ctx.page, ctx.org).open())
     return page
 
 
@@ -137,12 +143,13 @@ def _app_exists(ctx: RunContext) -> bool:
 
 
 def _new_app_form(ctx: RunContext) -> NewConnectedAppPage:
-    form: NewConnectedAppPage | None = ctx.on(NewConnectedAppPage)
-    if form is None:
+    def start_again() -> NewConnectedAppPage:
         # Only reachable mid-form after a resume: the unsaved form is gone, so start it again.
         _open_new_connected_app(ctx)
-        form = ctx.screen
-        assert isinstance(form, NewConnectedAppPage)
+        form: NewConnectedAppPage = ctx.screen
+        return form
+
+    form: NewConnectedAppPage = _on_or_open(ctx, NewConnectedAppPage, start_again)
     return form
 
 
@@ -171,27 +178,23 @@ def _open_new_connected_app(ctx: RunContext) -> None:
 
 
 def _view_page(ctx: RunContext) -> ConnectedAppViewPage:
-    view: ConnectedAppViewPage | None = ctx.on(ConnectedAppViewPage)
-    if view is None:
-        manager = AppManagerPage(ctx.page, ctx.org).open()
-        view = manager.view(ctx.spec.app.api_name)
-        ctx.screen = view
-    return view
+    page: ConnectedAppViewPage = _on_or_open(
+        ctx, ConnectedAppViewPage, lambda: AppManagerPage(ctx.page, ctx.org).open().view(ctx.spec.app.api_name)
+    )
+    return page
 
 
 def _manage_page(ctx: RunContext) -> ConnectedAppManagePage:
-    manage: ConnectedAppManagePage | None = ctx.on(ConnectedAppManagePage)
-    if manage is None:
-        manage = _app_manager(ctx).manage(ctx.spec.app.api_name)
-        ctx.screen = manage
-    return manage
+    page: ConnectedAppManagePage = _on_or_open(
+        ctx, ConnectedAppManagePage, lambda: _app_manager(ctx).manage(ctx.spec.app.api_name)
+    )
+    return page
 
 
 def _permission_sets(ctx: RunContext) -> PermissionSetsPage:
-    page: PermissionSetsPage | None = ctx.on(PermissionSetsPage)
-    if page is None:
-        page = PermissionSetsPage(ctx.page, ctx.org).open()
-        ctx.screen = page
+    page: PermissionSetsPage = _on_or_open(
+        ctx, PermissionSetsPage, lambda: PermissionSetsPage(ctx.page, ctx.org).open()
+    )
     return page
 
 
@@ -202,11 +205,8 @@ def _permission_set_exists(ctx: RunContext) -> bool:
 
 
 def _new_permission_set_form(ctx: RunContext) -> NewPermissionSetPage:
-    form: NewPermissionSetPage | None = ctx.on(NewPermissionSetPage)
-    if form is None:
-        form = _permission_sets(ctx).new()
-        ctx.screen = form
-    return form
+    page: NewPermissionSetPage = _on_or_open(ctx, NewPermissionSetPage, lambda: _permission_sets(ctx).new())
+    return page
 
 
 def _policy_is_admin_approved(ctx: RunContext) -> bool:

@@ -284,45 +284,11 @@ def write_private(path: Path, data: bytes) -> None:
 
     Missing parent folders are created 0700. Readers see the old file or the new one, never half of one.
     """
+    from runbook.rundir import atomic_write
+
     path = Path(path)
     _make_private_dirs(path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    # O_EXCL on a fresh random name: never opens a file (or symlink) someone else put there first.
-    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags, 0o600)
-    try:
-        try:
-            # The umask can only remove bits from 0600, but a umask such as 0277 would leave the
-            # owner unable to rewrite the file later; fchmod makes it exactly 0600.
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                fd = -1  # the file object owns (and closes) the descriptor now
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        finally:
-            if fd >= 0:
-                os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):  # the temp file may be gone already; the original error matters
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable. Best effort: some platforms cannot open a folder for fsync.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    atomic_write(path, data, private=True)
 
 
 def _read(path: Path, what: str) -> bytes:
