@@ -68,17 +68,21 @@ def _playwright_bundled() -> str | None:
     return path if path and _is_executable(path) else None
 
 
-def find_chromium() -> ChromiumChoice:
-    """Return the Chromium to drive, or raise ChromiumNotFound saying what to install."""
+def find_chromium(*, bundled: bool = True) -> ChromiumChoice:
+    """Return the Chromium to drive, or raise ChromiumNotFound saying what to install.
+
+    ``bundled=False`` skips looking for Playwright's own browser (the caller already knows it is missing,
+    and looking would start a second Playwright driver).
+    """
     for var in ENV_VARS:
         value = os.environ.get(var)
         if value:
             if _is_executable(value):
                 return ChromiumChoice(value, f"${var}")
             raise ChromiumNotFound(f"${var} names {value!r}, which is not an executable file.")
-    bundled = _playwright_bundled()
-    if bundled:
-        return ChromiumChoice(None, f"Playwright's own ({bundled})")
+    own = _playwright_bundled() if bundled else None
+    if own:
+        return ChromiumChoice(None, f"Playwright's own ({own})")
     for candidate in SYSTEM_CANDIDATES:
         if _is_executable(candidate):
             return ChromiumChoice(candidate, "system package")

@@ -322,6 +322,9 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
     except PlaywrightError as exc:
         error = _browser_problem(exc)
         log.error("browser_failed", error=str(error))
+    except Exception as exc:  # a bug of ours: the run is marked failed (resumable) rather than left "running"
+        error = RunFailure(f"internal error ({type(exc).__name__}): {REDACTOR.scrub(str(exc))[:300]}")
+        log.error("internal_error", error=str(error))
     status = "succeeded" if error is None else ("blocked" if isinstance(error, OrgFeatureBlocked) else "failed")
     if run_dir.status != "running":
         run_dir.set_status("running")

@@ -32,6 +32,10 @@ class TotpSource:
     on_wait: Callable[[float], None] | None = None
     last_counter: int = field(default=-1)
 
+    def __post_init__(self) -> None:
+        # Seeds are often copied in groups ("jbsw y3dp ..."): base32 wants them joined and upper-case.
+        self.seed = normalise_seed(self.seed)
+
     def __repr__(self) -> str:  # the seed is a secret
         return "TotpSource(seed=***)"
 
@@ -51,9 +55,13 @@ class TotpSource:
         return str(totp.at(counter * totp.interval))
 
 
+def normalise_seed(seed: str) -> str:
+    return "".join(seed.split()).upper()
+
+
 def is_valid_seed(seed: str) -> bool:
     """Whether ``seed`` is a usable base32 TOTP secret (pyotp wants at least 112 bits; Salesforce gives 160)."""
-    cleaned = seed.replace(" ", "").upper()
+    cleaned = normalise_seed(seed)
     try:
         pyotp.TOTP(cleaned).now()
     except Exception:  # pyotp raises binascii.Error or ValueError for bad base32

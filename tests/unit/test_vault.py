@@ -442,7 +442,8 @@ def test_a_saved_session_round_trips_and_its_cookie_is_not_in_the_file(tmp_path:
     assert store.exists()
     assert store.load(PASSPHRASE) == storage_state()
     raw = store.path.read_bytes()
-    assert COOKIE_VALUE.encode() not in raw and b"sid" not in raw
+    # Only the value: three given letters such as "sid" turn up by chance in random ciphertext.
+    assert COOKIE_VALUE.encode() not in raw
     assert mode(store.path) == 0o600
     assert mode(store.path.parent) == 0o700
     assert store.saved_at is not None and before <= store.saved_at <= datetime.now(UTC)
