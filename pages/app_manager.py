@@ -65,7 +65,8 @@ class AppManagerPage(SetupPage):
                 f"App Manager: no app with Developer Name {api_name!r} in the list",
                 screen=self.SCREEN,
                 expected=f"a row for {api_name}",
-                seen=self.seen(),
+                # The list itself: the whole page's snapshot is mostly the Setup menu.
+                seen=self.seen(self.table().first),
             )
         self._act(f"the row menu of {api_name}", row.get_by_role("button").first)
         self._act(action, self.page.get_by_role("menuitem", name=action, exact=True))

@@ -40,12 +40,11 @@ class ConsumerDetailsPage(SetupPage):
         return (self.consumer_secret().first.text_content() or "").strip() if self.consumer_secret().count() else ""
 
     def close(self) -> None:
+        """Close the Consumer Details window; where the details replaced the View page in the same tab, keep it."""
+        if self.page.opener() is None:
+            return
         video = self.page.video
+        self.page.close()
         if video is not None:
             # The window showed the secret: its recording is not evidence we keep.
-            self.page.close()
             video.delete()
-            return
-        """Close the Consumer Details window; where the details replaced the View page in the same tab, keep it."""
-        if self.page.opener() is not None:
-            self.page.close()

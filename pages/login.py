@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import ClassVar
+from urllib.parse import urlencode
 
 from playwright.sync_api import Locator
 
@@ -30,7 +31,8 @@ class LoginPage(SetupPage):
         return self.username()
 
     def open(self, start_path: str = "") -> LoginPage:
-        self.goto("/" + (f"?startURL={start_path}" if start_path else ""))
+        # Encoded whole: a start path's own "&" would otherwise end startURL and lose its parameters.
+        self.goto("/" + (f"?{urlencode({'startURL': start_path})}" if start_path else ""))
         return self.wait_until_loaded()
 
     def sign_in(self, username: str, password: str) -> None:

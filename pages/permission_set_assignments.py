@@ -54,7 +54,7 @@ class PermissionSetAssignmentsPage(SetupPage):
                 f"{self.SCREEN}: the user {username!r} is not in the list of users that can be assigned",
                 screen=self.SCREEN,
                 expected=f"a row for {username}",
-                seen=self.seen(),
+                seen=self.seen(dialog),  # the users offered; the whole page is mostly the Setup menu
             )
         row.first.get_by_role("checkbox").check()
         self._act("Next", dialog.get_by_role("button", name="Next", exact=True))
