@@ -51,7 +51,7 @@ def spec_data(sim: SimulatorServer, workdir: Path, login: str) -> dict[str, Any]
         },
         "permission_set": {"label": PERMISSION_SET, "description": "Pre-authorized users"},
         "assignee": {"username": ASSIGNEE},
-        "run": {"recordings_dir": str(workdir / "recordings"), "timeout_ms": 15000},
+        "run": {"recordings_dir": str(workdir / "recordings"), "timeout_ms": 30000},
     }
 
 

@@ -27,7 +27,7 @@ from tests.conftest import frontdoor_url
 ADMIN = DEMO_USERS[0]
 ASSIGNEE = DEMO_USERS[1]
 # Short enough that a failure shows quickly, long enough for a loaded CI machine.
-TIMEOUT_MS = 5_000
+TIMEOUT_MS = 15_000
 
 
 def org_context(sim: SimulatorServer, timeout_ms: float = TIMEOUT_MS) -> OrgContext:

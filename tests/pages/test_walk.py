@@ -61,7 +61,7 @@ def test_all_23_documented_steps_can_be_walked_with_the_page_objects(
 ) -> None:
     """The whole article runs on the simulator and leaves exactly the documented state behind."""
     sim = make_sim(release=release, creation=creation)
-    org = OrgContext(sim.base_url, RELEASES[release], timeout_ms=15_000)
+    org = OrgContext(sim.base_url, RELEASES[release], timeout_ms=30_000)
     if release == "legacy":
         sign_in_with_password(page, org)
     else:
