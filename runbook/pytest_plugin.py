@@ -13,7 +13,10 @@ and the failure itself is a drift report: the documented step, the page object a
 and what the screen showed instead.
 
 Users' own tests get fixtures for the simulator: ``runbook_sim``, ``runbook_org``, ``signed_in_page``
-and ``app_manager_page`` (plain fixtures, so a conftest can override any of them).
+and ``app_manager_page`` (plain fixtures, so a conftest can override any of them, ``runbook_spec`` too).
+
+On a machine where ``playwright install chromium`` was never run, pytest-playwright's browser is launched
+from the machine's Chromium instead (``runbook.browser.find_chromium``), in any session of this venv.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import secrets
 import time
 import urllib.request
 from collections.abc import Generator, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,7 +138,8 @@ LATE_ARTIFACTS = pytest.StashKey[list[tuple[str, str]]]()  # the run's video and
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "runbook_step(step_id): a documented step of the runbook, collected by --runbook or --runbook-sim",
+        "runbook_step(step, section, kind): a documented step of the runbook (collected by --runbook or "
+        "--runbook-sim); select one with -m \"runbook_step(step='create-app.3')\"",
     )
     spec_path: str | None = config.getoption("runbook_spec", None)
     release: str | None = config.getoption("runbook_sim", None)
@@ -203,7 +207,8 @@ class RunbookProcedure(pytest.Collector):
         items: list[pytest.Item | pytest.Collector] = []
         for step in plan:
             item = StepItem.from_parent(self, name=f"{step.id} {step.title}", callobj=_documented_step, step=step)
-            item.add_marker(pytest.mark.runbook_step(step.id))
+            # Keyword arguments, so `-m "runbook_step(step='create-app.1')"` picks exactly one step.
+            item.add_marker(pytest.mark.runbook_step(step=step.id, section=step.section, kind=step.kind))
             items.append(item)
         return items
 
@@ -215,10 +220,12 @@ class StepItem(pytest.Function):
         super().__init__(**kwargs)
         self.step = step
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        # The procedure's own name for a path (as in the node id), and a heading for failures that does not
-        # end the node id (pytest would show the dots of "create-app.3" as "::" in verbose lines).
-        return self.config.rootpath / COLLECTOR_NAME, None, f"documented step {self.step.id}: {self.step.title}"
+    def reportinfo(self) -> tuple[Path, int, str]:
+        # The procedure's own name for a path (as in the node id); the step's place in the procedure for a
+        # line (0-based, pytest shows it 1-based: "runbook:21" is the 21st step); and a heading for failures
+        # that does not end the node id (pytest would show the dots of "create-app.3" as "::" in verbose lines).
+        place = self.config.stash[QA_MODE].plan.index(self.step.id) if QA_MODE in self.config.stash else 0
+        return self.config.rootpath / COLLECTOR_NAME, place, f"documented step {self.step.id}: {self.step.title}"
 
     def repr_failure(  # type: ignore[override]
         self, excinfo: ExceptionInfo[BaseException]
@@ -299,6 +306,8 @@ def _use_machine_chromium(launch_args: dict[str, Any], request: pytest.FixtureRe
     except ChromiumNotFound:  # let pytest-playwright fail with Playwright's own advice
         return
     machine = launch_options(choice, headless=bool(launch_args.get("headless", True)))
+    if "executable_path" not in machine:
+        return
     launch_args["executable_path"] = machine["executable_path"]
     extra = machine.get("args", [])
     known = list(launch_args.get("args", []))
@@ -435,9 +444,8 @@ def runbook_run(
     request: pytest.FixtureRequest,
 ) -> Iterator[ProcedureRun]:
     """The procedure's shared state: one browser context signed in once, its run directory, the step context."""
-    mode = pytestconfig.stash.get(QA_MODE, None)
-    if mode is None:
-        mode = pytestconfig.stash[QA_MODE] = QAMode(build_plan(runbook_spec))
+    # Outside QA mode (a user's test asking for the run) there are no step items, only the shared run.
+    mode = pytestconfig.stash.get(QA_MODE, None) or QAMode(build_plan(runbook_spec))
     run = ProcedureRun(mode, pytestconfig, runbook_spec)
     mode.run = run
     try:
@@ -446,7 +454,13 @@ def runbook_run(
         mode.stop(f"the run could not start: {_first_line(exc)}", request.session)
         run.finish()
         if _is_expected(exc):
-            pytest.fail(f"The run could not start against {runbook_spec.org.url}: {exc}", pytrace=False)
+            from runbook.logs import REDACTOR
+
+            message = REDACTOR.scrub(str(exc))
+            # The message says it all; the chained original would only repeat it (unscrubbed).
+            raise pytest.fail.Exception(
+                f"The run could not start against {runbook_spec.org.url}: {message}", pytrace=False
+            ) from None
         raise
     yield run
     run.finish()
@@ -631,12 +645,11 @@ class ProcedureRun:
             )
         )
         log.error("step_failed", step=step.id, error=failure.message)
-        item.stash[FAILURE] = failure
         item.user_properties.append(("runbook_outcome", Outcome.FAILED.value))
         item.user_properties.append(("runbook_drift_report", failure.render()))
-        if not _is_expected(problem):
-            raise problem  # a bug in the runbook: the Python traceback is what helps
-        raise failure.error from problem
+        if _is_expected(problem):
+            item.stash[FAILURE] = failure  # shown as the drift report; otherwise (a bug) the traceback is shown
+        raise problem
 
     # --- the end -------------------------------------------------------------------------------------------
     def finish(self) -> list[tuple[str, str]]:
@@ -654,11 +667,14 @@ class ProcedureRun:
         failed = self.mode.stopped is not None
         video = None
         if self.context is not None:
-            if self._tracing:
-                self.context.tracing.stop()
+            # Best effort: a browser that crashed or was closed has nothing left to stop or close.
+            with suppress(PlaywrightError):
+                if self._tracing:
+                    self.context.tracing.stop()
             pages = self.context.pages
             video = pages[0].video if pages else None
-            self.context.close()
+            with suppress(PlaywrightError):
+                self.context.close()
         if self.run_dir is not None:
             videos = self.config.getoption("--video", "off")
             if video is not None and (videos == "on" or (videos == "retain-on-failure" and failed)):

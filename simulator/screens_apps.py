@@ -155,8 +155,9 @@ async def app_manager(request: Request) -> Response:
     org = get_org(request)
     creation = org.config.creation
     buttons = [("New Lightning App", "", "builder")]
-    if creation is CreationMode.OPEN and not org.config.is_broken("new_connected_app_button"):
-        buttons.append(("New Connected App", lightning_page_url("NavigationMenus", NEW_CONNECTED_APP_ADDRESS), ""))
+    if creation is CreationMode.OPEN:
+        if not org.config.is_broken("new_connected_app_button"):
+            buttons.append(("New Connected App", lightning_page_url("NavigationMenus", NEW_CONNECTED_APP_ADDRESS), ""))
     else:
         buttons.append(("New External Client App", "/lightning/setup/ManageExternalClientApplication/home", ""))
     return lightning(

@@ -24,7 +24,6 @@ class _Server(uvicorn.Server):
         self.ready.set()
 
 
-
 class SimulatorServer:
     """A running simulator on ``host:port`` (port 0 picks a free one); use as a context manager."""
 

@@ -163,6 +163,36 @@ def test_a_missing_button_fails_the_step_that_starts_the_app(pytester: pytest.Py
 
 
 @pytest.mark.browser
+def test_a_refused_sign_in_errors_the_first_step_and_skips_the_others(pytester: pytest.Pytester) -> None:
+    """A sign-in the org refuses is one setup error (no secret in it) and 22 steps skipped for that reason."""
+    pytester.makeconftest(
+        QUICK_TIMEOUT_CONFTEST
+        + """
+
+from runbook.spec import Secrets
+
+
+@pytest.fixture(scope="session")
+def runbook_spec(runbook_spec):
+    org = dataclasses.replace(runbook_spec.org, secrets=Secrets(access_token="refused-token-0123456789"))
+    return dataclasses.replace(runbook_spec, org=org)
+"""
+    )
+    result = pytester.runpytest_subprocess("--runbook-sim", "-rs", timeout=INNER_TIMEOUT_S)
+    result.assert_outcomes(errors=1, skipped=22)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of documented step create-app.1:*",
+            "The run could not start against http://127.0.0.1:*: Sign-in through frontdoor.jsp failed*",
+            "SKIPPED [[]22] runbook: the run could not start: Sign-in through frontdoor.jsp failed*",
+        ]
+    )
+    assert "refused-token-0123456789" not in result.stdout.str()
+    info = json.loads((run_directory(pytester) / "run.json").read_text(encoding="utf-8"))
+    assert info["status"] == "failed"
+
+
+@pytest.mark.browser
 def test_a_users_own_test_gets_a_signed_in_app_manager(pytester: pytest.Pytester) -> None:
     """app_manager_page is App Manager of the simulator's org, signed in, through pytest-playwright's page."""
     pytester.makepyfile(
