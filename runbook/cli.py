@@ -64,6 +64,10 @@ def sim(
     ] = None,
     latency_ms: Annotated[int, typer.Option(help="Delay every response by this many milliseconds.", min=0)] = 0,
     banner: Annotated[bool, typer.Option(help="Show the dismissible ambient banner in the Setup shell.")] = True,
+    broken: Annotated[
+        list[str] | None,
+        typer.Option("--break", help="Test aid: serve a screen broken on purpose (see simulator/README.md)."),
+    ] = None,
 ) -> None:
     """Serve a simulated Salesforce org until interrupted."""
     from simulator.server import SimulatorServer
@@ -76,6 +80,7 @@ def sim(
             latency_ms=latency_ms,
             users_file=users,
             banner=banner,
+            broken=frozenset(broken or ()),
         )
         server = SimulatorServer(config, host=host, port=port)
     except (ValueError, OSError) as exc:

@@ -99,3 +99,15 @@ def test_runbook_sim_refuses_a_bad_users_file_with_a_clear_message(tmp_path: Pat
     assert "Cannot start the simulator" in message
     assert "lacks password, totp_seed, full_name" in message
     assert result.stdout == ""
+
+
+def test_runbook_sim_serves_a_screen_broken_on_purpose_and_refuses_unknown_breakages() -> None:
+    """`--break NAME` reaches the org's state; an unknown name exits 2 listing the known ones."""
+    with running_sim("--break", "permitted_users_label") as base_url:
+        state = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+    assert state["broken"] == ["permitted_users_label"]
+    result = subprocess.run(
+        [str(RUNBOOK), "sim", "--port", "0", "--break", "nope"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "unknown breakage nope" in " ".join(result.stderr.split())
