@@ -118,7 +118,7 @@ class KillAfter(RunCallbacks):
 
 @pytest.mark.parametrize(
     "killed_after",
-    ["create-app.5", "create-app.9", "create-app.10", "preauthorize.3", "preauthorize.6", "preauthorize.10"],
+    [*(f"create-app.{n}" for n in range(1, 12)), *(f"preauthorize.{n}" for n in range(1, 12))],
 )
 def test_a_run_killed_after_a_step_and_resumed_reaches_the_same_state_without_duplicates(
     make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], killed_after: str
