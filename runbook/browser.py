@@ -12,11 +12,13 @@ Debian's package when none is found and the user is root, and otherwise says exa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 ENV_VARS = ("RUNBOOK_CHROMIUM", "CHROME_BIN")
 SYSTEM_CANDIDATES = (
@@ -112,6 +114,50 @@ def launch_options(
     return options
 
 
+def playwright_ffmpeg_path() -> Path | None:
+    """Where Playwright looks for the ffmpeg it records videos with (None where we cannot tell)."""
+    try:
+        import playwright
+    except ImportError:  # no Playwright, no videos
+        return None
+    manifest = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
+    try:
+        entries = json.loads(manifest.read_text(encoding="utf-8"))["browsers"]
+        revision = next(entry["revision"] for entry in entries if entry["name"] == "ffmpeg")
+    except (OSError, ValueError, KeyError, StopIteration):  # an unexpected driver layout: leave video alone
+        return None
+    name = {"linux": "ffmpeg-linux", "darwin": "ffmpeg-mac", "win32": "ffmpeg-win64.exe"}.get(sys.platform)
+    base = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    if name is None or base == "0":
+        return None
+    root = Path(base) if base else Path.home() / ".cache" / "ms-playwright"
+    return root / f"ffmpeg-{revision}" / name
+
+
+def ensure_ffmpeg(*, install: bool) -> str:
+    """Make video recording possible: Playwright's ffmpeg, or the system's linked where Playwright looks.
+
+    Videos are optional, so this never fails the set-up; it says what it did.
+    """
+    target = playwright_ffmpeg_path()
+    if target is None:
+        return "video: cannot tell where Playwright looks for ffmpeg; `playwright install ffmpeg` if you need videos"
+    if target.exists():
+        return f"video: ffmpeg at {target}"
+    system = shutil.which("ffmpeg")
+    if system is None and install and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+        done = subprocess.run(["apt-get", "install", "-y", "-qq", "ffmpeg"], env=env, check=False)
+        system = shutil.which("ffmpeg") if done.returncode == 0 else None
+    if system is None:
+        return "video: no ffmpeg; `playwright install ffmpeg` (or install ffmpeg) to record videos"
+    # Playwright's ffmpeg is a plain ffmpeg build with VP8; the system's one takes the same arguments.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(system)
+    return f"video: the system's ffmpeg ({system}) linked for Playwright"
+
+
 def ensure() -> int:
     """Set-up step: find a Chromium, or install Debian's as root; print what was chosen."""
     try:
@@ -128,6 +174,7 @@ def ensure() -> int:
             print(str(exc), file=sys.stderr)
             return 1
     print(f"Chromium: {choice.executable or 'bundled'} ({choice.source})")
+    print(ensure_ffmpeg(install=hasattr(os, "geteuid") and os.geteuid() == 0))
     return 0
 
 

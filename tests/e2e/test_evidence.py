@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from runbook.browser import playwright_ffmpeg_path
 from runbook.evidence import EvidenceOptions, Recording
 from runbook.rundir import RunDir
 from runbook.spec import RunSpec
@@ -164,3 +165,31 @@ def test_access_tokens_for_frontdoor_are_kept_out_of_the_artifacts(
     outcome = run(spec, evidence=FULL)
     assert outcome.status == "succeeded", outcome.error
     assert leaks(artifact_blobs(outcome.run_dir.path), {"token": spec_token, "unused token": token}) == []
+
+
+def video_available() -> bool:
+    path = playwright_ffmpeg_path()
+    return path is not None and path.exists()
+
+
+@pytest.mark.skipif(not video_available(), reason="no ffmpeg for Playwright (make test links the system's)")
+def test_the_video_keeps_the_main_window_and_drops_the_consumer_details_window(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec]
+) -> None:
+    """--video on records the run; the window that showed the Consumer Secret leaves no recording behind."""
+    sim = make_sim(release="current", creation="toggle")
+    outcome = run(make_spec(sim), evidence=EvidenceOptions(tracing=Recording.OFF, video=Recording.ON))
+    assert outcome.status == "succeeded", outcome.error
+    videos = list((outcome.run_dir.path / "video").glob("*.webm"))
+    assert len(videos) == 1 and videos[0].stat().st_size > 0
+
+
+@pytest.mark.skipif(not video_available(), reason="no ffmpeg for Playwright (make test links the system's)")
+def test_retain_on_failure_drops_the_video_of_a_run_that_succeeded(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec]
+) -> None:
+    """--video retain-on-failure keeps nothing when every step passed."""
+    sim = make_sim()
+    outcome = run(make_spec(sim), evidence=EvidenceOptions(tracing=Recording.OFF, video=Recording.RETAIN_ON_FAILURE))
+    assert outcome.status == "succeeded", outcome.error
+    assert not (outcome.run_dir.path / "video").exists()
