@@ -20,6 +20,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m runbook.browser --ensure
+	@# A virtual screen for the test of the headed sign-in window (skipped without it).
+	@command -v Xvfb >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null; }; } || true
 	$(BIN)/pytest
 
 lint: $(STAMP)

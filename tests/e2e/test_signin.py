@@ -3,8 +3,11 @@ or unattended), an expired session, and a refused code."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import stat
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyotp
@@ -52,6 +55,41 @@ def test_a_session_saved_by_a_person_signs_the_next_run_in(
     outcome = run(spec, env=env)
     assert outcome.status == "succeeded", outcome.error
     assert len(state(sim)["apps"]) == 1
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    """A virtual screen (Xvfb) for a headed browser; skipped where Xvfb is not installed."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb is not installed (make test installs it as root)")
+    read_end, write_end = os.pipe()
+    # -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1366x900x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_person_signing_in_at_a_headed_window_gets_the_session_saved(
+    make_sim: Callable[..., SimulatorServer], tmp_path: Path, display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real headed window (on a virtual screen), the person's sign-in, then the encrypted session."""
+    monkeypatch.setenv("DISPLAY", display)
+    sim = make_sim()
+    env = {SESSIONS_DIR_ENV: str(tmp_path / "sessions")}
+    spec = session_spec(sim, tmp_path)
+    path = capture_session(spec, env, passphrase=PASSPHRASE, headed=True, person=the_person, wait_s=60)
+    assert SessionStore(path).load(PASSPHRASE)["cookies"]
 
 
 def test_an_unattended_login_saves_a_session_with_the_password_strategy(
