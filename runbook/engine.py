@@ -261,6 +261,29 @@ def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> No
     log.info("sign_in_finished", method=spec.org.login.value)
 
 
+def new_run_context(
+    spec: RunSpec,
+    page: Page,
+    org: OrgContext,
+    run_dir: RunDir,
+    codes: CodeSource,
+    prepared: tuple[CertificateInfo, Path, Path | None],
+) -> RunContext:
+    """What the steps share, once signed in; ``prepared`` is what ``prepare_certificate`` returned."""
+    certificate, upload_file, generated_key = prepared
+    return RunContext(
+        spec=spec,
+        page=page,
+        org=org,
+        run_dir=run_dir,
+        codes=codes,
+        certificate=certificate,
+        certificate_file=upload_file,
+        generated_key=generated_key,
+        log=lambda event, **kw: log.info(event, **kw),
+    )
+
+
 def _totp_wait(seconds: float, tell: Callable[[float], None] | None) -> None:
     log.info("totp_waiting_for_next_window", seconds=round(seconds, 1))
     if tell is not None:
@@ -298,17 +321,7 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
         state = load_session_state(spec, options.env) if spec.org.login is LoginMethod.SESSION else None
         with browser_page(options, run_dir, state) as (_browser, _context, page):
             sign_in(spec, page, org, codes)
-            ctx = RunContext(
-                spec=spec,
-                page=page,
-                org=org,
-                run_dir=run_dir,
-                codes=codes,
-                certificate=certificate,
-                certificate_file=upload_file,
-                generated_key=generated_key,
-                log=lambda event, **kw: log.info(event, **kw),
-            )
+            ctx = new_run_context(spec, page, org, run_dir, codes, (certificate, upload_file, generated_key))
             callbacks.browser_ready(ctx)
             callbacks.run_started(run_dir, plan, start_at)
             error = _run_steps(ctx, plan, plan.index(start_at), callbacks)

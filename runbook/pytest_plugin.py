@@ -521,13 +521,12 @@ class ProcedureRun:
         import structlog
 
         from pages.base import OrgContext
-        from runbook.engine import labels_for, prepare_certificate, sign_in, versions
+        from runbook.engine import labels_for, new_run_context, prepare_certificate, sign_in, versions
         from runbook.evidence import register_session_cookies
         from runbook.logs import REDACTOR, configure, log_to
         from runbook.rundir import RunDir
         from runbook.signin import CodeSource
         from runbook.spec import LoginMethod
-        from runbook.steps import RunContext
         from runbook.totp import TotpSource
 
         spec = self.spec
@@ -564,18 +563,8 @@ class ProcedureRun:
             context.tracing.stop_chunk()  # nothing yet; each step records its own chunk
             self._tracing = True
         log = structlog.get_logger("runbook")
-        self.ctx = RunContext(
-            spec=spec,
-            page=page,
-            org=org,
-            run_dir=run_dir,
-            codes=codes,
-            certificate=certificate,
-            certificate_file=upload_file,
-            generated_key=generated_key,
-            log=lambda event, **kw: log.info(event, **kw),
-            private=self._private,
-        )
+        self.ctx = new_run_context(spec, page, org, run_dir, codes, (certificate, upload_file, generated_key))
+        self.ctx.private = self._private
         log.info("run_started", start_at=self.plan.ids[0], steps=len(self.plan), mode="pytest")
 
     # --- one step ---------------------------------------------------------------------------------------

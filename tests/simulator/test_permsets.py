@@ -11,6 +11,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from simulator.server import SimulatorServer
 from simulator.state import PermissionSet
+from tests.simulator.sessions import client_for, sign_in
 
 ADMIN = "admin@runbook-demo.example"
 VIEWER = "viewer@runbook-demo.example"
@@ -20,25 +21,6 @@ ACTIVE_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def session_for(sim: SimulatorServer, username: str = ADMIN) -> tuple[str, str]:
-    """A signed-in session (sid, csrf token) for ``username``, made directly in the org."""
-    user = sim.org.user_by_username(username)
-    assert user is not None
-    session = sim.org.new_session(user)
-    session.verified.add("login")
-    return session.sid, session.csrf
-
-
-def client_for(sim: SimulatorServer, username: str = ADMIN) -> tuple[httpx.Client, str]:
-    sid, csrf = session_for(sim, username)
-    return httpx.Client(base_url=sim.base_url, cookies={"sid": sid}), csrf
-
-
-def sign_in(context: BrowserContext, sim: SimulatorServer, username: str = ADMIN) -> None:
-    sid, _ = session_for(sim, username)
-    context.add_cookies([{"name": "sid", "value": sid, "url": sim.base_url}])
 
 
 def add_permission_set(sim: SimulatorServer, label: str, api_name: str, **kwargs: object) -> PermissionSet:
