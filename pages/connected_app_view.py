@@ -6,6 +6,7 @@ that asks for an identity check first (see ``ConsumerDetailsPage``).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator
@@ -30,6 +31,22 @@ class ConnectedAppViewPage(SetupPage):
     def consumer_key(self) -> Locator:
         # Real id on pre-2023 pages: appsetup:setupForm:details:oauthSettingsSection:consumerKeySection:consumerKey
         return self.root.locator('[id$="consumerKeySection:consumerKey"]')
+
+    def detail(self, label: str) -> list[str]:
+        """The lines of the value beside ``label`` in the page's detail sections (classic labelCol/dataCol rows)."""
+        cell = self.root.locator("td.labelCol", has_text=label).filter(
+            has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
+        )
+        if cell.count() == 0:
+            return []
+        value = cell.first.locator("xpath=following-sibling::td[1]")
+        return [line.strip() for line in value.inner_text().splitlines() if line.strip()]
+
+    def callback_urls(self) -> list[str]:
+        return self.detail("Callback URL")
+
+    def scope_labels(self) -> list[str]:
+        return self.detail("Selected OAuth Scopes")
 
     def hidden_consumer_secret(self) -> str:
         """The secret older pages keep hidden behind "Click to reveal" (read only so it can be masked)."""

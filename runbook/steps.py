@@ -28,6 +28,7 @@ from pages.new_permission_set import NewPermissionSetPage
 from pages.permission_set_assignments import PermissionSetAssignmentsPage
 from pages.permission_set_detail import PermissionSetDetailPage
 from pages.permission_sets import PermissionSetsPage
+from pages.releases import scope_tokens
 from pages.specs import ConnectedAppForm, PermissionSetForm
 from runbook.certs import CertificateInfo
 from runbook.errors import OrgFeatureBlocked
@@ -78,6 +79,7 @@ class RunContext:
     # A block whose browser activity must not be recorded (the evidence recorder replaces it).
     private: Callable[[], AbstractContextManager[None]] = nullcontext
     app_exists: bool | None = None
+    app_created_now: bool = False
     permission_set_exists: bool | None = None
     policy_already_set: bool | None = None
     link_already_there: bool | None = None
@@ -310,12 +312,30 @@ def save_and_continue(ctx: RunContext) -> StepReport:
     ctx.screen = created
     ctx.screen = created.continue_()
     ctx.app_exists = True
+    ctx.app_created_now = True
     return done("saved; Salesforce says changes can take up to 10 minutes; continued to the app's page")
+
+
+def _differences(ctx: RunContext, view: ConnectedAppViewPage) -> list[str]:
+    """How an app that was already there differs from the spec (a re-run does not change it)."""
+    found: list[str] = []
+    wanted_urls = list(ctx.spec.app.callback_urls)
+    shown_urls = view.callback_urls()
+    if shown_urls and sorted(shown_urls) != sorted(wanted_urls):
+        found.append(f"callback URLs are {shown_urls}, the spec asks for {wanted_urls}")
+    shown_tokens = set().union(*(scope_tokens(label) for label in view.scope_labels())) if view.scope_labels() else None
+    if shown_tokens is not None and not set(ctx.spec.app.scopes) <= shown_tokens:
+        missing = sorted(set(ctx.spec.app.scopes) - shown_tokens)
+        found.append(f"the scopes lack {', '.join(missing)}")
+    return found
 
 
 @step("create-app.10")
 def copy_consumer_key(ctx: RunContext) -> StepReport:
     view = _view_page(ctx)
+    differences = [] if ctx.app_created_now else _differences(ctx, view)
+    for difference in differences:
+        ctx.log("existing_app_differs_from_spec", difference=difference)
     if view.shows_consumer_key():
         # Older pages keep the secret in the page behind "Click to reveal": known, it is masked everywhere.
         REDACTOR.register([view.hidden_consumer_secret()])
@@ -332,7 +352,11 @@ def copy_consumer_key(ctx: RunContext) -> StepReport:
                 details.close()
         where = "through Manage Consumer Details, after the identity check"
     ctx.consumer_key = key
-    return done(f"Consumer Key read {where} ({len(key)} characters)", consumer_key=key)
+    note = ""
+    if differences:
+        # The runbook never edits an app it did not create; it says what differs so the admin can decide.
+        note = "; WARNING: the existing app differs from the spec: " + "; ".join(differences)
+    return done(f"Consumer Key read {where} ({len(key)} characters){note}", consumer_key=key, differences=differences)
 
 
 @step("create-app.11")

@@ -182,3 +182,22 @@ def test_a_user_who_does_not_exist_fails_the_assignment_step_with_its_id(
     assert results["preauthorize.6"].screenshot is not None
     assert (outcome.run_dir.path / results["preauthorize.6"].screenshot).exists()
     assert results["preauthorize.7"].outcome is Outcome.SKIPPED
+
+
+def test_a_rerun_says_when_the_existing_app_differs_from_the_spec(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec]
+) -> None:
+    """The runbook leaves an app it did not create as it is, but warns that its callback URLs differ."""
+    sim = make_sim()
+    first = run(make_spec(sim))
+    assert first.status == "succeeded", first.error
+    assert first.run_dir.results()["create-app.10"].data["differences"] == []
+    with sim.org.lock:
+        (app,) = sim.org.apps.values()
+        app.callback_urls = ["https://elsewhere.example/callback"]
+    second = run(make_spec(sim))
+    assert second.status == "succeeded", second.error
+    result = second.run_dir.results()["create-app.10"]
+    assert "WARNING" in result.detail and "elsewhere.example" in result.detail
+    assert len(result.data["differences"]) == 1
+    assert state(sim)["apps"][0]["callback_urls"] == ["https://elsewhere.example/callback"]
