@@ -16,12 +16,7 @@
     });
   });
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = window.setupUi.el;
 
   function spinner() {
     var container = el('div', 'slds-spinner_container');
@@ -33,14 +28,7 @@
     return container;
   }
 
-  function toast(message, isError) {
-    document.querySelectorAll('.slds-notify_toast').forEach(function (t) { t.remove(); });
-    var box = el('div', 'slds-notify slds-notify_toast' + (isError ? ' slds-theme_error' : ' slds-theme_success'));
-    box.setAttribute('role', isError ? 'alert' : 'status');
-    box.appendChild(el('h2', 'slds-text-heading_small', message));
-    document.body.appendChild(box);
-    setTimeout(function () { box.remove(); }, 8000);
-  }
+  var toast = window.setupUi.toast;
 
   // --- the list -----------------------------------------------------------------------------------
   var COLUMNS = ['App Name', 'Developer Name', 'Description', 'Last Modified Date', 'App Type',

@@ -13,21 +13,9 @@
     button.addEventListener('click', function () { window.location.assign(button.dataset.href); });
   });
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = window.setupUi.el;
 
-  function toast(message, isError) {
-    document.querySelectorAll('.slds-notify_toast').forEach(function (t) { t.remove(); });
-    var box = el('div', 'slds-notify slds-notify_toast' + (isError ? ' slds-theme_error' : ' slds-theme_success'));
-    box.setAttribute('role', isError ? 'alert' : 'status');
-    box.appendChild(el('h2', 'slds-text-heading_small', message));
-    document.body.appendChild(box);
-    setTimeout(function () { box.remove(); }, 8000);
-  }
+  var toast = window.setupUi.toast;
 
   function labelOf(input) {
     var label = document.querySelector('label[for="' + input.id + '"]');

@@ -1,3 +1,26 @@
+/* Small DOM helpers the Lightning pages' own scripts share (App Manager, External Client App Settings). */
+window.setupUi = (function () {
+  'use strict';
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function toast(message, isError) {
+    document.querySelectorAll('.slds-notify_toast').forEach(function (t) { t.remove(); });
+    var box = el('div', 'slds-notify slds-notify_toast' + (isError ? ' slds-theme_error' : ' slds-theme_success'));
+    box.setAttribute('role', isError ? 'alert' : 'status');
+    box.appendChild(el('h2', 'slds-text-heading_small', message));
+    document.body.appendChild(box);
+    setTimeout(function () { box.remove(); }, 8000);
+  }
+
+  return { el: el, toast: toast };
+})();
+
 /* The Lightning Setup shell: ambient banner, Quick Find, late rendering, and the classic-page iframes.
  *
  * Like Lightning, the shell frames a classic page in an iframe named vfFrameId_<n> inside
