@@ -42,6 +42,11 @@ class ReleaseOpt(StrEnum):
     current = "current"
 
 
+class HostsOpt(StrEnum):
+    split = "split"
+    single = "single"
+
+
 class CreationOpt(StrEnum):
     open = "open"
     toggle = "toggle"
@@ -68,10 +73,26 @@ def sim(
         list[str] | None,
         typer.Option("--break", help="Test aid: serve a screen broken on purpose (see simulator/README.md)."),
     ] = None,
+    hosts: Annotated[
+        HostsOpt,
+        typer.Option(
+            help="split: login, instance, Lightning, Setup and frame hosts on separate loopback addresses, "
+            "as a real org; single: one origin."
+        ),
+    ] = HostsOpt.split,
+    render: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--render",
+            metavar="NAME=VALUE",
+            help="Serve a screen in another of the renderings a real org uses (repeatable), e.g. app_list=table, "
+            "assign_users=modal, handlers=ready; see simulator/README.md.",
+        ),
+    ] = None,
 ) -> None:
     """Serve a simulated Salesforce org until interrupted."""
     from simulator.server import SimulatorServer
-    from simulator.state import CreationMode, Release, SimConfig
+    from simulator.state import CreationMode, Release, Rendering, SimConfig
 
     try:
         config = SimConfig(
@@ -81,6 +102,7 @@ def sim(
             users_file=users,
             banner=banner,
             broken=frozenset(broken or ()),
+            rendering=Rendering.parse([f"hosts={hosts.value}", *(render or [])]),
         )
         server = SimulatorServer(config, host=host, port=port)
     except (ValueError, OSError) as exc:

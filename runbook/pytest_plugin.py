@@ -108,6 +108,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Test aid: serve a simulator screen broken on purpose, to see what a drift report looks like "
         "(repeatable). " + " ".join(f"{name}: {what}." for name, what in sorted(BREAKAGES.items())),
     )
+    group.addoption(
+        "--runbook-sim-render",
+        metavar="NAME=VALUE",
+        dest="runbook_sim_render",
+        action="append",
+        default=[],
+        help="Serve one simulator screen in another of the renderings a real org uses (repeatable), for "
+        "example hosts=single, app_list=table, assign_users=modal; see simulator/README.md. Default: the most "
+        "realistic rendering of each.",
+    )
 
 
 @dataclass
@@ -317,12 +327,13 @@ def _use_machine_chromium(launch_args: dict[str, Any], request: pytest.FixtureRe
 # --- the simulator and the spec ---------------------------------------------------------------------------
 def sim_config(config: pytest.Config) -> SimConfig:
     """The simulator the --runbook-sim* options describe (legacy, open, nothing broken by default)."""
-    from simulator.state import CreationMode, Release, SimConfig
+    from simulator.state import CreationMode, Release, Rendering, SimConfig
 
     return SimConfig(
         release=Release(config.getoption("runbook_sim", None) or "legacy"),
         creation=CreationMode(config.getoption("runbook_sim_creation", "open")),
         broken=frozenset(config.getoption("runbook_sim_break", None) or ()),
+        rendering=Rendering.parse(config.getoption("runbook_sim_render", None) or []),
     )
 
 

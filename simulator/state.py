@@ -94,6 +94,92 @@ BREAKAGES: dict[str, str] = {
 }
 
 
+# How a real org may render the same screen (reference section G). Each variant is a choice the
+# simulator offers; the first value of each is the default, the most realistic rendering we know, so
+# the demo and the end-to-end tests run on it. ``runbook sim --render NAME=VALUE`` (and the pytest
+# plugin's ``--runbook-sim-render``) pick another; simulator/README.md gives each one's source.
+RENDERING_CHOICES: dict[str, tuple[str, ...]] = {
+    # One org, several hosts (login, instance, Lightning, Setup, Visualforce frames), or one origin.
+    "hosts": ("split", "single"),
+    # App Manager's list: lightning-datatable (role grid, gridcell, rowheader, "Show actions") or the
+    # older Aura table (table/cell, an anchor trigger, the menu appended to <body>).
+    "app_list": ("datatable", "table"),
+    # Whether the list renders every row at once or a slice that grows as it is scrolled.
+    "app_rows": ("lazy", "all"),
+    # Lightning checkboxes and toggles: SLDS (1 px clipped input, the label takes the click) or plain inputs.
+    "inputs": ("slds", "native"),
+    # Add Assignment's user list: a page section or a modal dialog (expiration and summary are modals).
+    "assign_users": ("page", "modal"),
+    # Spring '25 on: New Connected App may first open a chooser (External Client App or Connected App).
+    "chooser": ("on", "off"),
+    # Banners and guidance modals arriving 0.5-3 s after a page loaded, over the controls.
+    "overlays": ("late", "none"),
+    # Controls shown before their scripts are wired: clicks in that window do nothing.
+    "handlers": ("delayed", "ready"),
+}
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """Which rendering of each screen the simulator serves (see RENDERING_CHOICES)."""
+
+    hosts: str = "split"
+    app_list: str = "datatable"
+    app_rows: str = "lazy"
+    inputs: str = "slds"
+    assign_users: str = "page"
+    chooser: str = "on"
+    overlays: str = "late"
+    handlers: str = "delayed"
+    # How long controls stay unwired after a page loads, with handlers = "delayed".
+    handler_delay_ms: int = 700
+
+    def __post_init__(self) -> None:
+        for name, choices in RENDERING_CHOICES.items():
+            value = getattr(self, name)
+            if value not in choices:
+                raise ValueError(f"rendering {name}={value!r} is not one of {', '.join(choices)}")
+        if not 0 <= self.handler_delay_ms <= 60_000:
+            raise ValueError("rendering handler_delay_ms must be between 0 and 60000")
+
+    @classmethod
+    def parse(cls, items: list[str] | tuple[str, ...], base: Rendering | None = None) -> Rendering:
+        """``["app_list=table", "hosts=single"]`` on top of ``base`` (default: the realistic defaults)."""
+        values: dict[str, Any] = asdict(base or cls())
+        for item in items:
+            name, sep, value = item.partition("=")
+            name, value = name.strip().replace("-", "_"), value.strip()
+            if not sep or name not in values:
+                known = ", ".join([*RENDERING_CHOICES, "handler_delay_ms"])
+                raise ValueError(f"rendering {item!r}: expected NAME=VALUE with NAME one of {known}")
+            if name == "handler_delay_ms":
+                if not value.isdigit():
+                    raise ValueError(f"rendering handler_delay_ms={value!r} is not a whole number of ms")
+                values[name] = int(value)
+            else:
+                values[name] = value
+        return cls(**values)
+
+    @classmethod
+    def simple(cls, **overrides: Any) -> Rendering:
+        """One origin and every screen in its plainest rendering: for quick unit-level tests."""
+        plain: dict[str, Any] = {
+            "hosts": "single",
+            "app_list": "table",
+            "app_rows": "all",
+            "inputs": "native",
+            "assign_users": "page",
+            "chooser": "off",
+            "overlays": "none",
+            "handlers": "ready",
+        }
+        plain.update(overrides)
+        return cls(**plain)
+
+    def describe(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in asdict(self).items())
+
+
 @dataclass
 class SimConfig:
     """How the simulator was started: `runbook sim` options."""
@@ -105,6 +191,7 @@ class SimConfig:
     users_file: Path | None = None
     # Test-only breakage for drift tests: names from BREAKAGES.
     broken: frozenset[str] = frozenset()
+    rendering: Rendering = field(default_factory=Rendering)
 
     def __post_init__(self) -> None:
         self.broken = frozenset(self.broken)
@@ -392,6 +479,7 @@ class Org:
                 "creation": self.config.creation.value,
                 "connected_app_creation_allowed": self.connected_app_creation_allowed,
                 "broken": sorted(self.config.broken),
+                "rendering": asdict(self.config.rendering),
                 "apps": apps,
                 "permission_sets": [asdict(p) for p in self.permission_sets.values()],
                 "assignments": [

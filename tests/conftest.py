@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +15,7 @@ from playwright.sync_api import Page
 from runbook.browser import launch_options
 from runbook.logs import configure, log_to
 from simulator.server import SimulatorServer
-from simulator.state import CreationMode, Release, SimConfig
+from simulator.state import CreationMode, Release, Rendering, SimConfig
 
 ADMIN = "admin@runbook-demo.example"
 
@@ -42,7 +42,12 @@ def make_sim() -> Iterator[Callable[..., SimulatorServer]]:
     """Start simulators with chosen settings; each is stopped after the test."""
     started: list[SimulatorServer] = []
 
-    def start(release: str = "legacy", creation: str = "open", **kwargs: Any) -> SimulatorServer:
+    def start(
+        release: str = "legacy", creation: str = "open", render: Sequence[str] = (), **kwargs: Any
+    ) -> SimulatorServer:
+        """``render``: rendering variants as ``NAME=VALUE`` on top of ``kwargs["rendering"]`` (default: realistic)."""
+        if render:
+            kwargs["rendering"] = Rendering.parse(list(render), kwargs.get("rendering"))
         config = SimConfig(release=Release(release), creation=CreationMode(creation), **kwargs)
         server = SimulatorServer(config).start()
         started.append(server)
