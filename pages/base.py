@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import ClassVar, Self
 from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import FrameLocator, Locator, Page, expect
+from playwright.sync_api import FrameLocator, Locator, Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.errors import SalesforceError, ScreenNotReached
@@ -28,6 +29,8 @@ ACTIVE_CLASSIC_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 # Salesforce's classic error markup, as Browserforce and sf-pi look for it.
 ERROR_SELECTORS = "#error, #errorTitle, #errorDesc, #validationError, div.errorMsg, .message.errorM3, .pbError"
 SNAPSHOT_LIMIT = 1500
+# How long an action's effect is awaited before the action is judged lost (a control not wired yet).
+SETTLE_MS = 2_000
 # Elements that hold secrets: masked in screenshots. The Consumer Secret's real id ends in
 # consumerSecretSection:consumerSecret (older View pages keep it in the DOM behind "Click to reveal").
 SECRET_SELECTORS = ('input[type="password"]', '[id$="consumerSecret"]', "#tc", "#emc", "#smc")
@@ -103,11 +106,64 @@ class SetupPage:
                 f"{self.SCREEN}: could not click {what}", screen=self.SCREEN, expected=what, seen=self.seen()
             ) from exc
 
+    def _click_until(self, what: str, control: Locator, effect: Locator, *, expected: str) -> None:
+        """Click a control whose repetition is harmless (a menu, a tab, a dialog, a link) until ``effect`` shows.
+
+        Lightning shows controls before its scripts wire them, and a click in that window is lost: the
+        effect is awaited for a moment, then the click is repeated while the control is still there.
+        """
+        deadline = time.monotonic() + self.org.timeout_ms / 1000
+        while True:
+            self._act(what, control)
+            if self._shows(effect, SETTLE_MS):
+                return
+            try:
+                control_there = control.first.is_visible()
+            except PlaywrightError:  # the frame was replaced: the click did something, wait for it below
+                control_there = False
+            if not control_there or time.monotonic() >= deadline:
+                remaining = max(deadline - time.monotonic(), SETTLE_MS / 1000) * 1000
+                self._expect_visible(effect, expected=expected, timeout=remaining)
+                return
+
+    def _shows(self, locator: Locator, timeout_ms: float) -> bool:
+        try:
+            expect(locator.first).to_be_visible(timeout=timeout_ms)
+        except AssertionError:
+            return False
+        return True
+
     def _submit_and_wait(self, what: str, button: Locator, success: Locator, *, expected: str) -> None:
-        """Click a save-like button, then wait for the next screen or Salesforce's error banner."""
-        self._act(what, button)
+        """Click a save-like button, then wait for the next screen or Salesforce's error banner.
+
+        A save is never repeated blind: the click is repeated only when it provably did nothing (no
+        request left the page, no outcome is on screen, and the button is still there), which is what
+        a click on a button whose script is not wired yet looks like.
+        """
+        sent: list[Request] = []
+
+        def on_request(request: Request) -> None:
+            if request.method != "GET" or request.is_navigation_request():
+                sent.append(request)
+
         outcome = success.or_(self.errors())
-        self._expect_visible(outcome, expected=f"{expected} or an error message")
+        deadline = time.monotonic() + self.org.timeout_ms / 1000
+        self.page.on("request", on_request)
+        try:
+            while True:
+                self._act(what, button)
+                if self._shows(outcome, SETTLE_MS):
+                    break
+                try:
+                    button_there = button.first.is_visible()
+                except PlaywrightError:  # the frame was replaced: the save went out
+                    button_there = False
+                if sent or not button_there or time.monotonic() >= deadline:
+                    remaining = max(deadline - time.monotonic(), SETTLE_MS / 1000) * 1000
+                    self._expect_visible(outcome, expected=f"{expected} or an error message", timeout=remaining)
+                    break
+        finally:
+            self.page.remove_listener("request", on_request)
         self.raise_for_errors()
 
     def raise_for_errors(self) -> None:

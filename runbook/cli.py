@@ -43,8 +43,8 @@ class ReleaseOpt(StrEnum):
 
 
 class HostsOpt(StrEnum):
-    split = "split"
-    single = "single"
+    SPLIT = "split"  # upper case: a member called `split` would hide str.split
+    SINGLE = "single"
 
 
 class CreationOpt(StrEnum):
@@ -79,7 +79,7 @@ def sim(
             help="split: login, instance, Lightning, Setup and frame hosts on separate loopback addresses, "
             "as a real org; single: one origin."
         ),
-    ] = HostsOpt.split,
+    ] = HostsOpt.SPLIT,
     render: Annotated[
         list[str] | None,
         typer.Option(
