@@ -32,7 +32,8 @@ class LoginPage(SetupPage):
 
     def open(self, start_path: str = "") -> LoginPage:
         # Encoded whole: a start path's own "&" would otherwise end startURL and lose its parameters.
-        self.goto("/" + (f"?{urlencode({'startURL': start_path})}" if start_path else ""))
+        address = self.org.login_page_url("/" + (f"?{urlencode({'startURL': start_path})}" if start_path else ""))
+        self.page.goto(address, wait_until="domcontentloaded", timeout=self.org.timeout_ms)
         return self.wait_until_loaded()
 
     def sign_in(self, username: str, password: str) -> None:

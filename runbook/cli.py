@@ -112,8 +112,9 @@ def sim(
     def announce() -> None:
         if server.ready.wait(30):
             # One line, flushed, so a parent process can read the URL.
+            hosts = f"; login host {server.login_url}, Setup {server.origin('setup')}" if server.split else ""
             print(
-                f"Simulator ready at {server.base_url} (release {release.value}, creation {creation.value}); "
+                f"Simulator ready at {server.base_url} (release {release.value}, creation {creation.value}{hosts}); "
                 "Ctrl+C to stop.",
                 flush=True,
             )

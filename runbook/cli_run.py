@@ -86,7 +86,12 @@ def print_outcome(outcome: RunOutcome) -> None:
         )
         console.print(Text(f"  Permission set:       {data['permission_set']['label']}"))
         console.print(Text(f"  Pre-authorized user:  {data['pre_authorized_user']}"))
-        console.print(Text(f"  Certificate SHA-256:  {data['certificate']['sha256_fingerprint']}"))
+        console.print(Text(f"  Certificate SHA-256:  {data['certificate']['sha256_fingerprint'] or 'not known'}"))
+        if data.get("private_key"):
+            key_file = run_dir.path / data["private_key"]
+            console.print(Text(f"  Private key:          {key_file} (encrypted)"), soft_wrap=True)
+        for warning in data.get("warnings", []):
+            err_console.print(Text(f"Warning: {warning}", style="yellow"), soft_wrap=True)
         console.print(Text(f"  Hand-off file:        {run_dir.path / 'handoff.md'}"), soft_wrap=True)
     elif outcome.error is not None:
         err_console.print(
@@ -269,7 +274,7 @@ def demo_command(
             f"Simulator: {server.base_url} (release {release}, creation {creation}); demo org admin signs in.",
             soft_wrap=True,
         )
-        spec = demo_spec(server.base_url, Path(tmp))
+        spec = demo_spec(server.login_url, Path(tmp))
         evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
         outcome = start_run(spec, _options(headed, slow_mo, step, evidence), recordings)
         print_outcome(outcome)

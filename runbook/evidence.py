@@ -9,6 +9,7 @@ entries, HAR) is scrubbed of the secret values the run registered.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -83,7 +84,31 @@ def secret_masks(page: Page) -> list[Locator]:
 
 def register_session_cookies(context: BrowserContext) -> None:
     """The browser session (cookie values) is a secret: mask it wherever it might be written."""
-    REDACTOR.register(cookie["value"] for cookie in context.cookies() if len(cookie.get("value", "")) >= 8)
+    try:
+        cookies = context.cookies()
+    except PlaywrightError:  # the browser is gone: what it had was registered at the last step
+        return
+    REDACTOR.register(cookie["value"] for cookie in cookies if len(cookie.get("value", "")) >= 8)
+
+
+def har_cookie_values(har: Path) -> set[str]:
+    """Every cookie value a HAR file lists (requests' and responses' ``cookies``): all of them are sessions.
+
+    A second line behind ``register_session_cookies``: a cookie a host set and replaced between two
+    looks at the browser's jar is still in the HAR's record of that response.
+    """
+    try:
+        data = json.loads(har.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    values: set[str] = set()
+    for entry in data.get("log", {}).get("entries", []) if isinstance(data, dict) else []:
+        for part in (entry.get("request", {}), entry.get("response", {})):
+            for cookie in part.get("cookies", []) or []:
+                value = str(cookie.get("value", "")) if isinstance(cookie, dict) else ""
+                if len(value) >= 8:
+                    values.add(value)
+    return values
 
 
 class Recorder:
@@ -109,6 +134,7 @@ class Recorder:
 
     def _save_chunk(self) -> None:
         assert self.context is not None
+        register_session_cookies(self.context)
         part = self.run_dir.path / f".trace-part-{len(self._parts):02d}.zip"
         self.context.tracing.stop_chunk(path=str(part))
         self._parts.append(part)
@@ -140,6 +166,10 @@ class Recorder:
 
     def finish_trace(self, failed: bool) -> Path | None:
         """Stop tracing and write trace.zip (merged, scrubbed), unless it is not to be kept."""
+        if self.context is not None:
+            # A real org's hosts each set their own cookie as the run goes from one to another (the frame
+            # host's only when a classic page is first framed): every one is masked, not only sign-in's.
+            register_session_cookies(self.context)
         if not self._tracing or self.context is None:
             return None
         self._save_chunk()
@@ -161,6 +191,7 @@ class Recorder:
             shutil.rmtree(videos)
         har = self.run_dir.path / HAR_FILE
         if har.exists():
+            REDACTOR.register(har_cookie_values(har))
             scrub_file(har, REDACTOR.values())
             har.chmod(0o600)
 

@@ -395,11 +395,23 @@ def frontdoor_token(sim: SimulatorServer, username: str | None = None) -> str:
 
 # --- fixtures -----------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def runbook_sim(pytestconfig: pytest.Config) -> Iterator[SimulatorServer]:
-    """A started simulator, shared by the session (release, creation mode and breakages from --runbook-sim*)."""
-    from simulator.server import SimulatorServer
+def runbook_sim(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Iterator[SimulatorServer]:
+    """A started simulator, shared by the session (release, creation mode and breakages from --runbook-sim*).
 
-    with SimulatorServer(sim_config(pytestconfig)) as server:
+    Parametrize it indirectly with renderings (``NAME=VALUE`` strings) to run a test on each:
+    ``@pytest.mark.parametrize("runbook_sim", [["app_list=table"], ["hosts=single"]], indirect=True)``.
+    """
+    from dataclasses import replace
+
+    from simulator.server import SimulatorServer
+    from simulator.state import Rendering
+
+    config = sim_config(pytestconfig)
+    renderings = getattr(request, "param", None)
+    if renderings:
+        items = [renderings] if isinstance(renderings, str) else list(renderings)
+        config = replace(config, rendering=Rendering.parse(items, config.rendering))
+    with SimulatorServer(config) as server:
         yield server
 
 
@@ -411,7 +423,8 @@ def runbook_org(runbook_sim: SimulatorServer) -> OrgContext:
     from simulator.state import Release
 
     labels = CURRENT if runbook_sim.config.release is Release.CURRENT else LEGACY
-    return OrgContext(runbook_sim.base_url, labels, timeout_ms=SIM_TIMEOUT_MS)
+    # Setup on the org's Setup host, sign-in (frontdoor.jsp) on its own My Domain host.
+    return OrgContext(runbook_sim.origin("setup"), labels, timeout_ms=SIM_TIMEOUT_MS, login_url=runbook_sim.base_url)
 
 
 @pytest.fixture
@@ -532,7 +545,7 @@ class ProcedureRun:
         import structlog
 
         from pages.base import OrgContext
-        from runbook.engine import labels_for, new_run_context, prepare_certificate, sign_in, versions
+        from runbook.engine import labels_for, new_run_context, org_hosts, prepare_certificate, sign_in, versions
         from runbook.evidence import register_session_cookies
         from runbook.logs import REDACTOR, configure, log_to
         from runbook.rundir import RunDir
@@ -558,16 +571,18 @@ class ProcedureRun:
         org = OrgContext(spec.org.url, labels_for(spec), timeout_ms=spec.options.timeout_ms)
         options: dict[str, Any] = {"viewport": VIEWPORT, **context_args}
         if spec.org.login is LoginMethod.SESSION:
-            from runbook.session import load_session_state
+            from runbook.session import load_session_state, saved_setup_url
 
-            options["storage_state"] = load_session_state(spec, env)
+            options["storage_state"] = state = load_session_state(spec, env)
+            org = org.landed(saved_setup_url(state) or "")
         self.context = context = browser.new_context(**options)
         page = context.new_page()
         run_dir.annotate(versions=versions(browser))
         totp = TotpSource(spec.secrets.totp_seed) if spec.secrets.totp_seed else None
         codes = CodeSource(totp, _no_person)
         # Signing in is never recorded: tracing starts after it.
-        sign_in(spec, page, org, codes)
+        org = sign_in(spec, page, org, codes)
+        run_dir.annotate(hosts=org_hosts(org))
         register_session_cookies(context)
         if self.config.getoption("--tracing", "off") != "off":
             context.tracing.start(title=f"runbook {run_dir.run_id}", screenshots=True, snapshots=True, sources=False)
@@ -734,10 +749,13 @@ class ProcedureRun:
     def _trace_end(self, output: Path, failed: bool) -> Path | None:
         if not self._tracing:
             return None
+        from runbook.evidence import register_session_cookies
         from runbook.logs import REDACTOR
         from runbook.traces import merge_traces
 
         self._save_chunk()
+        assert self.context is not None
+        register_session_cookies(self.context)  # each of the org's hosts sets its own as the steps reach it
         keep = self.config.getoption("--tracing") == "on" or failed
         out = None
         if keep:

@@ -60,6 +60,13 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _CUSTOM_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_local(host: str) -> bool:
+    """This machine: localhost or the loopback range (the simulator plays an org's hosts on 127.0.0.1-5)."""
+    return host in _LOCAL_HOSTS or host.startswith("127.")
+
+
 # Schemes that are never an OAuth redirect target, whatever the form allows.
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
 
@@ -602,11 +609,11 @@ def _org_url_problem(url: str) -> tuple[str | None, str | None]:
         return None, "give only the scheme and host (e.g. https://yourdomain.my.salesforce.com), without a path."
     if parts.username or parts.password:
         return None, "must not contain credentials; the password comes from RUNBOOK_PASSWORD."
-    if host in _LOCAL_HOSTS:
+    if _is_local(host):
         netloc = f"[{host}]" if ":" in host else host
         return f"{parts.scheme}://{netloc}{f':{port}' if port else ''}", None
     if parts.scheme != "https":
-        return None, "must use https (http is only allowed for the local simulator on localhost or 127.0.0.1)."
+        return None, "must use https (http is only allowed for the local simulator on localhost or 127.x.x.x)."
     if host.endswith(".lightning.force.com"):
         domain = host.removesuffix(".lightning.force.com")
         return None, (
@@ -641,7 +648,7 @@ def _callback_problem(url: str) -> str | None:
     if scheme == "https":
         return None if parts.hostname else f"{json.dumps(url)} has no host."
     if scheme == "http":
-        if (parts.hostname or "").lower() in _LOCAL_HOSTS:
+        if _is_local((parts.hostname or "").lower()):
             return None
         return f"{json.dumps(url)} uses http; Salesforce needs https (http only for localhost)."
     if scheme in _FORBIDDEN_SCHEMES or not _CUSTOM_SCHEME.match(scheme):

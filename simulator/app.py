@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator import screens_apps, screens_auth, screens_connected_app, screens_permsets, shell
+from simulator.hosts import INSTANCE, LOGIN, SINGLE, HostRouting, bridge_url, hosts_of, role_of
 from simulator.state import Org, SimConfig
 from simulator.web import BadCsrfToken, InsufficientPrivileges, LoginRequired, get_org, in_frame, render
 
@@ -32,6 +33,9 @@ class LatencyMiddleware:
 
 
 async def login_required(request: Request, exc: Exception) -> Response:
+    if role_of(request) not in (SINGLE, INSTANCE, LOGIN):
+        # Split hosts: this host has no session (yet); the instance hands one over, or asks to log in.
+        return RedirectResponse(bridge_url(request), status_code=302)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/?startURL={quote(target, safe='')}", status_code=302)
 
@@ -73,6 +77,12 @@ async def sim_state(request: Request) -> Response:
     return JSONResponse(get_org(request).snapshot())
 
 
+async def sim_requests(request: Request) -> Response:
+    """Test-only: the requests each host received (host role, method, path), oldest first."""
+    hosts = hosts_of(request)
+    return JSONResponse([{"host": role, "method": method, "path": path} for role, method, path in list(hosts.log)])
+
+
 async def sim_reset(request: Request) -> Response:
     get_org(request).reset()
     return JSONResponse({"reset": True})
@@ -82,6 +92,13 @@ async def sim_dismiss_banner(request: Request) -> Response:
     org = get_org(request)
     with org.lock:
         org.banner_dismissed = True
+    return JSONResponse({"dismissed": True})
+
+
+async def sim_dismiss_guidance(request: Request) -> Response:
+    org = get_org(request)
+    with org.lock:
+        org.guidance_dismissed = True
     return JSONResponse({"dismissed": True})
 
 
@@ -95,8 +112,10 @@ def create_app(config: SimConfig | None = None) -> Starlette:
         *screens_permsets.routes,
         *shell.routes,
         Route("/__sim__/state", sim_state),
+        Route("/__sim__/requests", sim_requests),
         Route("/__sim__/reset", sim_reset, methods=["POST"]),
         Route("/__sim__/banner/dismiss", sim_dismiss_banner, methods=["POST"]),
+        Route("/__sim__/guidance/dismiss", sim_dismiss_guidance, methods=["POST"]),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
     app = Starlette(
@@ -108,5 +127,7 @@ def create_app(config: SimConfig | None = None) -> Starlette:
         },
     )
     app.state.org = Org(config)
+    app.state.hosts = app.state.org.hosts
+    app.add_middleware(HostRouting, hosts=app.state.org.hosts)
     app.add_middleware(LatencyMiddleware, latency_ms=config.latency_ms)
     return app

@@ -23,17 +23,20 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from simulator.hosts import BRIDGE_PATH, HOP_PATH, INSTANCE, LOGIN, hosts_of, move_to, role_of
 from simulator.shell import CLASSIC_HOMES
 from simulator.state import Session, User
 from simulator.web import (
-    SESSION_COOKIE,
     BadCsrfToken,
     LoginRequired,
     classic,
+    cookie_session,
     current_session,
+    end_session,
     get_org,
     render,
     require_user,
+    start_host_session,
 )
 
 SETUP_HOME = "/lightning/setup/SetupOneHome/home"
@@ -70,28 +73,27 @@ def safe_path(url: str | None) -> str:
     return url
 
 
-def cookie_session(request: Request) -> Session | None:
-    """The browser's session, verified or not (``web.current_session`` only returns verified ones)."""
-    sid = request.cookies.get(SESSION_COOKIE)
-    if not sid:
-        return None
-    org = get_org(request)
-    with org.lock:
-        return org.sessions.get(sid)
+def safe_target(request: Request, url: str | None) -> str:
+    """A path on this host, or an address on another of the org's hosts; else "" (never an open redirect)."""
+    path = safe_path(url)
+    if path or not url:
+        return path
+    hosts = hosts_of(request)
+    if not hosts.split or hosts.role_of_url(url) is None or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return ""
+    return url
 
 
-def _set_session_cookie(response: Response, session: Session) -> None:
-    response.set_cookie(SESSION_COOKIE, session.sid, httponly=True, samesite="lax", path="/")
+def _go_on(request: Request, target: str, status_code: int = 302) -> Response:
+    """After sign-in: to ``target``; from the login host, first to the org's own (instance) host."""
+    if role_of(request) == LOGIN:
+        return move_to(request, INSTANCE, target)
+    return RedirectResponse(target, status_code=status_code)
 
 
-def _drop_session(request: Request) -> None:
-    sid = request.cookies.get(SESSION_COOKIE)
-    if sid:
-        org = get_org(request)
-        with org.lock:
-            org.sessions.pop(sid, None)
-            for key in [k for k in org.email_codes if k[0] == sid]:
-                del org.email_codes[key]
+def login_page(request: Request) -> Response:
+    """The login form, as the login host shows it for any address it is asked for."""
+    return _login_page(request)
 
 
 def _login_page(
@@ -120,9 +122,9 @@ def _purpose_text(vpol: str) -> str:
 
 # --- login ------------------------------------------------------------------------------------------
 async def login_get(request: Request) -> Response:
-    start_url = safe_path(request.query_params.get("startURL"))
+    start_url = safe_target(request, request.query_params.get("startURL"))
     if current_session(request) is not None:
-        return RedirectResponse(start_url or SETUP_HOME, status_code=302)
+        return _go_on(request, start_url or SETUP_HOME)
     error = SESSION_ERROR if request.query_params.get("ec") == "302" else ""
     return _login_page(request, error=error, start_url=start_url)
 
@@ -131,15 +133,15 @@ async def login_post(request: Request) -> Response:
     form = await request.form()
     username = str(form.get("username", "")).strip()
     password = str(form.get("pw", form.get("password", "")))
-    start_url = safe_path(str(form.get("startURL", "")))
+    start_url = safe_target(request, str(form.get("startURL", "")))
     org = get_org(request)
     user = org.user_by_username(username) if username else None
     if user is None or not secrets.compare_digest(user.password.encode(), password.encode()):
         return _login_page(request, error=LOGIN_ERROR, username=username, start_url=start_url)
-    _drop_session(request)
+    end_session(request)
     session = org.new_session(user)  # not verified yet: "login" is added by the verification page
     response = RedirectResponse(_verify_url(TOTP_FINISH, "login", start_url or SETUP_HOME), status_code=302)
-    _set_session_cookie(response, session)
+    start_host_session(request, response, session)
     return response
 
 
@@ -156,9 +158,9 @@ def _verification_target(request: Request, params: dict[str, str]) -> tuple[Sess
         raise LoginRequired()
     if vpol != "login" and "login" not in session.verified:
         raise LoginRequired()
-    ret_url = safe_path(params.get("retURL")) or SETUP_HOME
+    ret_url = safe_target(request, params.get("retURL")) or SETUP_HOME
     if vpol in session.verified:
-        return RedirectResponse(ret_url, status_code=302 if request.method == "GET" else 303)
+        return _go_on(request, ret_url, status_code=302 if request.method == "GET" else 303)
     user = get_org(request).users[session.user_id]
     return session, user, vpol, ret_url
 
@@ -199,7 +201,7 @@ def _verified(request: Request, session: Session, vpol: str, ret_url: str) -> Re
         session.verified.add(vpol)
     if vpol == "login":
         org.bump("logins")
-    return RedirectResponse(ret_url, status_code=303)
+    return _go_on(request, ret_url, status_code=303)
 
 
 async def _checked_form(request: Request) -> tuple[dict[str, str], Session, User, str, str] | Response:
@@ -275,28 +277,56 @@ async def email_post(request: Request) -> Response:
 async def frontdoor(request: Request) -> Response:
     """``/secur/frontdoor.jsp?sid=<token>``: a signed-in, verified session without the login form or MFA."""
     token = request.query_params.get("sid", "")
-    ret_url = safe_path(request.query_params.get("retURL")) or SETUP_HOME
+    ret_url = safe_target(request, request.query_params.get("retURL")) or SETUP_HOME
     org = get_org(request)
     with org.lock:
         user_id = org.frontdoor_tokens.pop(token, None) if token else None
         user = org.users.get(user_id) if user_id else None
     if user is None:
         return RedirectResponse(f"/?{urlencode({'ec': '302', 'startURL': ret_url})}", status_code=302)
-    _drop_session(request)
+    end_session(request)
     session = org.new_session(user)
     with org.lock:
         session.verified.add("login")
     org.bump("logins")
     response = RedirectResponse(ret_url, status_code=302)
-    _set_session_cookie(response, session)
+    start_host_session(request, response, session)
     return response
 
 
 async def logout(request: Request) -> Response:
-    _drop_session(request)
     response = RedirectResponse("/", status_code=302)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    end_session(request, response)
     return response
+
+
+# --- split hosts: the session handed from host to host (simulator/hosts.py) ---------------------------
+async def hop(request: Request) -> Response:
+    """``/secur/hop?t=&dest=``: a one-time hand-over of the session to this host, then on to ``dest``."""
+    dest = safe_target(request, request.query_params.get("dest")) or SETUP_HOME
+    session_id = hosts_of(request).take_hop(request.query_params.get("t", ""), role_of(request))
+    org = get_org(request)
+    with org.lock:
+        session = org.sessions.get(session_id) if session_id else None
+    if session is None:
+        return RedirectResponse(dest, status_code=302)  # the host asks the bridge (or the login) again
+    response = RedirectResponse(dest, status_code=302)
+    if current_session(request) is not session:  # a host that has this session's cookie keeps it
+        start_host_session(request, response, session)
+    return response
+
+
+async def session_bridge(request: Request) -> Response:
+    """``/visualforce/session?url=``: the instance hands its session to the host ``url`` is on, or asks to log in."""
+    url = request.query_params.get("url", "")
+    hosts = hosts_of(request)
+    role = hosts.role_of_url(url) if safe_target(request, url) else None
+    if role is None:
+        return RedirectResponse(SETUP_HOME, status_code=302)
+    if current_session(request) is None:
+        return RedirectResponse(f"/?{urlencode({'startURL': url})}", status_code=302)
+    parts = urlsplit(url)
+    return move_to(request, role, parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 # --- test-only endpoints ------------------------------------------------------------------------------
@@ -359,6 +389,8 @@ routes = [
     Route(EMAIL_START, email_start, methods=["GET"]),
     Route("/secur/frontdoor.jsp", frontdoor, methods=["GET"]),
     Route("/secur/logout.jsp", logout, methods=["GET", "POST"]),
+    Route(HOP_PATH, hop, methods=["GET"]),
+    Route(BRIDGE_PATH, session_bridge, methods=["GET"]),
     Route("/__sim__/frontdoor-token", sim_frontdoor_token, methods=["POST"]),
     Route("/__sim__/mailbox", sim_mailbox, methods=["GET"]),
     Route("/005", users_list, methods=["GET"]),

@@ -8,13 +8,14 @@ modules register their nodes here at import time.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from simulator.web import lightning, require_user, with_params
+from simulator.hosts import HOP_PATH, VF, hosts_of
+from simulator.web import current_session_id, lightning, require_user, with_params
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -30,8 +31,15 @@ NAV_TREE: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("App Manager", "NavigationMenus"),
             ("Manage Connected Apps", "ConnectedApplication"),
+        ],
+    ),
+    # Reference H: Apps > External Client Apps > External Client App Manager, beside Settings; B.2's help
+    # text: "enter External Client Apps in the Quick Find box, then select Settings".
+    (
+        "External Client Apps",
+        [
             ("External Client App Manager", "ManageExternalClientApplication"),
-            ("External Client App Settings", "ExternalClientAppSettings"),
+            ("Settings", "ExternalClientApplicationSettings"),
         ],
     ),
 ]
@@ -49,13 +57,23 @@ def lightning_home(node: str) -> Callable[[Handler], Handler]:
 
 def shell_with_frame(request: Request, node: str, address: str, *, title: str = "Setup") -> HTMLResponse:
     """The shell with one classic page in the active iframe."""
+    # Split hosts: classic pages are framed from the Visualforce host, cross-site to this one. The frame
+    # cannot use the instance's cookie (third-party), so the shell hands the session to the frame's host
+    # in the frame's first address; later frames find the (partitioned) cookie that hop left.
+    hosts = hosts_of(request)
+    frame_origin = hosts.origin(VF) if hosts.split else ""
     frame_src = with_params(address, isdtp="p1")
+    session_id = current_session_id(request)
+    if hosts.split and session_id is not None:
+        frame_src = f"{HOP_PATH}?{urlencode({'t': hosts.mint_hop(session_id, VF), 'dest': frame_src})}"
+    frame_src = frame_origin + frame_src
     return lightning(
         request,
         "shell_classic.html",
         node=node,
         title=title,
         frame_src=frame_src,
+        frame_origin=frame_origin,
         nav_tree=NAV_TREE,
         late_render=False,  # the frame has its own spinner until the classic page has loaded
     )

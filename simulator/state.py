@@ -17,6 +17,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from simulator.hosts import SINGLE, Hosts
+
 EDITION = "Developer Edition"
 
 
@@ -228,6 +230,8 @@ class Session:
     created: float
     # identity verification granted for a purpose ("login", "consumer:<app id>")
     verified: set[str] = field(default_factory=set)
+    # the cookie values this session has, each good on one host only: value -> host role
+    cookies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -359,6 +363,7 @@ class Org:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
         self.lock = threading.RLock()
+        self.hosts = Hosts()  # where each host is served: set by the server once its sockets are bound
         self._seed_users = load_users(config.users_file)
         self.reset()
 
@@ -382,6 +387,7 @@ class Org:
             # the other switches on External Client App Settings
             self.eca_settings: dict[str, bool] = {"rest_api_secret_access": False, "metadata_api_secret_access": False}
             self.banner_dismissed = False
+            self.guidance_dismissed = False  # the late guidance prompt (rendering overlays=late)
             self.counters: dict[str, int] = {
                 "app_create_attempts": 0,
                 "app_creates": 0,
@@ -460,6 +466,8 @@ class Org:
                 csrf=secrets.token_urlsafe(24),
                 created=time.time(),
             )
+            # With one origin (hosts = "single") the session id is the cookie; split hosts get their own.
+            session.cookies[session.sid] = SINGLE
             self.sessions[session.sid] = session
             return session
 
@@ -480,6 +488,8 @@ class Org:
                 "connected_app_creation_allowed": self.connected_app_creation_allowed,
                 "broken": sorted(self.config.broken),
                 "rendering": asdict(self.config.rendering),
+                "overlays_dismissed": {"banner": self.banner_dismissed, "guidance": self.guidance_dismissed},
+                "hosts": dict(self.hosts.origins),
                 "apps": apps,
                 "permission_sets": [asdict(p) for p in self.permission_sets.values()],
                 "assignments": [

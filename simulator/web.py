@@ -9,6 +9,7 @@ for a server-side redirect after a POST.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -17,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from simulator.hosts import SINGLE, VF, role_of
 from simulator.state import EDITION, Org, Session, User
 
 TEMPLATES = Environment(
@@ -46,16 +48,68 @@ def get_org(request: Request) -> Org:
     return org
 
 
-def current_session(request: Request) -> Session | None:
-    sid = request.cookies.get(SESSION_COOKIE)
-    if not sid:
+def cookie_session(request: Request) -> Session | None:
+    """The browser's session on this host, verified or not (a cookie is good only on the host that set it)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
         return None
     org = get_org(request)
     with org.lock:
-        session = org.sessions.get(sid)
-        if session is None or "login" not in session.verified:
+        session = org.sessions.get(token)
+        if session is None or session.cookies.get(token) != role_of(request):
             return None
         return session
+
+
+def current_session(request: Request) -> Session | None:
+    session = cookie_session(request)
+    if session is None or "login" not in session.verified:
+        return None
+    return session
+
+
+def current_session_id(request: Request) -> str | None:
+    session = current_session(request)
+    return session.sid if session else None
+
+
+def start_host_session(request: Request, response: Response, session: Session) -> None:
+    """Give this host a cookie of its own for ``session``."""
+    org = get_org(request)
+    role = role_of(request)
+    token = session.sid if role == SINGLE else secrets.token_urlsafe(32)
+    with org.lock:
+        session.cookies[token] = role
+        org.sessions[token] = session
+    if role == SINGLE:
+        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/")
+    else:
+        # Split hosts: the classic frame is cross-site to the Setup host. Browsers that block third-party
+        # cookies (Chromium's incognito-like contexts do) keep a frame's cookie only when it is partitioned
+        # (CHIPS) under the top-level site; SameSite=None needs Secure (127.0.0.0/8 counts as secure).
+        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="none", secure=True, path="/")
+        if role == VF:  # Starlette writes Partitioned only on Python 3.14+: add it to the header it wrote
+            headers = response.raw_headers
+            name, value = headers[-1]
+            headers[-1] = (name, value + b"; Partitioned")
+
+
+def end_session(request: Request, response: Response | None = None) -> None:
+    """Sign out: every host's cookie of the browser's session stops working."""
+    session = cookie_session(request)
+    if session is not None:
+        org = get_org(request)
+        with org.lock:
+            for token in session.cookies:
+                org.sessions.pop(token, None)
+            org.sessions.pop(session.sid, None)
+            for key in [k for k in org.email_codes if k[0] == session.sid]:
+                del org.email_codes[key]
+    if response is not None:
+        secure = role_of(request) != SINGLE
+        response.delete_cookie(
+            SESSION_COOKIE, path="/", httponly=True, samesite="none" if secure else "lax", secure=secure
+        )
 
 
 def require_user(request: Request, *, admin: bool = True) -> tuple[Session, User]:
@@ -104,6 +158,12 @@ def render(template: str, **context: Any) -> str:
     return TEMPLATES.get_template(template).render(**context)
 
 
+def unwired_ms(org: Org) -> int:
+    """How long a page's controls ignore clicks after it loads (rendering handlers=delayed; static/unwired.js)."""
+    rendering = org.config.rendering
+    return rendering.handler_delay_ms if rendering.handlers == "delayed" else 0
+
+
 def classic(
     request: Request,
     template: str,
@@ -122,6 +182,7 @@ def classic(
         csrf=session.csrf if session else "",
         frame_url=lambda url: frame_url(request, url),
         edition=EDITION,
+        unwired_ms=unwired_ms(get_org(request)),
         **context,
     )
     return HTMLResponse(html, status_code=status_code)
@@ -153,6 +214,10 @@ def lightning(
         user=user,
         csrf=session.csrf if session else "",
         banner=org.config.banner and not org.banner_dismissed,
+        # overlays=late: the banner and a guidance prompt arrive after the page (static/late_overlays.js).
+        late_overlays=org.config.rendering.overlays == "late",
+        guidance=org.config.rendering.overlays == "late" and not org.guidance_dismissed,
+        unwired_ms=unwired_ms(org),
         render_delay_ms=org.config.latency_ms if late_render else 0,
         edition=EDITION,
         **context,

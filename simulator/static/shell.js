@@ -43,8 +43,17 @@ window.setupUi = (function () {
   if (quickFind) {
     quickFind.addEventListener('input', function () {
       var q = quickFind.value.trim().toLowerCase();
-      document.querySelectorAll('li[data-label]').forEach(function (li) {
-        li.hidden = q !== '' && li.dataset.label.indexOf(q) === -1;
+      // Like Setup's Quick Find: a match on a group's name shows the whole group ("External Client Apps"
+      // then "Settings"); a group with nothing left to show is hidden.
+      document.querySelectorAll('.setup-nav [role="tree"] > li').forEach(function (group) {
+        var title = group.querySelector('.tree-section');
+        var groupMatches = q !== '' && !!title && title.textContent.toLowerCase().indexOf(q) !== -1;
+        var shown = 0;
+        group.querySelectorAll('li[data-label]').forEach(function (li) {
+          li.hidden = q !== '' && !groupMatches && li.dataset.label.indexOf(q) === -1;
+          if (!li.hidden) shown += 1;
+        });
+        group.hidden = shown === 0;
       });
     });
   }
@@ -64,6 +73,8 @@ window.setupUi = (function () {
   var host = document.querySelector('.oneAlohaPage[data-src]');
   if (!host) return;
   var edition = host.dataset.edition || 'Developer Edition';
+  // Split hosts: frames come from the Visualforce host, another site; single: this origin.
+  var frameOrigin = host.dataset.frameOrigin || location.origin;
   var root = host.attachShadow({ mode: 'open' });
   root.appendChild(document.createElement('slot')); // keeps the light-DOM spinner visible
   var style = document.createElement('style'); // page styles do not reach into a shadow root
@@ -126,14 +137,21 @@ window.setupUi = (function () {
   }
 
   window.addEventListener('message', function (event) {
-    if (event.origin !== location.origin) return;
+    if (event.origin !== frameOrigin && event.origin !== location.origin) return;
     var data = event.data || {};
+    if (data.type === 'sfdc:title' && typeof data.title === 'string') {
+      // A cross-site frame's document cannot be read: the classic page tells its title itself.
+      frames.forEach(function (frame) {
+        if (frame.contentWindow === event.source && data.title) frame.title = data.title + ' ~ Salesforce - ' + edition;
+      });
+      return;
+    }
     if (data.type !== 'sfdc:navigate' || typeof data.url !== 'string' || !/^\/(?![\/\\])/.test(data.url)) return;
     if (data.url.indexOf('/lightning/') === 0) { location.assign(data.url); return; }
     var node = data.node || host.dataset.node;
     var address = withoutIsdtp(data.url);
     history.pushState({}, '', '/lightning/setup/' + node + '/page?address=' + encodeURIComponent(address));
-    openFrame(withIsdtp(data.url));
+    openFrame(frameOrigin + withIsdtp(data.url));
   });
 
   openFrame(host.dataset.src);

@@ -43,7 +43,12 @@ def spec_data(sim: SimulatorServer, workdir: Path, login: str) -> dict[str, Any]
     if not certificate.exists():
         self_signed(certificate)
     return {
-        "org": {"url": sim.base_url, "username": ADMIN["username"], "login": login},
+        # A person signs in where Salesforce tells them to: the login host; a token opens the org's own host.
+        "org": {
+            "url": sim.login_url if login == "password" else sim.base_url,
+            "username": ADMIN["username"],
+            "login": login,
+        },
         "app": {
             "name": "Integration Builder",
             "contact_email": "admin@runbook-demo.example",

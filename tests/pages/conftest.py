@@ -31,8 +31,9 @@ TIMEOUT_MS = 15_000
 
 
 def org_context(sim: SimulatorServer, timeout_ms: float = TIMEOUT_MS) -> OrgContext:
-    """What the page objects need to know about ``sim``: its address and its release's labels."""
-    return OrgContext(sim.base_url, RELEASES[sim.config.release.value], timeout_ms=timeout_ms)
+    """What the page objects need to know about ``sim``: its hosts (as a run learns them) and its release's labels."""
+    labels = RELEASES[sim.config.release.value]
+    return OrgContext(sim.origin("setup"), labels, timeout_ms=timeout_ms, login_url=sim.base_url)
 
 
 @pytest.fixture

@@ -212,6 +212,35 @@ def test_a_users_own_test_gets_a_signed_in_app_manager(pytester: pytest.Pytester
     result.stdout.fnmatch_lines(["test_mine.py::test_app_manager_lists_the_seeded_apps*PASSED*"])
 
 
+@pytest.mark.browser
+def test_a_users_own_test_runs_on_each_rendering_it_parametrizes(pytester: pytest.Pytester) -> None:
+    """runbook_sim parametrized indirectly with renderings starts a simulator serving each one."""
+    pytester.makepyfile(
+        test_mine="""
+        import json
+        import urllib.request
+
+        import pytest
+
+
+        RENDERINGS = [["app_list=table", "hosts=single"], "app_list=datatable"]
+
+
+        @pytest.mark.parametrize("runbook_sim", RENDERINGS, indirect=True)
+        def test_app_manager_in_each_rendering(app_manager_page, runbook_sim):
+            with urllib.request.urlopen(runbook_sim.base_url + "/__sim__/state") as response:
+                state = json.load(response)
+            assert app_manager_page.data_rows().count() > 0
+            role = "table" if state["rendering"]["app_list"] == "table" else "grid"
+            assert app_manager_page.page.get_by_role(role).count() == 1
+            print("RENDERED", state["rendering"]["app_list"], state["rendering"]["hosts"])
+        """
+    )
+    result = pytester.runpytest_subprocess("-v", "-s", timeout=INNER_TIMEOUT_S)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*RENDERED table single*", "*RENDERED datatable split*"])
+
+
 def test_without_the_options_nothing_is_collected(pytester: pytest.Pytester) -> None:
     """Without --runbook or --runbook-sim the plugin adds no items: a user's tests run alone."""
     pytester.makepyfile(test_plain="def test_plain():\n    pass\n")

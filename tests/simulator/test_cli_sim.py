@@ -111,3 +111,25 @@ def test_runbook_sim_serves_a_screen_broken_on_purpose_and_refuses_unknown_break
     )
     assert result.returncode == 2
     assert "unknown breakage nope" in " ".join(result.stderr.split())
+
+
+def test_runbook_sim_serves_split_hosts_by_default_and_renderings_on_request() -> None:
+    """By default the org is five hosts; --hosts single and --render NAME=VALUE change what /__sim__/state reports."""
+    with running_sim() as base_url:
+        split = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+    assert set(split["hosts"]) == {"login", "instance", "lightning", "setup", "vf"}
+    assert split["hosts"]["instance"] == base_url
+    assert split["rendering"]["app_list"] == "datatable"
+    with running_sim("--hosts", "single", "--render", "app_list=table", "--render", "handlers=ready") as base_url:
+        single = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+    assert single["hosts"] == {"single": base_url}
+    assert (single["rendering"]["app_list"], single["rendering"]["handlers"]) == ("table", "ready")
+
+
+def test_runbook_sim_refuses_an_unknown_rendering_with_exit_2() -> None:
+    """A misspelt --render value stops at once with exit 2 and names the known values."""
+    result = subprocess.run(
+        [str(RUNBOOK), "sim", "--port", "0", "--render", "app_list=grid"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "app_list='grid' is not one of datatable, table" in " ".join(result.stderr.split())
