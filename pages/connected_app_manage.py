@@ -40,14 +40,37 @@ class ConnectedAppManagePage(SetupPage):
         block = self.root.locator(".bRelatedList, .bPageBlock").filter(has=self.manage_permission_sets_button())
         return block.first.inner_text() if block.count() else ""
 
+    def permission_set_labels(self) -> list[str]:
+        """The labels of the permission sets linked to the app (the rows of the Permission Sets related list)."""
+        block = self.root.locator(".bRelatedList, .bPageBlock").filter(has=self.manage_permission_sets_button())
+        if block.count() == 0:
+            return []
+        labels = []
+        for row in block.first.locator("tr.dataRow").all():
+            header = row.locator("th")
+            cell = header.first if header.count() else row.locator("td").first
+            text = re.sub(r"\s+", " ", cell.inner_text()).strip()
+            if text:
+                labels.append(text)
+        return labels
+
     def edit_policies(self) -> EditPoliciesPage:
         from pages.edit_policies import EditPoliciesPage
 
-        self._act("Edit Policies", self.edit_policies_button().first)
-        return EditPoliciesPage(self.page, self.org).wait_until_loaded()
+        policies = EditPoliciesPage(self.page, self.org)
+        self._click_until(
+            "Edit Policies", self.edit_policies_button(), policies.landmark(), expected="the Connected App Edit page"
+        )
+        return policies.wait_until_loaded()
 
     def manage_permission_sets(self) -> AppPermissionSetAssignmentPage:
         from pages.app_permission_sets import AppPermissionSetAssignmentPage
 
-        self._act("Manage Permission Sets", self.manage_permission_sets_button().first)
-        return AppPermissionSetAssignmentPage(self.page, self.org).wait_until_loaded()
+        assignment = AppPermissionSetAssignmentPage(self.page, self.org)
+        self._click_until(
+            "Manage Permission Sets",
+            self.manage_permission_sets_button(),
+            assignment.landmark(),
+            expected="the Application Permission Set Assignment page",
+        )
+        return assignment.wait_until_loaded()

@@ -7,11 +7,13 @@ that asks for an identity check first (see ``ConsumerDetailsPage``).
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, ClassVar
 
-from playwright.sync_api import Locator
+from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.base import SetupPage
+from pages.base import SETTLE_MS, SetupPage
 from pages.errors import ScreenNotReached
 
 if TYPE_CHECKING:
@@ -32,21 +34,58 @@ class ConnectedAppViewPage(SetupPage):
         # Real id on pre-2023 pages: appsetup:setupForm:details:oauthSettingsSection:consumerKeySection:consumerKey
         return self.root.locator('[id$="consumerKeySection:consumerKey"]')
 
-    def detail(self, label: str) -> list[str]:
-        """The lines of the value beside ``label`` in the page's detail sections (classic labelCol/dataCol rows)."""
+    def _value_cell(self, label: str) -> Locator | None:
+        """The value cell beside ``label`` in the page's detail sections (classic labelCol/dataCol rows)."""
         cell = self.root.locator("td.labelCol", has_text=label).filter(
             has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
         )
         if cell.count() == 0:
+            return None
+        return cell.first.locator("xpath=following-sibling::td[1]")
+
+    def detail(self, label: str) -> list[str]:
+        """The lines of the value beside ``label`` (an empty list when the page has no such row)."""
+        value = self._value_cell(label)
+        if value is None:
             return []
-        value = cell.first.locator("xpath=following-sibling::td[1]")
         return [line.strip() for line in value.inner_text().splitlines() if line.strip()]
+
+    def flag(self, label: str) -> bool | None:
+        """Whether the checkbox beside ``label`` is ticked (classic detail pages draw it as an image), or None."""
+        value = self._value_cell(label)
+        if value is None:
+            return None
+        box = value.locator('img.checkImg, img[alt="Checked"], img[alt="Not Checked"], input[type="checkbox"]')
+        if box.count() == 0:
+            return None
+        if (box.first.get_attribute("type") or "") == "checkbox":
+            return box.first.is_checked()
+        return (box.first.get_attribute("alt") or box.first.get_attribute("title") or "") == "Checked"
+
+    def app_name(self) -> str | None:
+        return " ".join(self.detail("Connected App Name")) or None
+
+    def contact_email(self) -> str | None:
+        return " ".join(self.detail("Contact Email")) or None
+
+    def oauth_enabled(self) -> bool | None:
+        return self.flag("Enable OAuth Settings")
+
+    def uses_digital_signatures(self) -> bool | None:
+        return self.flag("Use digital signatures")
 
     def callback_urls(self) -> list[str]:
         return self.detail("Callback URL")
 
     def scope_labels(self) -> list[str]:
         return self.detail("Selected OAuth Scopes")
+
+    def certificate_fingerprint(self) -> str | None:
+        """The uploaded certificate's SHA-256 fingerprint as AB:CD:..., where the page shows one."""
+        digits = re.sub(r"[^0-9A-Fa-f]", "", "".join(self.detail("Certificate Fingerprint (SHA-256)"))).upper()
+        if len(digits) != 64:
+            return None
+        return ":".join(digits[i : i + 2] for i in range(0, 64, 2))
 
     def hidden_consumer_secret(self) -> str:
         """The secret older pages keep hidden behind "Click to reveal" (read only so it can be masked)."""
@@ -76,13 +115,53 @@ class ConnectedAppViewPage(SetupPage):
         """Click Manage Consumer Details and return where it leads: a new window, or this tab when standalone."""
         from pages.consumer_details import ConsumerDetailsPage
 
+        what = self.org.labels.manage_consumer_details
+        button = self.manage_consumer_details_button()
         if self.root is self.page:
             # The bare classic page on the instance host goes on in the same tab (as sfdx-hardis sees it);
             # only inside the Lightning shell does the button open a new window.
-            self._act(self.org.labels.manage_consumer_details, self.manage_consumer_details_button().first)
-            return ConsumerDetailsPage(self.page, self.org)
-        with self.page.context.expect_page(timeout=self.org.timeout_ms) as popup_info:
-            self._act(self.org.labels.manage_consumer_details, self.manage_consumer_details_button().first)
-        popup = popup_info.value
+            details = ConsumerDetailsPage(self.page, self.org)
+            self._click_until(
+                what,
+                button,
+                details.landmark().or_(details.identity().landmark()),
+                expected="Consumer Details or an identity check",
+            )
+            return details
+        return ConsumerDetailsPage(self._open_window(what, button), self.org)
+
+    def _open_window(self, what: str, button: Locator) -> Page:
+        """Click ``button`` until the window it opens appears.
+
+        Repeating a lost click is harmless here: the page opens its window under a fixed name, so a
+        second click reuses the window the first one opened instead of opening another.
+        """
+        context = self.page.context
+        opened: list[Page] = []
+
+        def on_page(page: Page) -> None:
+            opened.append(page)
+
+        deadline = time.monotonic() + self.org.timeout_ms / 1000
+        context.on("page", on_page)
+        try:
+            self._act(what, button.first, timeout=self._left(deadline))
+            while not opened:
+                try:
+                    context.wait_for_event("page", timeout=SETTLE_MS)
+                except PlaywrightTimeoutError:
+                    if opened:
+                        break
+                    if not self._still_there(button) or time.monotonic() >= deadline:
+                        raise ScreenNotReached(
+                            f"{self.SCREEN}: {what} opened no window",
+                            screen=self.SCREEN,
+                            expected="the Consumer Details window",
+                            seen=self.seen(),
+                        ) from None
+                    self._click_again(button)
+        finally:
+            context.remove_listener("page", on_page)
+        popup = opened[0]
         popup.wait_for_load_state("domcontentloaded")
-        return ConsumerDetailsPage(popup, self.org)
+        return popup

@@ -36,6 +36,8 @@ class ReleaseLabels:
     enable_confirm_button: str = "Enable"
     new_connected_app: str = "New Connected App"
     permitted_users_admin: str = "Admin approved users are pre-authorized"
+    # What a new app's Permitted Users is until preauthorize.10 changes it.
+    permitted_users_default: str = "All users may self-authorize"
     add_assignment: tuple[str, ...] = ("Add Assignment", "Add Assignments")
     no_expiration: str = "No expiration date"
 

@@ -64,6 +64,11 @@ def fingerprint(der: bytes) -> str:
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
+def pem_fingerprint(pem: bytes) -> str:
+    """The SHA-256 fingerprint (``AB:CD:...``) of a PEM certificate; ValueError if it is not one."""
+    return fingerprint(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER))
+
+
 def load_certificate(path: Path, *, now: datetime | None = None) -> CertificateInfo:
     """Read and check a certificate file (PEM or DER); raise CertificateError saying what to give instead."""
     path = Path(path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,12 +25,13 @@ from pages.releases import CURRENT, LEGACY, ReleaseLabels
 from runbook.browser import launch_options
 from runbook.certs import CertificateInfo, generate_certificate, load_certificate
 from runbook.errors import CredentialsError, OrgFeatureBlocked, RunbookError, RunFailure, StepFailed, UsageError
-from runbook.evidence import EvidenceOptions, Recorder, context_options
+from runbook.evidence import EvidenceOptions, Recorder, context_options, register_session_cookies
+from runbook.keypairs import key_pair_store, restore_kept_pair
 from runbook.logs import REDACTOR, log_to
 from runbook.plan import Plan, Step
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
-from runbook.session import check_session, load_session_state
+from runbook.session import check_session, load_session_state, saved_setup_url
 from runbook.signin import AskCode, CodeSource, sign_in_with_frontdoor, sign_in_with_password
 from runbook.spec import LoginMethod, ReleaseChoice, RunSpec, require_credentials
 from runbook.steps import RESUME_FROM, STEPS, RunContext
@@ -132,6 +133,8 @@ class EvidenceCallbacks(RunCallbacks):
         self.recorder.group(step)
 
     def step_evidence(self, ctx: RunContext, step: Step, outcome: Outcome) -> str | None:
+        # Each of a real org's hosts sets its own session cookie when a step first reaches it.
+        register_session_cookies(ctx.page.context)
         return self.recorder.screenshot(ctx, step, outcome)
 
     def step_finished(self, step: Step, result: StepResult) -> None:
@@ -187,6 +190,8 @@ def prepare_certificate(
         folder = run_dir.path / "certificate"
         existing = folder / "certificate.crt"
         if existing.exists():
+            return load_certificate(existing), existing, folder / "private-key.pem"
+        if restore_kept_pair(spec, run_dir, env):  # made for this app by an earlier run: the app may hold it
             return load_certificate(existing), existing, folder / "private-key.pem"
         passphrase = env.get(KEY_PASSPHRASE_ENV)
         if not passphrase:
@@ -247,18 +252,25 @@ def versions(browser: Browser) -> dict[str, str]:
     }
 
 
-def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> None:
+def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> OrgContext:
+    """Sign in; the org returned has Setup where the browser landed (a real org is several hosts)."""
     secrets = spec.secrets
     log.info("sign_in_started", method=spec.org.login.value, username=spec.org.username)
     if spec.org.login is LoginMethod.SESSION:
-        check_session(page, org, spec)
+        landed = check_session(page, org, spec)
     elif spec.org.login is LoginMethod.FRONTDOOR:
-        sign_in_with_frontdoor(page, org, secrets.access_token or "")
+        landed = sign_in_with_frontdoor(page, org, secrets.access_token or "", spec.org.username)
     elif spec.org.login is LoginMethod.PASSWORD:
-        sign_in_with_password(page, org, spec.org.username, secrets.password or "", codes)
+        landed = sign_in_with_password(page, org, spec.org.username, secrets.password or "", codes)
     else:
         raise CredentialsError(f"sign-in method {spec.org.login.value!r} is not available in this version")
-    log.info("sign_in_finished", method=spec.org.login.value)
+    log.info("sign_in_finished", method=spec.org.login.value, setup_host=landed.base_url)
+    return landed
+
+
+def org_hosts(org: OrgContext) -> dict[str, str]:
+    """The hosts a run learned (run.json ``hosts``): where it signs in, and where Setup is."""
+    return {"login": org.login_url, "setup": org.base_url}
 
 
 def new_run_context(
@@ -268,9 +280,14 @@ def new_run_context(
     run_dir: RunDir,
     codes: CodeSource,
     prepared: tuple[CertificateInfo, Path, Path | None],
+    env: Mapping[str, str] | None = None,
 ) -> RunContext:
-    """What the steps share, once signed in; ``prepared`` is what ``prepare_certificate`` returned."""
+    """What the steps share, once signed in; ``prepared`` is what ``prepare_certificate`` returned.
+
+    ``env`` (default: the process's) says where the certificates made for apps are kept.
+    """
     certificate, upload_file, generated_key = prepared
+    generates = spec.app.certificate is None
     return RunContext(
         spec=spec,
         page=page,
@@ -281,6 +298,7 @@ def new_run_context(
         certificate_file=upload_file,
         generated_key=generated_key,
         log=lambda event, **kw: log.info(event, **kw),
+        key_store=key_pair_store(spec, os.environ if env is None else env) if generates else None,
     )
 
 
@@ -319,9 +337,14 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
         codes = CodeSource(totp, options.ask or _no_person)
         failed = True
         state = load_session_state(spec, options.env) if spec.org.login is LoginMethod.SESSION else None
+        if state is not None:
+            org = org.landed(saved_setup_url(state) or run_dir.info().get("hosts", {}).get("setup", ""))
         with browser_page(options, run_dir, state) as (_browser, _context, page):
-            sign_in(spec, page, org, codes)
-            ctx = new_run_context(spec, page, org, run_dir, codes, (certificate, upload_file, generated_key))
+            org = sign_in(spec, page, org, codes)
+            run_dir.annotate(hosts=org_hosts(org))
+            ctx = new_run_context(
+                spec, page, org, run_dir, codes, (certificate, upload_file, generated_key), options.env
+            )
             callbacks.browser_ready(ctx)
             callbacks.run_started(run_dir, plan, start_at)
             error = _run_steps(ctx, plan, plan.index(start_at), callbacks)

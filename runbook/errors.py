@@ -59,6 +59,27 @@ class CredentialsError(UsageError):
     """A credential needed to sign in is missing or refused; the message names the variable, never the value."""
 
 
+# What the runbook's user needs in the org: Setup itself, the connected app and the permission sets.
+ADMIN_PERMISSIONS: tuple[str, ...] = (
+    "View Setup and Configuration",
+    "Customize Application",
+    "Manage Connected Apps",
+    "Assign Permission Sets",
+)
+
+
+class InsufficientPrivileges(CredentialsError):
+    """The user signed in, but Salesforce refuses them Setup; the message names the permissions needed."""
+
+    def __init__(self, who: str) -> None:
+        self.who = who
+        super().__init__(
+            f"{who} signed in, but Salesforce answers Setup with 'Insufficient Privileges'. The runbook needs a "
+            f"user with these permissions: {', '.join(ADMIN_PERMISSIONS)}. Sign in as an administrator "
+            "(or ask one to grant them), then run again."
+        )
+
+
 class OrgFeatureBlocked(UsageError):
     """The org does not allow a documented step (e.g. connected app creation is switched off)."""
 

@@ -137,8 +137,8 @@ def build_plan(spec: RunSpec) -> Plan:
 
     if app.certificate is None:
         cert_action = (
-            "Generate a private self-signed certificate (RSA 2048, SHA-256) in the run directory; "
-            "its private key is encrypted and stays on this machine."
+            "Generate a private self-signed certificate (RSA 2048, SHA-256) in the run directory, or use the "
+            "one kept for this app by an earlier run; its private key is encrypted and stays on this machine."
         )
         cert_inputs: list[tuple[str, str | None]] = [
             ("certificate", "generate a private one"),
@@ -160,13 +160,15 @@ def build_plan(spec: RunSpec) -> Plan:
         creation = (
             "Click New Connected App in App Manager. Where that button is missing (orgs since Summer '25), "
             'first turn on "Allow creation of connected apps" in External Client App Settings; if Salesforce '
-            "Support must enable it (Spring '26), stop and say so. An app with the same API name is reused."
+            "Support must enable it (Spring '26), stop and say so. An app with the same API name is not made "
+            "again: what it holds is compared with the spec, and any difference stops the run."
         )
         creation_input = 'yes: turn on "Allow creation of connected apps" in External Client App Settings'
     else:
         creation = (
             "Click New Connected App in App Manager. Where that button is missing, stop and report that "
-            "connected app creation is switched off in this org. An app with the same API name is reused."
+            "connected app creation is switched off in this org. An app with the same API name is not made "
+            "again: what it holds is compared with the spec, and any difference stops the run."
         )
         creation_input = "no: stop if New Connected App is missing"
 

@@ -19,12 +19,11 @@ from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.base import OrgContext
-from pages.login import LoginPage
 from pages.setup_home import SetupHomePage
 from runbook.browser import launch_options
 from runbook.errors import CredentialsError
 from runbook.logs import REDACTOR
-from runbook.signin import CodeSource, sign_in_with_password
+from runbook.signin import CodeSource, sign_in_with_password, wait_for_setup
 from runbook.spec import RunSpec
 from runbook.totp import TotpSource
 from runbook.vault import SessionStore, VaultError
@@ -64,15 +63,25 @@ def load_session_state(spec: RunSpec, env: Mapping[str, str]) -> dict[str, Any]:
     return state
 
 
-def check_session(page: Page, org: OrgContext, spec: RunSpec) -> None:
+# Where Setup was when the session was saved (a real org's Setup is not on its login host). Kept in the
+# encrypted file beside Playwright's storage state, taken out before the state reaches the browser.
+SETUP_URL_KEY = "runbook_setup_url"
+
+
+def saved_setup_url(state: dict[str, Any]) -> str | None:
+    """Take the Setup address saved with a session out of its storage state (None for older files)."""
+    value = state.pop(SETUP_URL_KEY, None)
+    return value if isinstance(value, str) and value else None
+
+
+def check_session(page: Page, org: OrgContext, spec: RunSpec) -> OrgContext:
     """Open Setup with the saved session; if Salesforce asks to sign in again, the session has expired."""
-    home, login = SetupHomePage(page, org), LoginPage(page, org)
     page.goto(org.url(SetupHomePage.PATH), wait_until="domcontentloaded")
-    home._expect_visible(home.landmark().or_(login.landmark()), expected="Setup or the login page")
-    if not home.is_current():
+    if not wait_for_setup(page, org, spec.org.username):
         raise CredentialsError(
             f"The saved session for {spec.org.username} has expired or was signed out; {renew_hint(spec)}"
         )
+    return org.landed(page.url)
 
 
 Person = Callable[[Page], None]
@@ -107,7 +116,7 @@ def capture_session(
                     raise CredentialsError(
                         "runbook login --unattended signs in with RUNBOOK_PASSWORD, which is not set."
                     )
-                sign_in_with_password(page, org, spec.org.username, spec.secrets.password, codes)
+                org = sign_in_with_password(page, org, spec.org.username, spec.secrets.password, codes)
             else:
                 page.goto(org.url("/"), wait_until="domcontentloaded")
                 log.info("session_waiting_for_person", org=spec.org.url, seconds=wait_s)
@@ -119,8 +128,14 @@ def capture_session(
                     raise CredentialsError(
                         f"Nobody finished signing in within {int(wait_s)} s; run `runbook login` again."
                     ) from exc
-                SetupHomePage(page, org).open()
-            state = context.storage_state()
+                org = org.landed(page.url)
+                SetupHomePage(page, org).goto(SetupHomePage.PATH)
+                # A user Setup refuses is told so now, not after a run starts with a useless session.
+                if not wait_for_setup(page, org, spec.org.username):
+                    raise CredentialsError(
+                        f"Salesforce asked {spec.org.username} to sign in again; run `runbook login` again."
+                    )
+            state: dict[str, Any] = {**context.storage_state(), SETUP_URL_KEY: org.base_url}
         finally:
             browser.close()
     store.save(state, passphrase)

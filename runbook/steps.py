@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import structlog
 from playwright.sync_api import Page
 
 from pages.app_manager import AppManagerPage
@@ -28,16 +29,17 @@ from pages.new_permission_set import NewPermissionSetPage
 from pages.permission_set_assignments import PermissionSetAssignmentsPage
 from pages.permission_set_detail import PermissionSetDetailPage
 from pages.permission_sets import PermissionSetsPage
-from pages.releases import scope_tokens
 from pages.specs import ConnectedAppForm, PermissionSetForm
-from runbook.certs import CertificateInfo
+from runbook.certs import CertificateInfo, pem_fingerprint
 from runbook.errors import OrgFeatureBlocked
-from runbook.handoff import write_handoff
+from runbook.existing_app import AppHolds, ExistingAppDiffers, differences
+from runbook.handoff import AppFacts, write_handoff
 from runbook.logs import REDACTOR
 from runbook.results import Outcome
 from runbook.rundir import RunDir
 from runbook.signin import CodeSource
 from runbook.spec import RunSpec
+from runbook.vault import KeyPair, KeyPairStore, VaultError
 
 BLOCKED_MESSAGE = (
     "Connected app creation is restricted in this org since Spring '26: Salesforce Support must enable it "
@@ -60,6 +62,10 @@ def done(detail: str, **data: Any) -> StepReport:
 
 def unchanged(detail: str, **data: Any) -> StepReport:
     return StepReport(Outcome.UNCHANGED, detail, dict(data))
+
+
+def _warn(event: str, **fields: Any) -> None:
+    structlog.get_logger("runbook").warning(event, **fields)
 
 
 @dataclass
@@ -85,6 +91,11 @@ class RunContext:
     link_already_there: bool | None = None
     consumer_key: str | None = None
     scope_labels: list[str] = field(default_factory=list)
+    # Where the certificate made for the app (certificate = "generate") is kept for re-runs.
+    key_store: KeyPairStore | None = None
+    warn: Callable[..., None] = _warn
+    # What create-app.10 found for the hand-off (also in its result's data, for a resume).
+    handoff: dict[str, Any] | None = None
 
     @property
     def app_form(self) -> ConnectedAppForm:
@@ -245,10 +256,46 @@ def open_app_manager(ctx: RunContext) -> StepReport:
     return done("App Manager is open")
 
 
+def _view_holds(view: ConnectedAppViewPage) -> AppHolds:
+    """What the app's View page shows it holds."""
+    return AppHolds(
+        name=view.app_name(),
+        contact_email=view.contact_email(),
+        oauth_enabled=view.oauth_enabled(),
+        callback_urls=tuple(view.callback_urls()),
+        scope_labels=tuple(view.scope_labels()),
+        digital_signatures=view.uses_digital_signatures(),
+        certificate_sha256=view.certificate_fingerprint(),
+    )
+
+
+def _read_existing_app(ctx: RunContext) -> AppHolds:
+    """What the existing app holds: its Manage page (policies, permission sets), then its View page (left open)."""
+    manage = _app_manager(ctx).manage(ctx.spec.app.api_name)
+    ctx.screen = manage
+    permitted_users = manage.permitted_users() or None
+    permission_sets = tuple(manage.permission_set_labels())
+    view = AppManagerPage(ctx.page, ctx.org).open().view(ctx.spec.app.api_name)
+    ctx.screen = view
+    return replace(_view_holds(view), permitted_users=permitted_users, permission_sets=permission_sets)
+
+
 @step("create-app.3")
 def click_new_connected_app(ctx: RunContext) -> StepReport:
     if _app_exists(ctx):
-        return unchanged(f"a connected app with API name {ctx.spec.app.api_name} already exists")
+        # create-app.4 to create-app.9 are skipped for an app that exists: what they would have set is
+        # compared instead, and a difference stops the run (the runbook never edits an app it did not create).
+        holds = _read_existing_app(ctx)
+        given = None if ctx.spec.app.certificate is None else ctx.certificate
+        found = differences(ctx.spec, holds, ctx.org.labels, given)
+        for difference in found:
+            ctx.warn("existing_app_differs_from_spec", difference=difference)
+        if found:
+            raise ExistingAppDiffers(ctx.spec.app.api_name, found, screen=ConnectedAppViewPage.SCREEN)
+        return unchanged(
+            f"a connected app with API name {ctx.spec.app.api_name} already exists and holds what the spec asks for",
+            existing_app=holds.as_data(),
+        )
     _open_new_connected_app(ctx)
     return done("the New Connected App form is open")
 
@@ -313,29 +360,90 @@ def save_and_continue(ctx: RunContext) -> StepReport:
     ctx.screen = created.continue_()
     ctx.app_exists = True
     ctx.app_created_now = True
+    _keep_generated_pair(ctx)
     return done("saved; Salesforce says changes can take up to 10 minutes; continued to the app's page")
 
 
-def _differences(ctx: RunContext, view: ConnectedAppViewPage) -> list[str]:
-    """How an app that was already there differs from the spec (a re-run does not change it)."""
-    found: list[str] = []
-    wanted_urls = list(ctx.spec.app.callback_urls)
-    shown_urls = view.callback_urls()
-    if shown_urls and sorted(shown_urls) != sorted(wanted_urls):
-        found.append(f"callback URLs are {shown_urls}, the spec asks for {wanted_urls}")
-    shown_tokens = set().union(*(scope_tokens(label) for label in view.scope_labels())) if view.scope_labels() else None
-    if shown_tokens is not None and not set(ctx.spec.app.scopes) <= shown_tokens:
-        missing = sorted(set(ctx.spec.app.scopes) - shown_tokens)
-        found.append(f"the scopes lack {', '.join(missing)}")
-    return found
+def _keep_generated_pair(ctx: RunContext) -> None:
+    """Keep the certificate made for the app and its encrypted key where a re-run finds them."""
+    if ctx.key_store is None or ctx.generated_key is None:
+        return
+    if _kept_fingerprint(ctx) == ctx.certificate.sha256_fingerprint:
+        return  # a damaged or other kept pair is replaced by the one the app holds
+    try:
+        ctx.key_store.save(KeyPair(ctx.certificate.pem, ctx.generated_key.read_bytes()))
+    except (OSError, VaultError) as exc:
+        # The app holds the pair either way; only a later re-run's hand-off needs it kept.
+        ctx.warn("generated_certificate_not_kept", path=str(ctx.key_store.path), error=str(exc))
+        return
+    ctx.log("generated_certificate_kept", path=str(ctx.key_store.path))
+
+
+def _created_by_this_run(ctx: RunContext) -> bool:
+    if ctx.app_created_now:
+        return True
+    saved = ctx.run_dir.results().get("create-app.9")
+    return saved is not None and saved.outcome is Outcome.DONE
+
+
+def _kept_fingerprint(ctx: RunContext) -> str | None:
+    try:
+        kept = ctx.key_store.load() if ctx.key_store is not None else None
+        return pem_fingerprint(kept.certificate_pem) if kept is not None else None
+    except (VaultError, ValueError):  # a damaged file holds no pair the app is known to have
+        return None
+
+
+def _generated_pair_is_apps(ctx: RunContext, shown: str | None) -> tuple[bool, str | None]:
+    """Whether the certificate made or kept for the app is the one it holds; if not, the warning that says so."""
+    api_name, ours = ctx.spec.app.api_name, ctx.certificate.sha256_fingerprint
+    advice = (
+        "If the developer does not have the app's private key, make a new pair (runbook cert new) and upload its "
+        "certificate on the app's Edit page in Setup, or delete the app and run again."
+    )
+    if shown is not None:
+        if shown == ours:
+            return True, None
+        return False, (
+            f"{api_name} holds the certificate with SHA-256 {shown}, not the one the runbook made or kept for it "
+            f"({ours}), so the hand-off carries the Consumer Key alone, with no private key. {advice}"
+        )
+    # The page does not show which certificate the app holds: trust what this run uploaded, or the kept pair.
+    if _created_by_this_run(ctx) or _kept_fingerprint(ctx) == ours:
+        return True, None
+    where = f" ({ctx.key_store.path})" if ctx.key_store is not None else ""
+    return False, (
+        f"{api_name} already existed and no certificate made for it is kept{where}, so the hand-off carries "
+        f"the Consumer Key alone, with no private key. {advice}"
+    )
+
+
+def _handoff_facts(ctx: RunContext, holds: AppHolds) -> dict[str, Any]:
+    """What the hand-off states: what the app holds (the spec's values where its page does not say)."""
+    ours, shown = ctx.certificate.sha256_fingerprint, holds.certificate_sha256
+    key_is_apps, warning = False, None
+    if ctx.generated_key is None:
+        fingerprint: str | None = shown or ours
+    else:
+        key_is_apps, warning = _generated_pair_is_apps(ctx, shown)
+        fingerprint = shown or (ours if key_is_apps else None)
+        if key_is_apps:
+            _keep_generated_pair(ctx)
+        else:
+            ctx.warn("handoff_without_private_key", reason=warning)
+    return {
+        "callback_urls": list(holds.callback_urls) or list(ctx.spec.app.callback_urls),
+        "scopes": holds.scopes(ctx.spec.app.scopes) or list(ctx.spec.app.scopes),
+        "certificate_sha256": fingerprint,
+        "private_key_is_apps": key_is_apps,
+        "warnings": [warning] if warning else [],
+    }
 
 
 @step("create-app.10")
 def copy_consumer_key(ctx: RunContext) -> StepReport:
     view = _view_page(ctx)
-    differences = [] if ctx.app_created_now else _differences(ctx, view)
-    for difference in differences:
-        ctx.log("existing_app_differs_from_spec", difference=difference)
+    holds = _view_holds(view)
     if view.shows_consumer_key():
         # Older pages keep the secret in the page behind "Click to reveal": known, it is masked everywhere.
         REDACTOR.register([view.hidden_consumer_secret()])
@@ -352,21 +460,33 @@ def copy_consumer_key(ctx: RunContext) -> StepReport:
                 details.close()
         where = "through Manage Consumer Details, after the identity check"
     ctx.consumer_key = key
-    note = ""
-    if differences:
-        # The runbook never edits an app it did not create; it says what differs so the admin can decide.
-        note = "; WARNING: the existing app differs from the spec: " + "; ".join(differences)
-    return done(f"Consumer Key read {where} ({len(key)} characters){note}", consumer_key=key, differences=differences)
+    ctx.handoff = facts = _handoff_facts(ctx, holds)
+    note = "".join(f"; WARNING: {warning}" for warning in facts["warnings"])
+    return done(f"Consumer Key read {where} ({len(key)} characters){note}", consumer_key=key, handoff_facts=facts)
 
 
 @step("create-app.11")
 def hand_off(ctx: RunContext) -> StepReport:
-    if not ctx.consumer_key:
-        results = ctx.run_dir.results()
-        earlier = results.get("create-app.10")
-        ctx.consumer_key = str(earlier.data.get("consumer_key", "")) if earlier else ""
-    path = write_handoff(ctx.run_dir, ctx.spec, ctx.certificate, ctx.consumer_key or "", ctx.generated_key)
-    return done(f"hand-off written to {path.name} (owner-readable only)", handoff=path.name)
+    if not ctx.consumer_key or ctx.handoff is None:
+        # A resume that starts here: create-app.10's result says what it found.
+        earlier = ctx.run_dir.results().get("create-app.10")
+        data = earlier.data if earlier else {}
+        ctx.consumer_key = ctx.consumer_key or str(data.get("consumer_key", ""))
+        found = data.get("handoff_facts")
+        ctx.handoff = ctx.handoff or (found if isinstance(found, dict) else None)
+    facts = ctx.handoff
+    app = None
+    key = ctx.generated_key
+    warnings: list[str] = []
+    if facts is not None:
+        app = AppFacts(tuple(facts["callback_urls"]), tuple(facts["scopes"]), facts["certificate_sha256"])
+        key = ctx.generated_key if facts.get("private_key_is_apps") else None
+        warnings = list(facts.get("warnings", []))
+    path = write_handoff(
+        ctx.run_dir, ctx.spec, ctx.certificate, ctx.consumer_key or "", key, app=app, warnings=warnings
+    )
+    note = "; WARNING: the Consumer Key alone, no private key (see the hand-off)" if warnings else ""
+    return done(f"hand-off written to {path.name} (owner-readable only){note}", handoff=path.name)
 
 
 # --- Assign pre-authorized users ---------------------------------------------------------------

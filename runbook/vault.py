@@ -34,7 +34,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ KEYRING_ACCOUNT = "vault-passphrase"
 CONFIG_DIR = Path("~/.config/sf-runbook")
 DEFAULT_SECRETS_FILE = CONFIG_DIR / "secrets.enc"
 DEFAULT_SESSIONS_DIR = CONFIG_DIR / "sessions"
+DEFAULT_KEY_PAIRS_DIR = CONFIG_DIR / "certificates"
 
 # The secrets a SecretsFile may hold, with what each is for (shown by `runbook secrets`).
 SECRET_NAMES: dict[str, str] = {
@@ -466,28 +467,50 @@ def session_file_name(org: str, username: str) -> str:
     return _FILENAME_UNSAFE.sub("_", stem).strip("._") + ".enc"
 
 
-class SessionStore:
-    """A Playwright storage state (cookies and local storage), saved encrypted; it is as good as a password."""
+class _OwnerOnlyFile:
+    """One owner-only file of the runbook's own (0600, in a 0700 folder): where it is, and what messages call it."""
 
     __slots__ = ("path",)
+    DESCRIBED_AS = "The file"
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path).expanduser()
 
-    @classmethod
-    def for_org(cls, org: str, username: str, directory: Path | None = None) -> SessionStore:
-        """The store for one user of one org, in ``directory`` (default ~/.config/sf-runbook/sessions)."""
-        folder = Path(directory).expanduser() if directory is not None else DEFAULT_SESSIONS_DIR.expanduser()
-        return cls(folder / session_file_name(org, username))
+    @staticmethod
+    def _in(directory: Path | None, default: Path, name: str) -> Path:
+        return (Path(directory).expanduser() if directory is not None else default.expanduser()) / name
 
     @property
     def what(self) -> str:
         """How messages name this file."""
-        return f"The saved session {self.path}"
+        return f"{self.DESCRIBED_AS} {self.path}"
 
     def exists(self) -> bool:
-        """Whether a session has been saved here."""
+        """Whether something has been saved here."""
         return self.path.is_file()
+
+    def delete(self) -> bool:
+        """Remove what is saved here; return whether there was anything."""
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(path={str(self.path)!r})"
+
+
+class SessionStore(_OwnerOnlyFile):
+    """A Playwright storage state (cookies and local storage), saved encrypted; it is as good as a password."""
+
+    __slots__ = ()
+    DESCRIBED_AS = "The saved session"
+
+    @classmethod
+    def for_org(cls, org: str, username: str, directory: Path | None = None) -> SessionStore:
+        """The store for one user of one org, in ``directory`` (default ~/.config/sf-runbook/sessions)."""
+        return cls(cls._in(directory, DEFAULT_SESSIONS_DIR, session_file_name(org, username)))
 
     def save(self, state: Mapping[str, Any], passphrase: str) -> None:
         """Encrypt ``state`` (from ``context.storage_state()``) and write it owner-only, replacing any older one."""
@@ -525,16 +548,60 @@ class SessionStore:
             return None
         return read_header(self._blob(), what=self.what).created
 
-    def delete(self) -> bool:
-        """Remove the saved session (e.g. after Salesforce refused it); return whether there was one."""
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return False
-        return True
 
-    def __repr__(self) -> str:
-        return f"SessionStore(path={str(self.path)!r})"
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
+
+
+def key_pair_file_name(org: str, api_name: str) -> str:
+    """``<org-host>-<api-name>.pem`` (lower case: Salesforce API names are unique regardless of case)."""
+    stem = f"{_host_of(org)}-{api_name.lower()}"
+    return _FILENAME_UNSAFE.sub("_", stem).strip("._") + ".pem"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A certificate and its private key, both PEM; the key is encrypted with a passphrase kept elsewhere."""
+
+    certificate_pem: bytes = field(repr=False)
+    private_key_pem: bytes = field(repr=False)
+
+
+class KeyPairStore(_OwnerOnlyFile):
+    """The certificate made for one connected app (``certificate = "generate"``) and its encrypted key.
+
+    A re-run that finds the app already made hands off this pair, the one the app holds, instead of a new
+    one. One owner-only file a pair (0600, in a 0700 folder): the certificate and the private key as two
+    PEM blocks, the key encrypted (PKCS#8) with RUNBOOK_KEY_PASSPHRASE, which is never stored.
+    """
+
+    __slots__ = ()
+    DESCRIBED_AS = "The kept certificate and key"
+
+    @classmethod
+    def for_app(cls, org: str, api_name: str, directory: Path | None = None) -> KeyPairStore:
+        """The store for one app of one org, in ``directory`` (default ~/.config/sf-runbook/certificates)."""
+        return cls(cls._in(directory, DEFAULT_KEY_PAIRS_DIR, key_pair_file_name(org, api_name)))
+
+    def save(self, pair: KeyPair) -> None:
+        """Keep ``pair`` owner-only, replacing an older one; a private key that is not encrypted is refused."""
+        labels = [m.group(1) for m in _PEM_BLOCK.finditer(pair.private_key_pem)]
+        if labels != [b"ENCRYPTED PRIVATE KEY"]:
+            raise VaultError("Only an encrypted private key (PKCS#8, with a passphrase) is kept; this one is not.")
+        if [m.group(1) for m in _PEM_BLOCK.finditer(pair.certificate_pem)] != [b"CERTIFICATE"]:
+            raise VaultError("The certificate to keep is not one PEM certificate.")
+        data = pair.certificate_pem.strip() + b"\n" + pair.private_key_pem.strip() + b"\n"
+        _write(self.path, data, self.what)
+
+    def load(self) -> KeyPair | None:
+        """The kept pair, or None when there is none; VaultError when the file is not such a pair."""
+        try:
+            data = _read(self.path, self.what)
+        except FileNotFoundError:
+            return None
+        blocks = {m.group(1): m.group(0) + b"\n" for m in _PEM_BLOCK.finditer(data)}
+        if set(blocks) != {b"CERTIFICATE", b"ENCRYPTED PRIVATE KEY"}:
+            raise _damaged(self.what, "it does not hold one certificate and one encrypted private key")
+        return KeyPair(blocks[b"CERTIFICATE"], blocks[b"ENCRYPTED PRIVATE KEY"])
 
 
 def is_probably_expired(saved_at: datetime, max_age_hours: float = 12, *, now: datetime | None = None) -> bool:

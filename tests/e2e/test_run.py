@@ -6,6 +6,7 @@ import json
 import stat
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from runbook.engine import RunCallbacks, execute, resume_point
@@ -66,6 +67,26 @@ def test_the_procedure_runs_in_the_legacy_release_with_creation_open(
     assert_documented_state(sim, spec, outcome.consumer_key)
     assert handoff(outcome.run_dir)["consumer_key"] == state(sim)["apps"][0]["consumer_key"]
     assert stat.S_IMODE((outcome.run_dir.path / "handoff.md").stat().st_mode) == 0o600
+
+
+def test_a_run_signed_in_at_the_login_host_never_asks_it_for_setup(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec]
+) -> None:
+    """org.url is the login host: the run learns Setup from where it landed and asks the login host only to sign in."""
+    sim = make_sim(release="current", creation="toggle")
+    spec = make_spec(sim, login="password")
+    assert spec.org.url == sim.login_url
+    outcome = run(spec)
+    assert outcome.status == "succeeded", outcome.error
+    asked = httpx.get(f"{sim.base_url}/__sim__/requests").json()
+    on_login_host = {entry["path"] for entry in asked if entry["host"] == "login"}
+    assert on_login_host
+    assert all(
+        path in ("/", "/favicon.ico") or path.startswith("/_ui/identity/verification/") for path in on_login_host
+    ), on_login_host
+    setup_paths = {entry["path"] for entry in asked if entry["host"] == "setup"}
+    assert "/lightning/setup/NavigationMenus/home" in setup_paths
+    assert outcome.run_dir.info()["hosts"] == {"login": sim.login_url, "setup": sim.origin("setup")}
 
 
 def test_the_procedure_runs_in_the_current_release_with_creation_behind_the_toggle(
@@ -182,22 +203,3 @@ def test_a_user_who_does_not_exist_fails_the_assignment_step_with_its_id(
     assert results["preauthorize.6"].screenshot is not None
     assert (outcome.run_dir.path / results["preauthorize.6"].screenshot).exists()
     assert results["preauthorize.7"].outcome is Outcome.SKIPPED
-
-
-def test_a_rerun_says_when_the_existing_app_differs_from_the_spec(
-    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec]
-) -> None:
-    """The runbook leaves an app it did not create as it is, but warns that its callback URLs differ."""
-    sim = make_sim()
-    first = run(make_spec(sim))
-    assert first.status == "succeeded", first.error
-    assert first.run_dir.results()["create-app.10"].data["differences"] == []
-    with sim.org.lock:
-        (app,) = sim.org.apps.values()
-        app.callback_urls = ["https://elsewhere.example/callback"]
-    second = run(make_spec(sim))
-    assert second.status == "succeeded", second.error
-    result = second.run_dir.results()["create-app.10"]
-    assert "WARNING" in result.detail and "elsewhere.example" in result.detail
-    assert len(result.data["differences"]) == 1
-    assert state(sim)["apps"][0]["callback_urls"] == ["https://elsewhere.example/callback"]

@@ -78,3 +78,14 @@ def test_manage_permission_sets_opens_the_assignment_list(page: Page, sim: Simul
 
     assert assignment.is_current()
     assert not assignment.is_selected("Integration Builder Users")
+
+
+def test_permission_set_labels_are_the_linked_sets_exactly(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
+    """Each linked set's label once, and an empty list when none is linked."""
+    linked = add_permission_set(sim, "Integration Builder Users")
+    longer = add_permission_set(sim, "Integration Builder Users Extra")
+    app = add_app(sim, permission_set_ids=[linked.id, longer.id])
+    bare = add_app(sim, name="Bare App")
+
+    assert open_manage(page, sim, org, app).permission_set_labels() == [linked.label, longer.label]
+    assert open_manage(page, sim, org, bare).permission_set_labels() == []

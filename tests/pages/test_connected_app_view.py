@@ -179,3 +179,30 @@ def test_standalone_manage_consumer_details_continues_in_the_same_tab(page: Page
     assert len(page.context.pages) == 1
     assert key == app.consumer_key
     assert details.is_current()
+
+
+def test_the_view_page_reads_what_the_app_holds(page: Page, sim: SimulatorServer) -> None:
+    """Name, contact, OAuth, callback URLs, scopes, digital signatures and certificate fingerprint, in the shell."""
+    fingerprint = ":".join(["0A"] * 32)
+    app = add_app(
+        sim,
+        callback_urls=["https://one.example.com/cb", "https://two.example.com/cb"],
+        use_digital_signatures=True,
+        certificate_sha256=fingerprint.lower(),
+    )
+    view = in_shell_view(page, sim, app)
+
+    assert view.app_name() == app.name and view.contact_email() == app.contact_email
+    assert view.oauth_enabled() is True and view.uses_digital_signatures() is True
+    assert view.callback_urls() == app.callback_urls
+    assert view.scope_labels() == app.scope_labels
+    assert view.certificate_fingerprint() == fingerprint
+
+
+def test_an_app_without_a_certificate_shows_no_fingerprint(page: Page, sim: SimulatorServer) -> None:
+    """Use digital signatures off: the flag reads False and there is no fingerprint to compare."""
+    app = add_app(sim)
+    view = in_shell_view(page, sim, app)
+
+    assert view.uses_digital_signatures() is False
+    assert view.certificate_fingerprint() is None

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from runbook.certs import CertificateInfo, generate_certificate
-from runbook.handoff import HANDOFF_DIR, HANDOFF_FILE, HANDOFF_JSON, write_handoff
+from runbook.handoff import HANDOFF_DIR, HANDOFF_FILE, HANDOFF_JSON, AppFacts, write_handoff
 from runbook.plan import build_plan
 from runbook.rundir import RunDir
 from runbook.spec import RunSpec, spec_from_dict
@@ -143,3 +143,42 @@ def test_the_passphrase_is_written_nowhere_in_the_run_directory(
         if path.is_file():
             assert PASSPHRASE.encode() not in path.read_bytes(), path
     assert "RUNBOOK_KEY_PASSPHRASE" in (run.path / HANDOFF_FILE).read_text(encoding="utf-8")
+
+
+def test_the_handoff_states_what_the_app_holds_not_the_spec(given: tuple[RunSpec, CertificateInfo, RunDir]) -> None:
+    """Callback URLs, scopes and the certificate's fingerprint come from the app's page when given."""
+    spec, info, run = given
+    holds = AppFacts(("https://held.example.com/cb",), ("api",), ":".join(["AB"] * 32))
+    write_handoff(run, spec, info, CONSUMER_KEY, None, app=holds)
+    data = json.loads((run.path / HANDOFF_JSON).read_text(encoding="utf-8"))
+    assert data["callback_urls"] == ["https://held.example.com/cb"] and data["scopes"] == ["api"]
+    assert data["certificate"] == {"subject": None, "sha256_fingerprint": holds.certificate_sha256, "not_after": None}
+    text = (run.path / HANDOFF_FILE).read_text(encoding="utf-8")
+    assert "https://held.example.com/cb" in text and CALLBACKS[0] not in text
+    assert f"SHA-256 {holds.certificate_sha256} (as the app's page shows it)" in text
+
+
+def test_a_handoff_without_the_key_says_why_and_copies_nothing(
+    generated: tuple[RunSpec, RunDir, Path, Path, CertificateInfo],
+) -> None:
+    """No key is given: no handoff/ folder, private_key null, and the warning first in handoff.md and in the JSON."""
+    spec, run, _cert, _key, info = generated
+    warning = "Integration_Builder already existed and no certificate made for it is kept."
+    write_handoff(run, spec, info, CONSUMER_KEY, None, app=AppFacts((), (), None), warnings=[warning])
+    data = json.loads((run.path / HANDOFF_JSON).read_text(encoding="utf-8"))
+    assert data["private_key"] is None and data["warnings"] == [warning]
+    assert data["certificate"]["sha256_fingerprint"] is None
+    assert not (run.path / HANDOFF_DIR).exists()
+    text = (run.path / HANDOFF_FILE).read_text(encoding="utf-8")
+    assert text.index(f"**Warning:** {warning}") < text.index("Consumer Key:")
+    assert "Certificate: not known" in text and "private-key.encrypted.pem" not in text
+
+
+def test_a_handoff_with_the_key_names_it_in_the_json(
+    generated: tuple[RunSpec, RunDir, Path, Path, CertificateInfo],
+) -> None:
+    """handoff.json says where the encrypted key is, and has no warnings."""
+    spec, run, _cert, key_path, info = generated
+    write_handoff(run, spec, info, CONSUMER_KEY, key_path)
+    data = json.loads((run.path / HANDOFF_JSON).read_text(encoding="utf-8"))
+    assert data["private_key"] == "handoff/private-key.encrypted.pem" and data["warnings"] == []
