@@ -7,7 +7,10 @@ Classic pages (served standalone and inside the Setup shell's iframe):
 
 Lightning page (inside the shell, no iframe):
 - ``/lightning/setup/PermSets/<0PS id>/PermissionSetAssignment/home``: current assignments and the
-  Add Assignment wizard (users -> expiration option -> Assign -> Assignment Summary -> Done).
+  Add Assignment wizard (users -> expiration option -> Assign -> Assignment Summary -> Done). The users'
+  list is a section of the page or a modal dialog (rendering ``assign_users``; reference G leaves it
+  open); the expiration option and the summary are modal dialogs; checkboxes and radios follow the
+  ``inputs`` rendering (SLDS faux boxes over clipped inputs, or plain inputs).
   The wizard talks to two JSON endpoints of our own (real Lightning uses Aura actions):
   ``GET /aura/permsets/<id>/assignable-users`` and ``POST /aura/permsets/<id>/assignments``.
 """
@@ -340,6 +343,7 @@ async def assignments_page(request: Request) -> Response:
             nav_tree=shell.NAV_TREE,
             status_code=404,
         )
+    rendering = org.config.rendering
     return lightning(
         request,
         "permset_assignments.html",
@@ -350,11 +354,15 @@ async def assignments_page(request: Request) -> Response:
         rows=_assignment_rows(org, ps),
         time_zones=time_zone_options(),
         default_time_zone=DEFAULT_TIME_ZONE,
+        inputs=rendering.inputs,
+        assign_users=rendering.assign_users,
         aura_config={
             "token": session.csrf,
             "permissionSetId": ps.id,
             "usersUrl": f"/aura/permsets/{ps.id}/assignable-users",
             "assignUrl": f"/aura/permsets/{ps.id}/assignments",
+            "inputs": rendering.inputs,
+            "assignUsers": rendering.assign_users,
         },
     )
 

@@ -17,8 +17,12 @@
 
   var toast = window.setupUi.toast;
 
+  // An SLDS toggle's label wraps the input (its text is in .slds-form-element__label); a plain switch has a label[for].
   function labelOf(input) {
-    var label = document.querySelector('label[for="' + input.id + '"]');
+    var wrapping = input.closest('label');
+    var text = wrapping && wrapping.querySelector('.slds-form-element__label');
+    if (text) return text.textContent.trim();
+    var label = input.id ? document.querySelector('label[for="' + input.id + '"]') : null;
     return label ? label.textContent.trim() : input.name;
   }
 
@@ -110,7 +114,7 @@
     if (event.key === 'Escape' && document.querySelector('.slds-modal')) closeModal();
   });
 
-  card.querySelectorAll('input[role="switch"]').forEach(function (input) {
+  card.querySelectorAll('input[type="checkbox"]').forEach(function (input) {
     input.addEventListener('change', function () {
       var value = input.checked;
       if (input.name === 'connected_app_creation' && value && card.dataset.confirmEnable === 'true') {

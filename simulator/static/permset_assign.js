@@ -1,20 +1,29 @@
 /* Permission Set Assignments: the Add Assignment wizard.
  *
- * Step 1 lists the org's users (fetched when the dialog opens) with one checkbox per row; Next is
- * enabled once a user is ticked. Step 2 is "Select an Expiration Option For Assigned Users". Assign
- * posts the choice with the page's CSRF token; step 3 is the "Assignment Summary" with one result
- * per user. Done closes the dialog and reloads the assignments list. */
+ * Step 1 lists the org's users (fetched when the step opens) with one checkbox per row; Next is enabled
+ * once a user is ticked. Where that list is shown depends on the rendering: a section replacing the
+ * assignments on the page (assign_users=page) or a modal dialog (assign_users=modal). Step 2, "Select an
+ * Expiration Option For Assigned Users", and step 3, the "Assignment Summary", are always a modal
+ * dialog. Assign posts the choice with the page's CSRF token; Done closes the dialog and reloads the
+ * list. The checkboxes are SLDS (1 px clipped input, the label's faux box takes the click) or plain. */
 (function () {
   'use strict';
 
+  var el = window.setupUi.el;
   var config = JSON.parse(document.querySelector('script.permset-assign-config').textContent);
-  var opener = document.querySelector('.slds-page-header__col-actions button[aria-haspopup="dialog"]');
+  var usersOnPage = config.assignUsers === 'page';
+  var slds = config.inputs === 'slds';
+  var opener = document.querySelector('.slds-page-header__col-actions [data-action="add"]');
+  var headerActions = opener.parentElement;
+  var assignmentsView = document.querySelector('[data-view="assignments"]');
+  var usersView = document.querySelector('[data-view="users"]'); // assign_users=page only
   var dialog = document.querySelector('section.slds-modal[role="dialog"]');
+  var usersHost = usersOnPage ? usersView : dialog; // holds the user list, its Next button and its errors
   var heading = dialog.querySelector('.slds-modal__title');
-  var errorBox = dialog.querySelector('[data-role="error"]');
-  var usersBody = dialog.querySelector('[data-step="users"] tbody');
+  var usersStep = usersHost.querySelector('[data-step="users"]');
+  var usersBody = usersStep.querySelector('tbody');
+  var spinner = usersStep.querySelector('.slds-spinner_container');
   var summaryBody = dialog.querySelector('[data-step="summary"] tbody');
-  var spinner = dialog.querySelector('[data-step="users"] .slds-spinner_container');
   var customDate = dialog.querySelector('[data-step="expiration"] input[type="date"]');
   var timeZone = dialog.querySelector('[data-step="expiration"] select');
   var HEADINGS = {
@@ -22,14 +31,24 @@
     expiration: 'Select an Expiration Option For Assigned Users',
     summary: 'Assignment Summary'
   };
-  var step = 'users';
+  var step = null;
   var busy = false;
 
-  function button(action) { return dialog.querySelector('[data-action="' + action + '"]'); }
+  function inDialog(action) { return dialog.querySelector('[data-action="' + action + '"]'); }
+  function nextButton() { return usersHost.querySelector('[data-action="next"]'); }
 
   function showError(message) {
-    errorBox.textContent = message || '';
-    errorBox.hidden = !message;
+    var host = step === 'users' ? usersHost : dialog;
+    var box = host.querySelector('[data-role="error"]');
+    box.textContent = message || '';
+    box.hidden = !message;
+  }
+
+  function clearErrors() {
+    document.querySelectorAll('[data-role="error"]').forEach(function (box) {
+      box.textContent = '';
+      box.hidden = true;
+    });
   }
 
   function selectedIds() {
@@ -38,46 +57,66 @@
     });
   }
 
-  function refreshNext() { button('next').disabled = busy || selectedIds().length === 0; }
+  function refreshNext() { nextButton().disabled = busy || selectedIds().length === 0; }
 
   function show(name) {
     step = name;
-    heading.textContent = HEADINGS[name];
-    dialog.querySelectorAll('[data-step]').forEach(function (el) { el.hidden = el.dataset.step !== name; });
-    dialog.querySelectorAll('.slds-modal__footer [data-for]').forEach(function (el) { el.hidden = el.dataset.for !== name; });
-    showError('');
+    clearErrors();
+    if (name === 'users' && usersOnPage) {
+      dialog.hidden = true;
+      assignmentsView.hidden = true;
+      headerActions.hidden = true;
+      usersView.hidden = false;
+    } else {
+      heading.textContent = HEADINGS[name];
+      dialog.querySelectorAll('[data-step]').forEach(function (node) { node.hidden = node.dataset.step !== name; });
+      dialog.querySelectorAll('.slds-modal__footer [data-for]').forEach(function (node) {
+        node.hidden = node.dataset.for !== name;
+      });
+      dialog.hidden = false;
+    }
     refreshNext();
   }
 
   function cell(tag, text) {
-    var el = document.createElement(tag);
-    if (tag === 'th') el.setAttribute('scope', 'row');
-    el.textContent = text;
-    return el;
+    var node = el(tag, '', text);
+    if (tag === 'th') node.setAttribute('scope', 'row');
+    return node;
+  }
+
+  function checkbox(user, index) {
+    var box = el('input');
+    box.type = 'checkbox';
+    box.id = 'checkbox-' + (index + 1);
+    box.value = user.id;
+    box.addEventListener('change', refreshNext);
+    var name = 'Select ' + user.fullName;
+    if (!slds) {
+      var hidden = el('label', 'slds-assistive-text', name);
+      hidden.htmlFor = box.id;
+      return [box, hidden];
+    }
+    var wrap = el('div', 'slds-checkbox');
+    var label = el('label', 'slds-checkbox__label');
+    label.htmlFor = box.id;
+    label.appendChild(el('span', 'slds-checkbox_faux'));
+    label.appendChild(el('span', 'slds-form-element__label slds-assistive-text', name));
+    wrap.appendChild(box);
+    wrap.appendChild(label);
+    return [wrap];
   }
 
   function renderUsers(users) {
     usersBody.textContent = '';
     users.forEach(function (user, index) {
-      var row = document.createElement('tr');
-      var pick = document.createElement('td');
-      var box = document.createElement('input');
-      box.type = 'checkbox';
-      box.id = 'checkbox-' + (index + 1);
-      box.value = user.id;
-      box.addEventListener('change', refreshNext);
-      var label = document.createElement('label');
-      label.className = 'slds-checkbox__label';
-      label.htmlFor = box.id;
-      label.innerHTML = '<span class="slds-checkbox_faux"></span><span class="slds-assistive-text"></span>';
-      label.querySelector('.slds-assistive-text').textContent = 'Select ' + user.fullName;
-      pick.appendChild(box);
-      pick.appendChild(label);
+      var row = el('tr');
+      var pick = el('td');
+      checkbox(user, index).forEach(function (node) { pick.appendChild(node); });
       row.appendChild(pick);
       row.appendChild(cell('th', user.fullName));
       row.appendChild(cell('td', user.username));
       row.appendChild(cell('td', user.profile));
-      var active = document.createElement('td');
+      var active = el('td');
       active.innerHTML = user.active
         ? '<span class="slds-icon_container" title="True"><span class="slds-assistive-text">True</span>&#10003;</span>'
         : '<span class="slds-assistive-text">False</span>';
@@ -106,14 +145,25 @@
   }
 
   function open() {
-    dialog.hidden = false;
     show('users');
     loadUsers();
   }
 
   function close() {
     dialog.hidden = true;
+    if (usersOnPage) {
+      usersView.hidden = true;
+      assignmentsView.hidden = false;
+      headerActions.hidden = false;
+    }
+    step = null;
     opener.focus();
+  }
+
+  // Closing the expiration dialog goes back to the user list when that list is on the page.
+  function dismissDialog() {
+    if (usersOnPage && step === 'expiration') show('users');
+    else close();
   }
 
   function expirationOption() {
@@ -124,7 +174,7 @@
   function renderSummary(results) {
     summaryBody.textContent = '';
     results.forEach(function (r) {
-      var row = document.createElement('tr');
+      var row = el('tr');
       row.appendChild(cell('th', r.fullName));
       row.appendChild(cell('td', r.username));
       var result = cell('td', r.result);
@@ -140,7 +190,7 @@
       showError('Enter an expiration date.');
       return;
     }
-    var assignButton = button('assign');
+    var assignButton = inDialog('assign');
     assignButton.disabled = true;
     dialog.setAttribute('aria-busy', 'true');
     fetch(config.assignUrl, {
@@ -176,12 +226,16 @@
     });
   });
 
-  opener.addEventListener('click', open);
-  dialog.addEventListener('click', function (event) {
+  function onAction(event) {
     var target = event.target.closest('[data-action]');
     if (!target || target.disabled) return;
     switch (target.dataset.action) {
+      case 'add':
+        open();
+        break;
       case 'close':
+        dismissDialog();
+        break;
       case 'cancel':
         close();
         break;
@@ -199,8 +253,12 @@
         window.location.reload();
         break;
     }
-  });
+  }
+
+  opener.addEventListener('click', onAction);
+  dialog.addEventListener('click', onAction);
+  if (usersView) usersView.addEventListener('click', onAction);
   document.addEventListener('keydown', function (event) {
-    if (event.key === 'Escape' && !dialog.hidden && step !== 'summary') close();
+    if (event.key === 'Escape' && !dialog.hidden && step !== 'summary') dismissDialog();
   });
 })();

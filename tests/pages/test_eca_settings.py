@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
+import pages.eca_settings
 from pages.eca_settings import ExternalClientAppSettingsPage
 from pages.errors import CreationBlocked, ScreenNotReached
 from simulator.server import SimulatorServer
@@ -14,12 +18,20 @@ from tests.pages.conftest import org_context, sign_in
 
 pytestmark = pytest.mark.browser
 
+REAL_PATH = "/lightning/setup/ExternalClientApplicationSettings/home"
 
+
+def state(sim: SimulatorServer) -> dict[str, Any]:
+    data: dict[str, Any] = httpx.get(f"{sim.base_url}/__sim__/state").json()
+    return data
+
+
+@pytest.mark.parametrize("inputs", ["slds", "native"])
 def test_allow_creation_confirms_with_enable_and_turns_the_setting_on(
-    page: Page, make_sim: Callable[..., SimulatorServer]
+    page: Page, make_sim: Callable[..., SimulatorServer], inputs: str
 ) -> None:
     """In the Summer '25 world the toggle asks for confirmation; Enable is clicked and the org allows creation."""
-    sim = make_sim(creation="toggle")
+    sim = make_sim(creation="toggle", render=[f"inputs={inputs}"])
     sign_in(page, sim)
     settings = ExternalClientAppSettingsPage(page, org_context(sim)).open()
     assert not settings.creation_allowed()
@@ -27,7 +39,21 @@ def test_allow_creation_confirms_with_enable_and_turns_the_setting_on(
     settings.allow_creation()
 
     assert settings.creation_allowed()
-    assert sim.org.connected_app_creation_allowed
+    assert state(sim)["connected_app_creation_allowed"] is True
+
+
+def test_allow_creation_survives_clicks_lost_before_the_page_is_wired(
+    page: Page, make_sim: Callable[..., SimulatorServer]
+) -> None:
+    """A toggle and an Enable that ignore clicks for 2.5 s after loading still turn the setting on, once."""
+    sim = make_sim(creation="toggle", render=["handlers=delayed", "handler_delay_ms=2500"])
+    sign_in(page, sim)
+    settings = ExternalClientAppSettingsPage(page, org_context(sim)).open()
+
+    settings.allow_creation()
+
+    assert settings.creation_allowed()
+    assert state(sim)["connected_app_creation_allowed"] is True
 
 
 def test_allow_creation_is_a_no_op_when_creation_is_already_allowed(page: Page, sim: SimulatorServer) -> None:
@@ -39,13 +65,15 @@ def test_allow_creation_is_a_no_op_when_creation_is_already_allowed(page: Page, 
 
     assert settings.creation_allowed()
     assert "Allow creation of connected apps?" not in settings.seen()
+    assert state(sim)["connected_app_creation_allowed"] is True
 
 
+@pytest.mark.parametrize("inputs", ["slds", "native"])
 def test_allow_creation_in_a_blocked_org_raises_creation_blocked(
-    page: Page, make_sim: Callable[..., SimulatorServer]
+    page: Page, make_sim: Callable[..., SimulatorServer], inputs: str
 ) -> None:
     """Since Spring '26 the toggle is disabled; CreationBlocked says Support must enable it and nothing changes."""
-    sim = make_sim(creation="blocked")
+    sim = make_sim(creation="blocked", render=[f"inputs={inputs}"])
     sign_in(page, sim)
     settings = ExternalClientAppSettingsPage(page, org_context(sim)).open()
 
@@ -55,14 +83,40 @@ def test_allow_creation_in_a_blocked_org_raises_creation_blocked(
     assert "Salesforce Support" in str(blocked.value)
     assert "Connected app creation is restricted in this org" in blocked.value.seen
     assert not settings.creation_allowed()
-    assert not sim.org.connected_app_creation_allowed
+    assert state(sim)["connected_app_creation_allowed"] is False
+
+
+def test_open_goes_to_the_sourced_path(page: Page, sim: SimulatorServer) -> None:
+    """open() lands on /lightning/setup/ExternalClientApplicationSettings/home (reference G) with the toggle shown."""
+    sign_in(page, sim)
+
+    settings = ExternalClientAppSettingsPage(page, org_context(sim)).open()
+
+    assert settings.is_current()
+    assert page.url.endswith(REAL_PATH)
+
+
+def test_open_reaches_the_screen_through_quick_find_when_the_path_is_not_it(
+    page: Page, make_sim: Callable[..., SimulatorServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the path shows no such screen (a renamed node), Quick Find "External Client Apps" > Settings reaches it."""
+    monkeypatch.setattr(pages.eca_settings, "PATH", "/lightning/setup/ExternalClientAppSettings/home")
+    sim = make_sim(creation="toggle", render=[])
+    sign_in(page, sim)
+
+    settings = ExternalClientAppSettingsPage(page, org_context(sim, timeout_ms=6_000)).open()
+
+    assert settings.is_current()
+    assert page.url.endswith(REAL_PATH)
+    settings.allow_creation()
+    assert state(sim)["connected_app_creation_allowed"] is True
 
 
 def test_start_new_connected_app_opens_the_form_once_creation_is_allowed(
     page: Page, make_sim: Callable[..., SimulatorServer]
 ) -> None:
     """After allow_creation() the page's New Connected App button leads to the form."""
-    sim = make_sim(release="current", creation="toggle")
+    sim = make_sim(release="current", creation="toggle", render=[])
     sign_in(page, sim)
     settings = ExternalClientAppSettingsPage(page, org_context(sim)).open()
     settings.allow_creation()
@@ -70,6 +124,7 @@ def test_start_new_connected_app_opens_the_form_once_creation_is_allowed(
     form = settings.start_new_connected_app()
 
     assert form.is_current()
+    assert re.search(r"/lightning/setup/ExternalClientApplicationSettings/page\?address=", page.url)
 
 
 def test_start_new_connected_app_before_allowing_raises_screen_not_reached(
@@ -84,4 +139,4 @@ def test_start_new_connected_app_before_allowing_raises_screen_not_reached(
         settings.start_new_connected_app()
 
     assert missed.value.expected == "the New Connected App button"
-    assert not sim.org.connected_app_creation_allowed
+    assert state(sim)["connected_app_creation_allowed"] is False

@@ -1,7 +1,10 @@
-"""PermissionSetAssignmentsPage: the Add Assignment wizard, with no expiration date."""
+"""PermissionSetAssignmentsPage: the Add Assignment wizard, with no expiration date, in each rendering of it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -10,7 +13,7 @@ from pages.errors import SalesforceError
 from pages.permission_set_assignments import PermissionSetAssignmentsPage, UserNotFound
 from simulator.server import SimulatorServer
 from simulator.state import PermissionSet
-from tests.pages.conftest import ADMIN, ASSIGNEE, add_permission_set, assign, sign_in
+from tests.pages.conftest import ADMIN, ASSIGNEE, add_permission_set, assign, org_context, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,27 +26,41 @@ def open_assignments(
 
 
 def assignments_of(sim: SimulatorServer, ps: PermissionSet) -> list[tuple[str, str]]:
-    """(username, expiration) of each assignment of ``ps`` in the org."""
-    with sim.org.lock:
-        return [
-            (sim.org.users[a.user_id].username, a.expiration)
-            for a in sim.org.assignments.values()
-            if a.permission_set_id == ps.id
-        ]
+    """(username, expiration) of each assignment of ``ps``, as the simulator's state endpoint reports them."""
+    state = httpx.get(f"{sim.base_url}/__sim__/state").json()
+    return [(a["username"], a["expiration"]) for a in state["assignments"] if a["permission_set"] == ps.api_name]
 
 
+@pytest.mark.parametrize("assign_users", ["page", "modal"])
+@pytest.mark.parametrize("inputs", ["slds", "native"])
 def test_assign_gives_the_user_the_set_with_no_expiration_date(
-    page: Page, sim: SimulatorServer, org: OrgContext
+    page: Page, make_sim: Callable[..., SimulatorServer], inputs: str, assign_users: str
 ) -> None:
-    """The wizard's Next, No expiration date, Assign and Done lead to the user listed and assigned in the org."""
+    """Next, No expiration date, Assign and Done: the user is listed and assigned, in every list and input rendering."""
+    sim = make_sim(render=[f"inputs={inputs}", f"assign_users={assign_users}"])
     ps = add_permission_set(sim, "Integration Builder Users")
-    assignments = open_assignments(page, sim, org, ps)
+    assignments = open_assignments(page, sim, org_context(sim), ps)
     assert not assignments.is_assigned(ASSIGNEE["username"])
 
     assignments.assign(ASSIGNEE["username"])
 
     assert assignments.is_assigned(ASSIGNEE["username"])
     assert assignments_of(sim, ps) == [(ASSIGNEE["username"], "")]
+
+
+@pytest.mark.parametrize("assign_users", ["page", "modal"])
+def test_clicks_lost_while_the_page_is_not_wired_yet_are_repeated(
+    page: Page, make_sim: Callable[..., SimulatorServer], assign_users: str
+) -> None:
+    """Controls that ignore clicks for 2.5 s after loading still lead to exactly one assignment."""
+    sim = make_sim(render=["handlers=delayed", "handler_delay_ms=2500", f"assign_users={assign_users}"])
+    ps = add_permission_set(sim, "Integration Builder Users")
+    assignments = open_assignments(page, sim, org_context(sim), ps)
+
+    assignments.assign(ASSIGNEE["username"])
+
+    assert assignments_of(sim, ps) == [(ASSIGNEE["username"], "")]
+    assert httpx.get(f"{sim.base_url}/__sim__/state").json()["counters"]["assignment_creates"] == 1
 
 
 def test_is_assigned_reads_the_current_assignments(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
@@ -73,12 +90,13 @@ def test_an_unknown_user_raises_user_not_found_listing_the_users_offered(
 
 
 def test_assigning_a_user_twice_raises_salesforce_error_with_the_summary_result(
-    page: Page, sim: SimulatorServer, org: OrgContext
+    page: Page, make_sim: Callable[..., SimulatorServer]
 ) -> None:
     """The Assignment Summary's failure is reported, not taken for success, and no duplicate is made."""
+    sim = make_sim(render=[])
     ps = add_permission_set(sim, "Integration Builder Users")
     assign(sim, ps, ASSIGNEE["username"])
-    assignments = open_assignments(page, sim, org, ps)
+    assignments = open_assignments(page, sim, org_context(sim), ps)
 
     with pytest.raises(SalesforceError) as refused:
         assignments.assign(ASSIGNEE["username"])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from simulator.server import SimulatorServer
 from simulator.state import Assignment, PermissionSet
@@ -159,6 +161,46 @@ def test_an_unknown_permission_set_has_no_assignments_page(sim: SimulatorServer)
     assert assign(client, missing, csrf, userIds=[user_id(sim, INTEGRATION)]).status_code == 404
 
 
+@pytest.mark.parametrize("assign_users", ["page", "modal"])
+def test_the_user_list_is_a_page_section_or_the_dialog_s_first_step(
+    make_sim: Callable[..., SimulatorServer], assign_users: str
+) -> None:
+    """page: the users and Next sit in a card outside the dialog; modal: in the dialog. Expiration is always in it."""
+    sim = make_sim(render=[f"assign_users={assign_users}"])
+    ps = add_permission_set(sim)
+    client, _ = client_for(sim)
+    html = client.get(page_url(ps)).text
+    before, dialog = html.split('<section class="slds-modal" role="dialog"', 1)
+    dialog = dialog.split("</section>", 1)[0]
+    assert 'data-step="expiration"' in dialog and 'data-step="summary"' in dialog
+    users_in_dialog = 'data-step="users"' in dialog and 'data-action="next"' in dialog
+    users_on_page = 'data-view="users"' in before and 'data-step="users"' in before and 'data-action="next"' in before
+    assert (users_in_dialog, users_on_page) == ((False, True) if assign_users == "page" else (True, False))
+
+
+@pytest.mark.parametrize("inputs", ["slds", "native"])
+def test_the_expiration_options_are_slds_radios_or_plain_ones(
+    make_sim: Callable[..., SimulatorServer], inputs: str
+) -> None:
+    """slds: span.slds-radio, the input, then a label holding the faux circle and the text; native: input + label."""
+    sim = make_sim(render=[f"inputs={inputs}"])
+    ps = add_permission_set(sim)
+    client, _ = client_for(sim)
+    html = client.get(page_url(ps)).text
+    slds = re.search(
+        r'<span class="slds-radio">\s*<input type="radio" name="expiration" id="(radio-\d+)" value="none" checked>\s*'
+        r'<label class="slds-radio__label" for="\1"><span class="slds-radio_faux"></span>'
+        r'<span class="slds-form-element__label">No expiration date</span></label>',
+        html,
+    )
+    native = re.search(
+        r'<input type="radio" name="expiration" id="(radio-\d+)" value="none" checked>\s*'
+        r'<label for="\1">No expiration date</label>',
+        html,
+    )
+    assert (slds is not None, native is not None) == (inputs == "slds", inputs == "native")
+
+
 # --- browser ----------------------------------------------------------------------------------------
 
 
@@ -175,42 +217,69 @@ def test_manage_assignments_on_the_framed_detail_page_opens_the_lightning_assign
     expect(page.get_by_role("heading", name="Permission Set Assignments: Integration Users")).to_be_visible()
 
 
-def open_wizard_and_assign(page: Page, full_name: str) -> None:
-    """Add Assignment -> tick ``full_name`` -> Next -> No expiration date -> Assign."""
+def tick(page: Page, full_name: str, inputs: str) -> None:
+    """Tick a user in the wizard's list where a person clicks: the faux box (SLDS) or the plain checkbox."""
+    checkbox = page.get_by_role("checkbox", name=f"Select {full_name}")
+    expect(checkbox).to_be_attached()
+    if inputs == "slds":
+        page.get_by_role("row", name=re.compile(full_name)).locator(".slds-checkbox_faux").click()
+    else:
+        checkbox.click()
+    expect(checkbox).to_be_checked()
+
+
+def open_wizard_and_assign(
+    page: Page, full_name: str, *, inputs: str = "slds", assign_users: str = "page", expiration: str = ""
+) -> None:
+    """Add Assignment -> tick ``full_name`` -> Next -> the expiration option (default: none) -> Assign."""
     page.get_by_role("button", name="Add Assignment").click()
+    if assign_users == "modal":
+        users = page.get_by_role("dialog")
+        expect(users.get_by_role("heading", name="Select Users to Assign")).to_be_visible()
+    else:  # a section of the page, in place of the current assignments; no dialog yet
+        users = page.get_by_role("article").filter(has=page.get_by_role("heading", name="Select Users to Assign"))
+        expect(users).to_be_visible()
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        expect(page.get_by_role("table", name="Current Assignments")).to_be_hidden()
+    expect(users.get_by_role("button", name="Next")).to_be_disabled()
+    tick(page, full_name, inputs)
+    users.get_by_role("button", name="Next").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_role("heading", name="Select Users to Assign")).to_be_visible()
-    expect(dialog.get_by_role("button", name="Next")).to_be_disabled()
-    dialog.get_by_role("checkbox", name=f"Select {full_name}").check()
-    dialog.get_by_role("button", name="Next").click()
     expect(dialog.get_by_role("heading", name="Select an Expiration Option For Assigned Users")).to_be_visible()
     expect(dialog.get_by_role("radio", name="No expiration date")).to_be_checked()
     for label in ("1 Day", "1 Week", "30 Days", "60 Days", "Custom date"):
         expect(dialog.get_by_role("radio", name=label)).not_to_be_checked()
     expect(dialog.get_by_label("Time Zone")).to_have_value("America/Los_Angeles")
+    if expiration:
+        dialog.get_by_text(expiration, exact=True).click()  # the radio's label, where a person clicks
+        expect(dialog.get_by_role("radio", name=expiration)).to_be_checked()
     dialog.get_by_role("button", name="Assign").click()
     expect(dialog.get_by_role("heading", name="Assignment Summary")).to_be_visible()
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("assign_users", ["page", "modal"])
+@pytest.mark.parametrize("inputs", ["slds", "native"])
 def test_the_add_assignment_wizard_assigns_the_integration_user(
-    page: Page, context: BrowserContext, sim: SimulatorServer
+    page: Page, context: BrowserContext, make_sim: Callable[..., SimulatorServer], inputs: str, assign_users: str
 ) -> None:
-    """Add Assignment -> user -> Next -> No expiration date -> Assign -> Success summary -> Done -> listed."""
+    """Add Assignment -> user -> Next -> 1 Week -> Assign -> Success summary -> Done -> listed, in each rendering."""
+    sim = make_sim(render=[f"inputs={inputs}", f"assign_users={assign_users}"])
     ps = add_permission_set(sim)
     sign_in(context, sim)
     page.goto(f"{sim.base_url}{page_url(ps)}")
     table = page.get_by_role("table", name="Current Assignments")
     expect(table.get_by_role("row")).to_have_count(1)  # the header only
-    open_wizard_and_assign(page, "Ivy Integration")
+    open_wizard_and_assign(page, "Ivy Integration", inputs=inputs, assign_users=assign_users, expiration="1 Week")
     summary = page.get_by_role("table", name="Assignment Summary")
     expect(summary.get_by_role("row", name=re.compile("Ivy Integration"))).to_contain_text("Success")
     page.get_by_role("dialog").get_by_role("button", name="Done").click()
-    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page.get_by_role("dialog")).to_have_count(0)
     expect(table.get_by_role("row", name=re.compile(INTEGRATION))).to_contain_text("Ivy Integration")
     snapshot = state(sim)
+    week = (dt.datetime.now(ZoneInfo("America/Los_Angeles")).date() + dt.timedelta(days=7)).isoformat()
     assert [(a["username"], a["permission_set"], a["expiration"]) for a in snapshot["assignments"]] == [
-        (INTEGRATION, "Integration_Users", "")
+        (INTEGRATION, "Integration_Users", week)
     ]
     assert snapshot["counters"]["assignment_creates"] == 1
 
@@ -233,3 +302,72 @@ def test_the_wizard_refuses_to_assign_a_user_a_second_time(
     snapshot = state(sim)
     assert len(snapshot["assignments"]) == 1
     assert snapshot["counters"]["assignment_creates"] == 0
+
+
+@pytest.mark.browser
+def test_on_the_page_cancel_and_closing_the_expiration_dialog_go_back(
+    page: Page, context: BrowserContext, make_sim: Callable[..., SimulatorServer]
+) -> None:
+    """assign_users=page: closing the expiration dialog returns to the user list, Cancel to the assignments."""
+    sim = make_sim(render=["assign_users=page"])
+    ps = add_permission_set(sim)
+    sign_in(context, sim)
+    page.goto(f"{sim.base_url}{page_url(ps)}")
+    page.get_by_role("button", name="Add Assignment").click()
+    tick(page, "Ivy Integration", "slds")
+    page.get_by_role("button", name="Next").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Select an Expiration Option For Assigned Users")).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("checkbox", name="Select Ivy Integration")).to_be_checked()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("table", name="Current Assignments")).to_be_visible()
+    expect(page.get_by_role("button", name="Add Assignment")).to_be_visible()
+    expect(page.get_by_role("heading", name="Select Users to Assign")).to_be_hidden()
+    assert state(sim)["assignments"] == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("assign_users", ["page", "modal"])
+def test_with_slds_inputs_a_plain_check_on_a_user_or_an_option_is_intercepted(
+    page: Page, context: BrowserContext, make_sim: Callable[..., SimulatorServer], assign_users: str
+) -> None:
+    """check() without force on the 1 px clipped inputs fails with "intercepts pointer events"; nothing changes."""
+    sim = make_sim(render=["inputs=slds", f"assign_users={assign_users}"])
+    ps = add_permission_set(sim)
+    sign_in(context, sim)
+    page.goto(f"{sim.base_url}{page_url(ps)}")
+    page.get_by_role("button", name="Add Assignment").click()
+    ivy = page.get_by_role("checkbox", name="Select Ivy Integration")
+    expect(ivy).to_be_visible()
+    with pytest.raises(PlaywrightTimeoutError, match="intercepts pointer events"):
+        ivy.check(timeout=1_500)
+    expect(ivy).not_to_be_checked()
+    tick(page, "Ivy Integration", "slds")
+    page.get_by_role("button", name="Next").click()
+    week = page.get_by_role("dialog").get_by_role("radio", name="1 Week")
+    expect(week).to_be_visible()
+    with pytest.raises(PlaywrightTimeoutError, match="intercepts pointer events"):
+        week.check(timeout=1_500)
+    expect(week).not_to_be_checked()
+    assert state(sim)["assignments"] == []
+
+
+@pytest.mark.browser
+def test_with_native_inputs_a_plain_check_works(
+    page: Page, context: BrowserContext, make_sim: Callable[..., SimulatorServer]
+) -> None:
+    """inputs=native keeps plain visible inputs: check() on the user's checkbox and on an option just works."""
+    sim = make_sim(render=["inputs=native", "assign_users=modal"])
+    ps = add_permission_set(sim)
+    sign_in(context, sim)
+    page.goto(f"{sim.base_url}{page_url(ps)}")
+    page.get_by_role("button", name="Add Assignment").click()
+    page.get_by_role("checkbox", name="Select Ivy Integration").check(timeout=5_000)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("dialog").get_by_role("radio", name="1 Week").check(timeout=5_000)
+    page.get_by_role("dialog").get_by_role("button", name="Assign").click()
+    expect(page.get_by_role("dialog").get_by_role("heading", name="Assignment Summary")).to_be_visible()
+    [assignment] = state(sim)["assignments"]
+    assert assignment["username"] == INTEGRATION and assignment["expiration"]

@@ -133,9 +133,26 @@ def test_quick_find_filters_the_setup_tree(admin_page: Page, sim: SimulatorServe
     admin_page.get_by_placeholder("Quick Find").fill("app manager")
     expect(tree.get_by_role("link", name="App Manager", exact=True)).to_be_visible()
     expect(users).to_be_hidden()
-    expect(tree.get_by_role("link", name="External Client App Settings")).to_be_hidden()
+    expect(tree.get_by_role("link", name="Settings", exact=True)).to_be_hidden()
     admin_page.get_by_placeholder("Quick Find").fill("")
     expect(users).to_be_visible()
+
+
+@pytest.mark.browser
+def test_quick_find_on_a_group_name_shows_the_whole_group(admin_page: Page, sim: SimulatorServer) -> None:
+    """ "External Client Apps" shows that group's entries, Settings among them, and hides the other groups (B.2)."""
+    admin_page.goto(sim.base_url + "/lightning/setup/SetupOneHome/home")
+    tree = admin_page.get_by_role("tree", name="Setup tree")
+    admin_page.get_by_placeholder("Quick Find").fill("External Client Apps")
+    group = tree.get_by_role("treeitem").filter(has=admin_page.get_by_text("External Client Apps", exact=True))
+    settings = group.get_by_role("link", name="Settings", exact=True)
+    expect(settings).to_be_visible()
+    expect(group.get_by_role("link", name="External Client App Manager")).to_be_visible()
+    expect(tree.get_by_role("link", name="Users", exact=True)).to_be_hidden()
+    expect(admin_page.get_by_text("Administration", exact=True)).to_be_hidden()
+    settings.click()
+    expect(admin_page).to_have_url(re.compile(r"/lightning/setup/ExternalClientApplicationSettings/home$"))
+    expect(admin_page.get_by_role("heading", name="External Client App Settings")).to_be_visible()
 
 
 @pytest.mark.browser
@@ -155,7 +172,7 @@ def test_the_banner_can_be_dismissed_and_stays_dismissed(admin_page: Page, sim: 
 
 # Lightning ids are generated (input-12, modal-heading-01); descriptive ids would invite page objects to lean
 # on something a real org does not have.
-GENERATED_ID = re.compile(r"^(input|select|radio|checkbox|help|modal-heading|modal-content-id)-\d+$")
+GENERATED_ID = re.compile(r"^(input|select|radio|checkbox|checkbox-toggle|help|modal-heading|modal-content-id)-\d+$")
 
 
 def test_shell_pages_carry_no_made_up_ids(sim: SimulatorServer) -> None:
@@ -165,7 +182,7 @@ def test_shell_pages_carry_no_made_up_ids(sim: SimulatorServer) -> None:
     pages = [
         "/lightning/setup/SetupOneHome/home",
         "/lightning/setup/NavigationMenus/home",
-        "/lightning/setup/ExternalClientAppSettings/home",
+        "/lightning/setup/ExternalClientApplicationSettings/home",
         f"/lightning/setup/PermSets/{ps.id}/PermissionSetAssignment/home",
         USERS_HOME,
     ]
@@ -189,7 +206,7 @@ def test_the_shell_matches_the_readiness_selectors_automation_uses(sim: Simulato
     ("path", "late"),
     [
         ("/lightning/setup/SetupOneHome/home", True),
-        ("/lightning/setup/ExternalClientAppSettings/home", True),
+        ("/lightning/setup/ExternalClientApplicationSettings/home", True),
         ("/lightning/setup/NavigationMenus/home", False),  # its list has a spinner of its own
         (USERS_HOME, False),  # the frame has a spinner of its own
     ],
@@ -213,7 +230,7 @@ def test_a_lightning_page_renders_late_behind_a_spinner_on_a_slow_org(
 ) -> None:
     """External Client App Settings with latency: busy with a spinner when loaded, then the switch, then not busy."""
     sim = make_sim(latency_ms=300)
-    eca = "/lightning/setup/ExternalClientAppSettings/home"
+    eca = "/lightning/setup/ExternalClientApplicationSettings/home"
     # What the page looks like when its document has loaded, recorded by the page itself (no race with timers).
     page.add_init_script(
         """document.addEventListener('DOMContentLoaded', () => {
@@ -229,7 +246,8 @@ def test_a_lightning_page_renders_late_behind_a_spinner_on_a_slow_org(
     )
     page.goto(frontdoor_url(sim, ret_url=eca))
     region = page.get_by_role("main")
-    expect(page.get_by_role("switch", name="Allow creation of connected apps")).to_be_visible()
+    switch = "Allow creation of connected apps"  # an SLDS toggle (role checkbox) by default, a switch when native
+    expect(page.get_by_role("checkbox", name=switch).or_(page.get_by_role("switch", name=switch))).to_be_visible()
     expect(region).to_have_attribute("aria-busy", "false")
     expect(region.locator(".slds-spinner_container")).to_have_count(0)
     assert page.evaluate("window.__atLoad") == {"busy": "true", "spinnerShown": True, "contentHidden": True}
