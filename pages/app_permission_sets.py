@@ -30,7 +30,7 @@ class AppPermissionSetAssignmentPage(SetupPage):
                 expected=f"a checkbox for {label}",
                 seen=self.seen(),
             )
-        box.first.check()
+        self._check(f"the permission set {label}", box)
 
     def is_selected(self, label: str) -> bool:
         box = self.checkbox(label)
@@ -38,10 +38,5 @@ class AppPermissionSetAssignmentPage(SetupPage):
 
     def save(self) -> ConnectedAppManagePage:
         manage = ConnectedAppManagePage(self.page, self.org)
-        self._submit_and_wait(
-            "Save",
-            self.root.get_by_role("button", name="Save", exact=True).first,
-            manage.landmark(),
-            expected="Connected App Detail",
-        )
+        self._submit_and_wait("Save", self.classic_button("Save"), manage.landmark(), expected="Connected App Detail")
         return manage

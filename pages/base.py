@@ -7,19 +7,28 @@
   element is replaced on each classic navigation.
 - A save waits for *either* the next screen *or* an error banner, and a banner becomes a
   ``SalesforceError`` carrying its text instead of a timeout.
-- Ambient overlays (a global banner with "Close banner") are dismissed before acting.
+- Ambient overlays arrive late, over the controls: the global banner ("Close banner") and surprise
+  modals such as In-App Guidance prompts (a dialog with Dismiss). A Playwright locator handler, registered
+  once per browser page, closes them whenever one shows before an action or an assertion.
+- Lightning and Visualforce show controls before their scripts are wired, so a click can be lost. Every
+  action confirms its effect: a harmless click (a link, a tab, a menu, a dialog) is repeated until its
+  effect shows, a save only when it provably did nothing, a checkbox until it is ticked.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
-from dataclasses import dataclass
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from typing import ClassVar, Self
 from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import FrameLocator, Locator, Page, Request, expect
+from playwright.sync_api import Frame, FrameLocator, Locator, Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.errors import SalesforceError, ScreenNotReached
@@ -29,8 +38,23 @@ ACTIVE_CLASSIC_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 # Salesforce's classic error markup, as Browserforce and sf-pi look for it.
 ERROR_SELECTORS = "#error, #errorTitle, #errorDesc, #validationError, div.errorMsg, .message.errorM3, .pbError"
 SNAPSHOT_LIMIT = 1500
-# How long an action's effect is awaited before the action is judged lost (a control not wired yet).
-SETTLE_MS = 2_000
+# How long an action's effect is awaited before the action is judged lost (a control not wired yet):
+# short at first, since a click on a freshly shown page is the one usually lost, then longer, so that a
+# slow effect on a loaded machine is not taken for a lost click again and again.
+SETTLE_STEPS_MS = (500, 1_000, 2_000)
+SETTLE_MS = SETTLE_STEPS_MS[-1]
+# How long a checkbox's new state is awaited before a click on it is judged lost and repeated.
+CHECK_SETTLE_MS = 250
+# Ambient overlays (reference A.0, G): the global banner's close button, and surprise modals (In-App
+# Guidance prompts, walkthroughs) closed with Dismiss. Found by role and name only: the app's own dialogs
+# (New Connected App's chooser, the assignment wizard, the Enable confirmation) have no Dismiss button,
+# so the handler never touches them.
+BANNER_CLOSE = "Close banner"
+GUIDANCE_DISMISS = "Dismiss"
+# One attempt at closing an overlay; its button may itself be unwired for a moment, so attempts repeat.
+OVERLAY_ATTEMPT_MS = 1_000
+# The most an overlay handler spends before giving the action back (Playwright calls it again if needed).
+OVERLAY_BUDGET_MS = 10_000
 # Elements that hold secrets: masked in screenshots. The Consumer Secret's real id ends in
 # consumerSecretSection:consumerSecret (older View pages keep it in the DOM behind "Click to reveal").
 SECRET_SELECTORS = ('input[type="password"]', '[id$="consumerSecret"]', "#tc", "#emc", "#smc")
@@ -38,14 +62,34 @@ SECRET_SELECTORS = ('input[type="password"]', '[id$="consumerSecret"]', "#tc", "
 
 @dataclass(frozen=True)
 class OrgContext:
-    """What every page object needs besides the browser page: where the org is and which release it runs."""
+    """What every page object needs besides the browser page: where the org is and which release it runs.
+
+    A real org is several hosts (login, instance, Lightning, Setup, Visualforce frames). Sign-in starts
+    at ``login_url`` (the run spec's org URL); ``base_url`` is where Setup lives, learned from where the
+    browser landed after sign-in (``landed``), so Setup paths are never appended to the login URL.
+    """
 
     base_url: str
     labels: ReleaseLabels = LEGACY
     timeout_ms: float = 30_000
+    login_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.login_url:
+            object.__setattr__(self, "login_url", self.base_url)
 
     def url(self, path: str) -> str:
         return urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
+
+    def login_page_url(self, path: str) -> str:
+        return urljoin(self.login_url.rstrip("/") + "/", path.lstrip("/"))
+
+    def landed(self, page_url: str) -> OrgContext:
+        """This org with Setup where the browser is now (its origin), the sign-in URL kept."""
+        parts = urlsplit(page_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return self
+        return replace(self, base_url=f"{parts.scheme}://{parts.netloc}")
 
 
 class SetupPage:
@@ -58,6 +102,7 @@ class SetupPage:
     def __init__(self, page: Page, org: OrgContext) -> None:
         self.page = page
         self.org = org
+        watch_overlays(page, min(org.timeout_ms, OVERLAY_BUDGET_MS))
 
     # --- where to look -------------------------------------------------------------------------
     @property
@@ -73,6 +118,15 @@ class SetupPage:
 
     def errors(self) -> Locator:
         return self.root.locator(ERROR_SELECTORS)
+
+    def classic_button(self, name: str) -> Locator:
+        """A classic page block's button, the top one of the two.
+
+        Classic edit pages repeat their buttons above (``pbButton``) and below (``pbButtonb``) the block, so
+        a role and name match both (Playwright's strict mode refuses to act on two). The top one is taken,
+        deliberately: both submit the same form, and the outcome is confirmed on the next screen anyway.
+        """
+        return self.root.get_by_role("button", name=name, exact=True).first
 
     # --- waiting ------------------------------------------------------------------------------
     def wait_until_loaded(self) -> Self:
@@ -97,10 +151,10 @@ class SetupPage:
                 seen=self.seen(),
             ) from exc
 
-    def _act(self, what: str, action: Locator) -> None:
+    def _act(self, what: str, action: Locator, *, timeout: float | None = None) -> None:
         """Click ``action``, turning Playwright's timeout into an error that names the control."""
         try:
-            action.click(timeout=self.org.timeout_ms)
+            action.click(timeout=timeout or self.org.timeout_ms)
         except PlaywrightTimeoutError as exc:
             raise ScreenNotReached(
                 f"{self.SCREEN}: could not click {what}", screen=self.SCREEN, expected=what, seen=self.seen()
@@ -113,18 +167,143 @@ class SetupPage:
         effect is awaited for a moment, then the click is repeated while the control is still there.
         """
         deadline = time.monotonic() + self.org.timeout_ms / 1000
-        while True:
-            self._act(what, control)
-            if self._shows(effect, SETTLE_MS):
+        self._act(what, control.first, timeout=self._left(deadline))
+        for attempt in itertools.count():
+            if self._shows(effect, _settle(attempt)):
                 return
+            if not self._still_there(control) or time.monotonic() >= deadline:
+                self._expect_visible(effect, expected=expected, timeout=self._left(deadline))
+                return
+            self._click_again(control)
+
+    def _submit_and_wait(self, what: str, button: Locator, success: Locator, *, expected: str) -> None:
+        """Click a save-like button, then wait for the next screen or Salesforce's error banner.
+
+        A save is never repeated blind: the click is repeated only when it provably did nothing (no
+        request left the button's page, no outcome is on screen, and the button is still there), which is
+        what a click on a button whose script is not wired yet looks like. Requests of other frames (the
+        Lightning shell around a classic page) and of overlay dismissals are not the save's, and the
+        errors of an earlier failed save, still on screen, are not its outcome.
+        """
+        sent: list[Request] = []
+        frame = self._frame_of(button)
+
+        def on_request(request: Request) -> None:
             try:
-                control_there = control.first.is_visible()
-            except PlaywrightError:  # the frame was replaced: the click did something, wait for it below
-                control_there = False
-            if not control_there or time.monotonic() >= deadline:
-                remaining = max(deadline - time.monotonic(), SETTLE_MS / 1000) * 1000
-                self._expect_visible(effect, expected=expected, timeout=remaining)
+                # A form post or the screen moving on; or a call this button's page made (not an overlay's).
+                if request.is_navigation_request() or (
+                    request.method != "GET"
+                    and not _overlay_busy(self.page)
+                    and (frame is None or request.frame == frame)
+                ):
+                    sent.append(request)
+            except PlaywrightError:  # a request without a frame (a worker's): not the save's
+                pass
+
+        outcome = success.or_(self.errors())
+        # Errors of an earlier attempt still on screen are not this click's outcome until a request went out.
+        stale = self._still_there(self.errors())
+        deadline = time.monotonic() + self.org.timeout_ms / 1000
+        self.page.on("request", on_request)
+        try:
+            self._act(what, button.first, timeout=self._left(deadline))
+            for attempt in itertools.count():
+                if self._shows(outcome if sent or not stale else success, _settle(attempt)):
+                    break
+                if sent or not self._still_there(button) or time.monotonic() >= deadline:
+                    self._expect_visible(
+                        outcome, expected=f"{expected} or an error message", timeout=self._left(deadline)
+                    )
+                    break
+                self._click_again(button)
+        finally:
+            self.page.remove_listener("request", on_request)
+        self.raise_for_errors()
+
+    def _check(self, what: str, box: Locator, *, checked: bool = True) -> None:
+        """Tick (or clear) a checkbox or radio and confirm the state took; a lost click is repeated."""
+        deadline = time.monotonic() + self.org.timeout_ms / 1000
+        while True:
+            try:
+                self._pointer_target(box).set_checked(checked, timeout=self._left(deadline))
                 return
+            except PlaywrightTimeoutError as exc:
+                raise ScreenNotReached(
+                    f"{self.SCREEN}: could not {'tick' if checked else 'clear'} {what}",
+                    screen=self.SCREEN,
+                    expected=what,
+                    seen=self.seen(),
+                ) from exc
+            except PlaywrightError as exc:
+                # Playwright's "Clicking the checkbox did not change its state": the page ignored the click
+                # (its scripts were not wired yet). Anything else is not ours to retry.
+                if "did not change its state" not in str(exc) or time.monotonic() >= deadline:
+                    raise ScreenNotReached(
+                        f"{self.SCREEN}: {what} did not change when clicked",
+                        screen=self.SCREEN,
+                        expected=f"{what} {'ticked' if checked else 'cleared'}",
+                        seen=self.seen(),
+                    ) from exc
+            try:  # give the page a moment (a late script may yet flip it) before clicking again
+                expect(box.first).to_be_checked(checked=checked, timeout=CHECK_SETTLE_MS)
+                return
+            except AssertionError:
+                pass
+
+    def _pointer_target(self, box: Locator) -> Locator:
+        """What a person clicks to change the checkbox, radio or toggle ``box``: the input, or its label.
+
+        SLDS clips the ``<input>`` to 1 px and draws a faux box inside its label (reference G), so a click on
+        the input is intercepted ("intercepts pointer events"): then the label is clicked. Playwright reads
+        a label's checked state from its input, so ``set_checked`` on the label still confirms the input.
+        """
+        box = box.first
+        label = box.locator("xpath=ancestor::label[1]")
+        input_id = box.get_attribute("id", timeout=self.org.timeout_ms) or ""
+        if input_id and '"' not in input_id:
+            for_label = f'label[@for="{input_id}"]'
+            label = label.or_(box.locator(f"xpath=ancestor::*[.//{for_label}][1]//{for_label}"))
+        for candidate in (box, label.first):
+            area = candidate.bounding_box() if candidate.count() else None
+            if area and area["width"] >= 4 and area["height"] >= 4:
+                return candidate
+        return label.first if label.count() else box
+
+    def _select(self, what: str, select: Locator, label: str) -> None:
+        """Choose the option ``label`` of a single-choice list and confirm it is the one shown."""
+        select.first.select_option(label=label, timeout=self.org.timeout_ms)
+        try:
+            expect(select.first.locator("option:checked")).to_have_text(label, timeout=self.org.timeout_ms)
+        except AssertionError as exc:
+            raise ScreenNotReached(
+                f"{self.SCREEN}: {what} did not keep {label!r}", screen=self.SCREEN, expected=label, seen=self.seen()
+            ) from exc
+
+    def _fill(self, what: str, field: Locator, value: str) -> None:
+        """Type ``value`` into a text field and confirm the field holds it (a page script may rewrite it)."""
+        field.first.fill(value, timeout=self.org.timeout_ms)
+        try:
+            expect(field.first).to_have_value(value, timeout=self.org.timeout_ms)
+        except AssertionError as exc:
+            raise ScreenNotReached(
+                f"{self.SCREEN}: {what} did not keep the value typed",
+                screen=self.SCREEN,
+                expected=f"{what} filled",
+                seen=self.seen(),
+            ) from exc
+
+    # --- action mechanics -----------------------------------------------------------------------
+    def _click_again(self, control: Locator) -> None:
+        """Repeat a click judged lost; a control that went away meanwhile means the first click worked."""
+        # Gone, replaced or covered now: the effect check that follows decides.
+        with suppress(PlaywrightError):
+            control.first.click(timeout=SETTLE_MS)
+
+    def _still_there(self, control: Locator) -> bool:
+        try:
+            return control.first.is_visible()
+        except PlaywrightError:  # the frame was replaced: the click did something
+            return False
 
     def _shows(self, locator: Locator, timeout_ms: float) -> bool:
         try:
@@ -133,38 +312,21 @@ class SetupPage:
             return False
         return True
 
-    def _submit_and_wait(self, what: str, button: Locator, success: Locator, *, expected: str) -> None:
-        """Click a save-like button, then wait for the next screen or Salesforce's error banner.
-
-        A save is never repeated blind: the click is repeated only when it provably did nothing (no
-        request left the page, no outcome is on screen, and the button is still there), which is what
-        a click on a button whose script is not wired yet looks like.
-        """
-        sent: list[Request] = []
-
-        def on_request(request: Request) -> None:
-            if request.method != "GET" or request.is_navigation_request():
-                sent.append(request)
-
-        outcome = success.or_(self.errors())
-        deadline = time.monotonic() + self.org.timeout_ms / 1000
-        self.page.on("request", on_request)
+    def _frame_of(self, control: Locator) -> Frame | None:
+        """The frame ``control`` lives in (None when it cannot be told: then every request counts)."""
         try:
-            while True:
-                self._act(what, button)
-                if self._shows(outcome, SETTLE_MS):
-                    break
-                try:
-                    button_there = button.first.is_visible()
-                except PlaywrightError:  # the frame was replaced: the save went out
-                    button_there = False
-                if sent or not button_there or time.monotonic() >= deadline:
-                    remaining = max(deadline - time.monotonic(), SETTLE_MS / 1000) * 1000
-                    self._expect_visible(outcome, expected=f"{expected} or an error message", timeout=remaining)
-                    break
+            handle = control.first.element_handle(timeout=self.org.timeout_ms)
+        except PlaywrightError:  # not there (yet): the click will say so
+            return None
+        try:
+            return handle.owner_frame()
         finally:
-            self.page.remove_listener("request", on_request)
-        self.raise_for_errors()
+            handle.dispose()
+
+    @staticmethod
+    def _left(deadline: float) -> float:
+        """Milliseconds left until ``deadline`` (at least a short moment, for a last look)."""
+        return max(deadline - time.monotonic(), SETTLE_MS / 1000) * 1000
 
     def raise_for_errors(self) -> None:
         """Raise SalesforceError with the banner's and fields' text if errors are showing."""
@@ -196,13 +358,98 @@ class SetupPage:
 
     # --- chores -------------------------------------------------------------------------------
     def dismiss_overlays(self) -> None:
-        """Close ambient banners that cover controls (best effort: absent banners are fine)."""
-        close = self.page.get_by_role("button", name="Close banner")
-        try:
-            if close.first.is_visible():
-                close.first.click(timeout=2_000)
-        except PlaywrightError:  # the banner went away by itself, or never was
-            pass
+        """Close the ambient overlays showing now (best effort: none showing is fine).
+
+        Overlays that arrive later are closed by the handler ``watch_overlays`` registered for this page.
+        """
+        close_overlays(self.page, min(self.org.timeout_ms, OVERLAY_BUDGET_MS))
 
     def goto(self, path: str) -> None:
         self.page.goto(self.org.url(path), wait_until="domcontentloaded", timeout=self.org.timeout_ms)
+
+
+def _settle(attempt: int) -> float:
+    return SETTLE_STEPS_MS[min(attempt, len(SETTLE_STEPS_MS) - 1)]
+
+
+# --- ambient overlays ---------------------------------------------------------------------------
+# Pages whose overlay handler is registered, and those whose handler is running now.
+_WATCHED: weakref.WeakSet[Page] = weakref.WeakSet()
+_CLOSING: weakref.WeakSet[Page] = weakref.WeakSet()
+
+
+def _guidance(page: Page) -> Locator:
+    """A surprise modal: a dialog that offers Dismiss (In-App Guidance, walkthroughs)."""
+    return page.get_by_role("dialog").filter(has=page.get_by_role("button", name=GUIDANCE_DISMISS, exact=True))
+
+
+def _banner_close(page: Page) -> Locator:
+    return page.get_by_role("button", name=BANNER_CLOSE, exact=True)
+
+
+def _overlay_busy(page: Page) -> bool:
+    return page in _CLOSING
+
+
+@contextmanager
+def _closing(page: Page) -> Iterator[None]:
+    _CLOSING.add(page)
+    try:
+        yield
+    finally:
+        _CLOSING.discard(page)
+
+
+def watch_overlays(page: Page, budget_ms: float = OVERLAY_BUDGET_MS) -> None:
+    """Have Playwright close ambient overlays whenever one shows before an action or an assertion on ``page``.
+
+    Registered once per browser page (each page object of the same page shares it). ``no_wait_after``:
+    the handler itself waits for the overlay to go, and when it could not, Playwright runs it again on
+    the action's next retry instead of waiting for the rest of the action's time.
+    """
+    if page in _WATCHED:
+        return
+    _WATCHED.add(page)
+    # .first: the handler's locator must match one element, and a prompt and the banner can show together.
+    overlay = _guidance(page).or_(_banner_close(page)).first
+    page.add_locator_handler(overlay, lambda: close_overlays(page, budget_ms), no_wait_after=True)
+
+
+def close_overlays(page: Page, budget_ms: float = OVERLAY_BUDGET_MS) -> None:
+    """Close every ambient overlay showing now: the modal first (its backdrop covers the banner), then the banner.
+
+    A close button can itself be unwired for a moment after the page loaded, so each is clicked again
+    until its overlay is gone, within ``budget_ms``.
+    """
+    deadline = time.monotonic() + budget_ms / 1000
+    guidance = _guidance(page)
+    banner_close = _banner_close(page)
+    with _closing(page):
+        for overlay, button in (
+            (guidance, guidance.get_by_role("button", name=GUIDANCE_DISMISS, exact=True)),
+            (banner_close, banner_close),
+        ):
+            while time.monotonic() < deadline:
+                try:
+                    if not overlay.first.is_visible() or _covered(button.first):
+                        # A covered overlay is under the app's own dialog (SLDS modals sit above banners):
+                        # it blocks nothing now, and clicking at it would only wait for that dialog.
+                        break
+                    button.first.click(timeout=OVERLAY_ATTEMPT_MS)
+                    overlay.first.wait_for(state="hidden", timeout=OVERLAY_ATTEMPT_MS)
+                except PlaywrightError:  # gone by itself, covered for a moment, or a click the page ignored
+                    continue
+
+
+def _covered(control: Locator) -> bool:
+    """Whether something else (another dialog) is on top of ``control``'s centre, so a person could not click it."""
+    return not bool(
+        control.evaluate(
+            """el => {
+                const box = el.getBoundingClientRect();
+                const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+                return top !== null && (top === el || el.contains(top));
+            }""",
+            timeout=OVERLAY_ATTEMPT_MS,
+        )
+    )

@@ -23,10 +23,8 @@ class ConnectedAppCreatedPage(SetupPage):
         from pages.connected_app_view import ConnectedAppViewPage
 
         view = ConnectedAppViewPage(self.page, self.org)
-        self._submit_and_wait(
-            "Continue",
-            self.root.get_by_role("button", name="Continue", exact=True).first,
-            view.landmark(),
-            expected="the connected app's View page",
+        # Continue only opens the View page: repeating a lost click is harmless.
+        self._click_until(
+            "Continue", self.classic_button("Continue"), view.landmark(), expected="the connected app's View page"
         )
         return view

@@ -18,7 +18,7 @@ class EditPoliciesPage(SetupPage):
         return self.root.get_by_label("Permitted Users", exact=True).or_(self.root.locator("select#userpolicy"))
 
     def save_button(self) -> Locator:
-        return self.root.get_by_role("button", name="Save", exact=True).first
+        return self.classic_button("Save")
 
     def landmark(self) -> Locator:
         return self.permitted_users()

@@ -5,6 +5,7 @@ Located by label first; the real ``appsetup:setupForm:...`` ids (suffix matches)
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator, expect
@@ -66,7 +67,7 @@ class NewConnectedAppPage(SetupPage):
         return self.root.get_by_role("link", name="Add", exact=True).or_(self.root.locator('[id$="backingList_add"]'))
 
     def save_button(self) -> Locator:
-        return self.root.get_by_role("button", name="Save", exact=True).first
+        return self.classic_button("Save")
 
     def landmark(self) -> Locator:
         return self.name()
@@ -86,28 +87,32 @@ class NewConnectedAppPage(SetupPage):
 
     # --- the article's steps, one method each ---------------------------------------------------
     def fill_basic_information(self, form: ConnectedAppForm) -> None:
-        self.name().first.fill(form.name)
+        self._fill("Connected App Name", self.name(), form.name)
         # Salesforce fills API Name from the name when the field loses focus.
         self.name().first.press("Tab")
         if form.api_name:
-            self.api_name().first.fill(form.api_name)
+            self._fill("API Name", self.api_name(), form.api_name)
         else:
             expect(self.api_name().first).not_to_have_value("", timeout=self.org.timeout_ms)
-        self.contact_email().first.fill(form.contact_email)
+        self._fill("Contact Email", self.contact_email(), form.contact_email)
         if form.description:
-            self.description().first.fill(form.description)
+            self._fill("Description", self.description(), form.description)
 
     def turn_on_oauth(self) -> None:
-        self.enable_oauth().first.check()
+        self._check("Enable OAuth Settings", self.enable_oauth())
         self._expect_visible(self.callback_urls(), expected="the Callback URL box")
 
     def set_callback_urls(self, urls: tuple[str, ...]) -> None:
-        self.callback_urls().first.fill("\n".join(urls))
+        self._fill("Callback URL", self.callback_urls(), "\n".join(urls))
 
     def upload_certificate(self, form: ConnectedAppForm) -> None:
-        self.use_digital_signatures().first.check()
+        self._check("Use digital signatures", self.use_digital_signatures())
         self._expect_visible(self.certificate_input(), expected="the certificate file input")
         self.certificate_input().first.set_input_files(str(form.certificate))
+        # The browser shows the chosen file as C:\\fakepath\\<name>.
+        expect(self.certificate_input().first).to_have_value(
+            re.compile(rf"{re.escape(form.certificate.name)}$"), timeout=self.org.timeout_ms
+        )
 
     def add_scopes(self, tokens: tuple[str, ...]) -> list[str]:
         """Move the scopes with these tokens to Selected OAuth Scopes; return the labels chosen."""
@@ -126,10 +131,16 @@ class NewConnectedAppPage(SetupPage):
                 )
             chosen.append(match[0])
         to_add = [label for label in dict.fromkeys(chosen) if label not in already]
+        selected = self.selected_scopes().first
         if to_add:
             available.select_option(label=to_add)
-            self._act("Add", self.add_button().first)
-        selected = self.selected_scopes().first
+            # Add only moves the chosen options: a lost click is simply made again.
+            self._click_until(
+                "Add",
+                self.add_button(),
+                selected.locator("option").filter(has_text=to_add[-1]),
+                expected=f"{to_add[-1]} among the Selected OAuth Scopes",
+            )
         for label in dict.fromkeys(chosen):
             expect(selected.locator("option", has_text=label)).to_have_count(1, timeout=self.org.timeout_ms)
         return list(dict.fromkeys(chosen))

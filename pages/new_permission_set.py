@@ -35,25 +35,22 @@ class NewPermissionSetPage(SetupPage):
         return self.label()
 
     def fill(self, form: PermissionSetForm) -> None:
-        self.label().first.fill(form.label)
+        self._fill("Label", self.label(), form.label)
         # The API Name fills itself from the Label when the field loses focus.
         self.label().first.press("Tab")
         if form.api_name:
-            self.api_name().first.fill(form.api_name)
+            self._fill("API Name", self.api_name(), form.api_name)
         else:
             expect(self.api_name().first).not_to_have_value("", timeout=self.org.timeout_ms)
         if form.description:
-            self.description().first.fill(form.description)
-        self.license().first.select_option(label=NONE_LICENSE)
+            self._fill("Description", self.description(), form.description)
+        self._select("License", self.license(), NONE_LICENSE)
 
     def save(self) -> PermissionSetDetailPage:
         from pages.permission_set_detail import PermissionSetDetailPage
 
         detail = PermissionSetDetailPage(self.page, self.org)
         self._submit_and_wait(
-            "Save",
-            self.root.get_by_role("button", name="Save", exact=True).first,
-            detail.landmark(),
-            expected="the permission set's page",
+            "Save", self.classic_button("Save"), detail.landmark(), expected="the permission set's page"
         )
         return detail

@@ -25,5 +25,11 @@ class PermissionSetDetailPage(SetupPage):
     def manage_assignments(self) -> PermissionSetAssignmentsPage:
         from pages.permission_set_assignments import PermissionSetAssignmentsPage
 
-        self._act("Manage Assignments", self.manage_assignments_button().first)
-        return PermissionSetAssignmentsPage(self.page, self.org).wait_until_loaded()
+        assignments = PermissionSetAssignmentsPage(self.page, self.org)
+        self._click_until(
+            "Manage Assignments",
+            self.manage_assignments_button(),
+            assignments.landmark(),
+            expected="the Permission Set Assignments page",
+        )
+        return assignments.wait_until_loaded()

@@ -39,11 +39,13 @@ class PermissionSetsPage(SetupPage):
     def new(self) -> NewPermissionSetPage:
         from pages.new_permission_set import NewPermissionSetPage
 
-        self._act("New", self.new_button().first)
-        return NewPermissionSetPage(self.page, self.org).wait_until_loaded()
+        form = NewPermissionSetPage(self.page, self.org)
+        self._click_until("New", self.new_button(), form.landmark(), expected="the new permission set form")
+        return form.wait_until_loaded()
 
     def open_permission_set(self, label: str) -> PermissionSetDetailPage:
         from pages.permission_set_detail import PermissionSetDetailPage
 
-        self._act(label, self.link_for(label).first)
-        return PermissionSetDetailPage(self.page, self.org).wait_until_loaded()
+        detail = PermissionSetDetailPage(self.page, self.org)
+        self._click_until(label, self.link_for(label), detail.landmark(), expected=f"the page of {label}")
+        return detail.wait_until_loaded()

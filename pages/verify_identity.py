@@ -34,6 +34,8 @@ class VerifyIdentityPage(SetupPage):
         """Type the code ``code_for()`` gives (asked at the last moment), then Verify; raise if refused."""
         field = self.code_input().first
         field.fill(code_for())
+        # A plain server-rendered form (as the login page is): its submit needs no script, so the click is
+        # not lost the way a Lightning control's can be, and a code must never be sent twice.
         with self.page.expect_navigation(wait_until="domcontentloaded", timeout=self.org.timeout_ms):
             self._act("Verify", self.verify_button().first)
         error = self.page.locator(".errorMsg, #error")
