@@ -160,11 +160,14 @@ class SetupPage:
                 f"{self.SCREEN}: could not click {what}", screen=self.SCREEN, expected=what, seen=self.seen()
             ) from exc
 
-    def _click_until(self, what: str, control: Locator, effect: Locator, *, expected: str) -> None:
+    def _click_until(
+        self, what: str, control: Locator, effect: Locator, *, expected: str, arriving: SetupPage | None = None
+    ) -> None:
         """Click a control whose repetition is harmless (a menu, a tab, a dialog, a link) until ``effect`` shows.
 
         Lightning shows controls before its scripts wire them, and a click in that window is lost: the
         effect is awaited for a moment, then the click is repeated while the control is still there.
+        ``arriving``: the page object of the screen the click leads to, which reports it if it never comes.
         """
         deadline = time.monotonic() + self.org.timeout_ms / 1000
         self._act(what, control.first, timeout=self._left(deadline))
@@ -172,7 +175,9 @@ class SetupPage:
             if self._shows(effect, _settle(attempt)):
                 return
             if not self._still_there(control) or time.monotonic() >= deadline:
-                self._expect_visible(effect, expected=expected, timeout=self._left(deadline))
+                # The click went through (or time is up): whatever comes now is the next screen's to show,
+                # so a screen that never comes is reported as that screen's drift.
+                (arriving or self)._expect_visible(effect, expected=expected, timeout=self._left(deadline))
                 return
             self._click_again(control)
 

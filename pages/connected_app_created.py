@@ -25,6 +25,10 @@ class ConnectedAppCreatedPage(SetupPage):
         view = ConnectedAppViewPage(self.page, self.org)
         # Continue only opens the View page: repeating a lost click is harmless.
         self._click_until(
-            "Continue", self.classic_button("Continue"), view.landmark(), expected="the connected app's View page"
+            "Continue",
+            self.classic_button("Continue"),
+            view.landmark(),
+            expected="the connected app's View page",
+            arriving=view,
         )
         return view

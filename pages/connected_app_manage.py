@@ -59,7 +59,11 @@ class ConnectedAppManagePage(SetupPage):
 
         policies = EditPoliciesPage(self.page, self.org)
         self._click_until(
-            "Edit Policies", self.edit_policies_button(), policies.landmark(), expected="the Connected App Edit page"
+            "Edit Policies",
+            self.edit_policies_button(),
+            policies.landmark(),
+            expected="the Connected App Edit screen",
+            arriving=policies,
         )
         return policies.wait_until_loaded()
 
@@ -72,5 +76,6 @@ class ConnectedAppManagePage(SetupPage):
             self.manage_permission_sets_button(),
             assignment.landmark(),
             expected="the Application Permission Set Assignment page",
+            arriving=assignment,
         )
         return assignment.wait_until_loaded()

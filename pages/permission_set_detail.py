@@ -31,5 +31,6 @@ class PermissionSetDetailPage(SetupPage):
             self.manage_assignments_button(),
             assignments.landmark(),
             expected="the Permission Set Assignments page",
+            arriving=assignments,
         )
         return assignments.wait_until_loaded()

@@ -40,12 +40,16 @@ class PermissionSetsPage(SetupPage):
         from pages.new_permission_set import NewPermissionSetPage
 
         form = NewPermissionSetPage(self.page, self.org)
-        self._click_until("New", self.new_button(), form.landmark(), expected="the new permission set form")
+        self._click_until(
+            "New", self.new_button(), form.landmark(), expected="the new permission set form", arriving=form
+        )
         return form.wait_until_loaded()
 
     def open_permission_set(self, label: str) -> PermissionSetDetailPage:
         from pages.permission_set_detail import PermissionSetDetailPage
 
         detail = PermissionSetDetailPage(self.page, self.org)
-        self._click_until(label, self.link_for(label), detail.landmark(), expected=f"the page of {label}")
+        self._click_until(
+            label, self.link_for(label), detail.landmark(), expected=f"the page of {label}", arriving=detail
+        )
         return detail.wait_until_loaded()

@@ -183,7 +183,7 @@ def runbook_spec(runbook_spec):
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of documented step create-app.1:*",
-            "The run could not start against http://127.0.0.1:*: Sign-in through frontdoor.jsp failed*",
+            "The run could not start against http://127.0.0.*: Sign-in through frontdoor.jsp failed*",
             "SKIPPED [[]22] runbook: the run could not start: Sign-in through frontdoor.jsp failed*",
         ]
     )
