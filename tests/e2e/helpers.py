@@ -45,7 +45,7 @@ def spec_data(sim: SimulatorServer, workdir: Path, login: str) -> dict[str, Any]
     return {
         # A person signs in where Salesforce tells them to: the login host; a token opens the org's own host.
         "org": {
-            "url": sim.login_url if login == "password" else sim.base_url,
+            "url": sim.base_url if login == "frontdoor" else sim.login_url,
             "username": ADMIN["username"],
             "login": login,
         },

@@ -14,12 +14,15 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
+from runbook.engine import execute, resume_point
 from runbook.errors import CredentialsError
-from runbook.session import SESSIONS_DIR_ENV, capture_session
+from runbook.rundir import RunDir
+from runbook.session import SESSIONS_DIR_ENV, SETUP_URL_KEY, capture_session
 from runbook.spec import RunSpec, spec_from_dict
 from runbook.vault import SessionStore, VaultError
 from simulator.server import SimulatorServer
-from tests.e2e.helpers import ADMIN, run, spec_data, state
+from tests.e2e.helpers import ADMIN, run, spec_data, start, state
+from tests.e2e.test_run import KillAfter, Killed
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +58,30 @@ def test_a_session_saved_by_a_person_signs_the_next_run_in(
     outcome = run(spec, env=env)
     assert outcome.status == "succeeded", outcome.error
     assert len(state(sim)["apps"]) == 1
+    assert spec.org.url == sim.login_url  # Setup is not there: the session knows where it is
+    assert SessionStore(path).load(PASSPHRASE)[SETUP_URL_KEY] == sim.origin("setup")
+    assert outcome.run_dir.info()["hosts"] == {"login": sim.login_url, "setup": sim.origin("setup")}
+
+
+def test_a_resume_with_a_session_saved_without_its_setup_host_uses_the_hosts_the_run_learned(
+    make_sim: Callable[..., SimulatorServer], tmp_path: Path
+) -> None:
+    """An older saved session that does not say where Setup is: the resume opens Setup where run.json says it is."""
+    sim = make_sim()
+    env = {SESSIONS_DIR_ENV: str(tmp_path / "sessions")}
+    spec = session_spec(sim, tmp_path)
+    path = capture_session(spec, env, passphrase=PASSPHRASE, headed=False, person=the_person, wait_s=30)
+    run_dir, options = start(spec, KillAfter("preauthorize.6"), env=env)
+    with pytest.raises(Killed):
+        execute(spec, run_dir, options)
+    assert run_dir.info()["hosts"]["setup"] == sim.origin("setup")
+    store = SessionStore(path)
+    older = store.load(PASSPHRASE)
+    del older[SETUP_URL_KEY]
+    store.save(older, PASSPHRASE)
+    resumed = execute(spec, RunDir.open(run_dir.path), start(spec, env=env)[1], start_at=resume_point(run_dir))
+    assert resumed.status == "succeeded", resumed.error
+    assert len(state(sim)["apps"]) == 1 and state(sim)["apps"][0]["permitted_users"] == "1"
 
 
 @pytest.fixture
