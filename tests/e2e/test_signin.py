@@ -43,14 +43,20 @@ def the_person(page: Page) -> None:
     page.get_by_role("button", name="Verify").click()
 
 
+def saved_by_the_person(sim: SimulatorServer, workdir: Path) -> tuple[RunSpec, dict[str, str], Path]:
+    """`runbook login` with the person signing in (headless): the session spec, its environment, the saved file."""
+    env = {SESSIONS_DIR_ENV: str(workdir / "sessions")}
+    spec = session_spec(sim, workdir)
+    path = capture_session(spec, env, passphrase=PASSPHRASE, headed=False, person=the_person, wait_s=30)
+    return spec, env, path
+
+
 def test_a_session_saved_by_a_person_signs_the_next_run_in(
     make_sim: Callable[..., SimulatorServer], tmp_path: Path
 ) -> None:
     """`runbook login` waits for the person, saves the session encrypted (0600), and a session run succeeds."""
     sim = make_sim()
-    env = {SESSIONS_DIR_ENV: str(tmp_path / "sessions")}
-    spec = session_spec(sim, tmp_path)
-    path = capture_session(spec, env, passphrase=PASSPHRASE, headed=False, person=the_person, wait_s=30)
+    spec, env, path = saved_by_the_person(sim, tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert all(sid.encode() not in path.read_bytes() for sid in sim.org.sessions)
     with pytest.raises(VaultError):
@@ -68,9 +74,7 @@ def test_a_resume_with_a_session_saved_without_its_setup_host_uses_the_hosts_the
 ) -> None:
     """An older saved session that does not say where Setup is: the resume opens Setup where run.json says it is."""
     sim = make_sim()
-    env = {SESSIONS_DIR_ENV: str(tmp_path / "sessions")}
-    spec = session_spec(sim, tmp_path)
-    path = capture_session(spec, env, passphrase=PASSPHRASE, headed=False, person=the_person, wait_s=30)
+    spec, env, path = saved_by_the_person(sim, tmp_path)
     run_dir, options = start(spec, KillAfter("preauthorize.6"), env=env)
     with pytest.raises(Killed):
         execute(spec, run_dir, options)
