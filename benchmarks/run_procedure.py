@@ -20,9 +20,9 @@ from runbook.evidence import EvidenceOptions, Recording
 from runbook.logs import configure
 from runbook.plan import build_plan
 from runbook.rundir import RunDir
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import DEMO_USERS, CreationMode, Release, SimConfig
 from runbook.spec import spec_from_dict
-from simulator.server import SimulatorServer
-from simulator.state import DEMO_USERS, CreationMode, Release, SimConfig
 
 
 def one_run(release: str, tracing: Recording, workdir: Path) -> tuple[float, dict[str, float]]:

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, ClassVar
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, expect
 
-from pages.base import ACTIVE_CLASSIC_FRAME, SETTLE_MS, SETTLE_STEPS_MS, SetupPage
-from pages.errors import ScreenNotReached
+from runbook.pages.base import ACTIVE_CLASSIC_FRAME, SETTLE_MS, SETTLE_STEPS_MS, SetupPage
+from runbook.pages.errors import ScreenNotReached
 
 if TYPE_CHECKING:
-    from pages.connected_app_manage import ConnectedAppManagePage
-    from pages.connected_app_view import ConnectedAppViewPage
-    from pages.new_connected_app import NewConnectedAppPage
+    from runbook.pages.connected_app_manage import ConnectedAppManagePage
+    from runbook.pages.connected_app_view import ConnectedAppViewPage
+    from runbook.pages.new_connected_app import NewConnectedAppPage
 
 DEVELOPER_NAME = "Developer Name"
 # The chooser New Connected App opens since Spring '25 (reference G: "a chooser between a connected app
@@ -122,7 +122,7 @@ class AppManagerPage(SetupPage):
 
     def start_new_connected_app(self) -> NewConnectedAppPage:
         """New Connected App, through the app type chooser where the org shows one; returns the form."""
-        from pages.new_connected_app import NewConnectedAppPage
+        from runbook.pages.new_connected_app import NewConnectedAppPage
 
         label = self.org.labels.new_connected_app
         chooser = self.chooser()
@@ -143,14 +143,14 @@ class AppManagerPage(SetupPage):
         return NewConnectedAppPage(self.page, self.org).wait_until_loaded()
 
     def view(self, api_name: str) -> ConnectedAppViewPage:
-        from pages.connected_app_view import ConnectedAppViewPage
+        from runbook.pages.connected_app_view import ConnectedAppViewPage
 
         view = ConnectedAppViewPage(self.page, self.org)
         self._row_action(api_name, "View", view.landmark(), expected="the connected app's View page")
         return view.wait_until_loaded()
 
     def manage(self, api_name: str) -> ConnectedAppManagePage:
-        from pages.connected_app_manage import ConnectedAppManagePage
+        from runbook.pages.connected_app_manage import ConnectedAppManagePage
 
         manage = ConnectedAppManagePage(self.page, self.org)
         self._row_action(api_name, "Manage", manage.landmark(), expected="the connected app's Manage page")

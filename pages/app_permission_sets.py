@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
-from pages.connected_app_manage import ConnectedAppManagePage
-from pages.errors import ScreenNotReached
+from runbook.pages.base import SetupPage
+from runbook.pages.connected_app_manage import ConnectedAppManagePage
+from runbook.pages.errors import ScreenNotReached
 
 
 class AppPermissionSetAssignmentPage(SetupPage):

@@ -31,8 +31,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, FrameLocator, Locator, Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.errors import SalesforceError, ScreenNotReached
-from pages.releases import LEGACY, ReleaseLabels
+from runbook.pages.errors import SalesforceError, ScreenNotReached
+from runbook.pages.releases import LEGACY, ReleaseLabels
 
 ACTIVE_CLASSIC_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 # Salesforce's classic error markup, as Browserforce and sf-pi look for it.

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
+from runbook.pages.base import SetupPage
 
 if TYPE_CHECKING:
-    from pages.connected_app_view import ConnectedAppViewPage
+    from runbook.pages.connected_app_view import ConnectedAppViewPage
 
 
 class ConnectedAppCreatedPage(SetupPage):
@@ -20,7 +20,7 @@ class ConnectedAppCreatedPage(SetupPage):
         return self.root.get_by_text("Changes can take up to 10 minutes")
 
     def continue_(self) -> ConnectedAppViewPage:
-        from pages.connected_app_view import ConnectedAppViewPage
+        from runbook.pages.connected_app_view import ConnectedAppViewPage
 
         view = ConnectedAppViewPage(self.page, self.org)
         # Continue only opens the View page: repeating a lost click is harmless.

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
+from runbook.pages.base import SetupPage
 
 if TYPE_CHECKING:
-    from pages.app_permission_sets import AppPermissionSetAssignmentPage
-    from pages.edit_policies import EditPoliciesPage
+    from runbook.pages.app_permission_sets import AppPermissionSetAssignmentPage
+    from runbook.pages.edit_policies import EditPoliciesPage
 
 
 class ConnectedAppManagePage(SetupPage):
@@ -55,7 +55,7 @@ class ConnectedAppManagePage(SetupPage):
         return labels
 
     def edit_policies(self) -> EditPoliciesPage:
-        from pages.edit_policies import EditPoliciesPage
+        from runbook.pages.edit_policies import EditPoliciesPage
 
         policies = EditPoliciesPage(self.page, self.org)
         self._click_until(
@@ -68,7 +68,7 @@ class ConnectedAppManagePage(SetupPage):
         return policies.wait_until_loaded()
 
     def manage_permission_sets(self) -> AppPermissionSetAssignmentPage:
-        from pages.app_permission_sets import AppPermissionSetAssignmentPage
+        from runbook.pages.app_permission_sets import AppPermissionSetAssignmentPage
 
         assignment = AppPermissionSetAssignmentPage(self.page, self.org)
         self._click_until(

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, ClassVar
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.base import SETTLE_MS, SetupPage
-from pages.errors import ScreenNotReached
+from runbook.pages.base import SETTLE_MS, SetupPage
+from runbook.pages.errors import ScreenNotReached
 
 if TYPE_CHECKING:
-    from pages.consumer_details import ConsumerDetailsPage
+    from runbook.pages.consumer_details import ConsumerDetailsPage
 
 
 class ConnectedAppViewPage(SetupPage):
@@ -113,7 +113,7 @@ class ConnectedAppViewPage(SetupPage):
 
     def open_consumer_details(self) -> ConsumerDetailsPage:
         """Click Manage Consumer Details and return where it leads: a new window, or this tab when standalone."""
-        from pages.consumer_details import ConsumerDetailsPage
+        from runbook.pages.consumer_details import ConsumerDetailsPage
 
         what = self.org.labels.manage_consumer_details
         button = self.manage_consumer_details_button()

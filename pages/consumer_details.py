@@ -7,8 +7,8 @@ from typing import ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
-from pages.verify_identity import VerifyIdentityPage
+from runbook.pages.base import SetupPage
+from runbook.pages.verify_identity import VerifyIdentityPage
 
 
 class ConsumerDetailsPage(SetupPage):

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SETTLE_MS, SetupPage
-from pages.errors import CreationBlocked
-from pages.setup_home import SetupHomePage
+from runbook.pages.base import SETTLE_MS, SetupPage
+from runbook.pages.errors import CreationBlocked
+from runbook.pages.setup_home import SetupHomePage
 
 if TYPE_CHECKING:
-    from pages.new_connected_app import NewConnectedAppPage
+    from runbook.pages.new_connected_app import NewConnectedAppPage
 
 # Reference G (two independent sources). Still only a shortcut: a node can be renamed, so the screen is
 # checked on arrival and otherwise reached as the help text says a person does (B.2): "enter External
@@ -103,7 +103,7 @@ class ExternalClientAppSettingsPage(SetupPage):
         return self.page.get_by_role("button", name=self.org.labels.new_connected_app, exact=True)
 
     def start_new_connected_app(self) -> NewConnectedAppPage:
-        from pages.new_connected_app import NewConnectedAppPage
+        from runbook.pages.new_connected_app import NewConnectedAppPage
 
         self._expect_visible(
             self.new_connected_app_button(), expected=f"the {self.org.labels.new_connected_app} button"

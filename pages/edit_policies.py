@@ -6,8 +6,8 @@ from typing import ClassVar
 
 from playwright.sync_api import Dialog, Locator, expect
 
-from pages.base import SetupPage
-from pages.connected_app_manage import ConnectedAppManagePage
+from runbook.pages.base import SetupPage
+from runbook.pages.connected_app_manage import ConnectedAppManagePage
 
 
 class EditPoliciesPage(SetupPage):

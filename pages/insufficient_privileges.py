@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
+from runbook.pages.base import SetupPage
 
 
 class InsufficientPrivilegesPage(SetupPage):

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
-from pages.errors import PageError
+from runbook.pages.base import SetupPage
+from runbook.pages.errors import PageError
 
 
 class LoginRefused(PageError):

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator, expect
 
-from pages.base import SetupPage
-from pages.errors import CreationBlocked, PageError
-from pages.releases import scope_tokens
-from pages.specs import ConnectedAppForm
+from runbook.pages.base import SetupPage
+from runbook.pages.errors import CreationBlocked, PageError
+from runbook.pages.releases import scope_tokens
+from runbook.pages.specs import ConnectedAppForm
 
 if TYPE_CHECKING:
-    from pages.connected_app_created import ConnectedAppCreatedPage
+    from runbook.pages.connected_app_created import ConnectedAppCreatedPage
 
 
 class NewConnectedAppPage(SetupPage):
@@ -146,7 +146,7 @@ class NewConnectedAppPage(SetupPage):
         return list(dict.fromkeys(chosen))
 
     def save(self) -> ConnectedAppCreatedPage:
-        from pages.connected_app_created import ConnectedAppCreatedPage
+        from runbook.pages.connected_app_created import ConnectedAppCreatedPage
 
         created = ConnectedAppCreatedPage(self.page, self.org)
         self._submit_and_wait("Save", self.save_button(), created.landmark(), expected="the confirmation page")

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator, expect
 
-from pages.base import SetupPage
-from pages.specs import PermissionSetForm
+from runbook.pages.base import SetupPage
+from runbook.pages.specs import PermissionSetForm
 
 if TYPE_CHECKING:
-    from pages.permission_set_detail import PermissionSetDetailPage
+    from runbook.pages.permission_set_detail import PermissionSetDetailPage
 
 NONE_LICENSE = "--None--"
 
@@ -47,7 +47,7 @@ class NewPermissionSetPage(SetupPage):
         self._select("License", self.license(), NONE_LICENSE)
 
     def save(self) -> PermissionSetDetailPage:
-        from pages.permission_set_detail import PermissionSetDetailPage
+        from runbook.pages.permission_set_detail import PermissionSetDetailPage
 
         detail = PermissionSetDetailPage(self.page, self.org)
         self._submit_and_wait(

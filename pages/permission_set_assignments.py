@@ -15,8 +15,8 @@ from typing import ClassVar
 
 from playwright.sync_api import Locator, expect
 
-from pages.base import SETTLE_MS, SetupPage
-from pages.errors import PageError, SalesforceError, ScreenNotReached
+from runbook.pages.base import SETTLE_MS, SetupPage
+from runbook.pages.errors import PageError, SalesforceError, ScreenNotReached
 
 
 class UserNotFound(PageError):

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
+from runbook.pages.base import SetupPage
 
 if TYPE_CHECKING:
-    from pages.permission_set_assignments import PermissionSetAssignmentsPage
+    from runbook.pages.permission_set_assignments import PermissionSetAssignmentsPage
 
 
 class PermissionSetDetailPage(SetupPage):
@@ -23,7 +23,7 @@ class PermissionSetDetailPage(SetupPage):
         return self.manage_assignments_button()
 
     def manage_assignments(self) -> PermissionSetAssignmentsPage:
-        from pages.permission_set_assignments import PermissionSetAssignmentsPage
+        from runbook.pages.permission_set_assignments import PermissionSetAssignmentsPage
 
         assignments = PermissionSetAssignmentsPage(self.page, self.org)
         self._click_until(

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
+from runbook.pages.base import SetupPage
 
 if TYPE_CHECKING:
-    from pages.new_permission_set import NewPermissionSetPage
-    from pages.permission_set_detail import PermissionSetDetailPage
+    from runbook.pages.new_permission_set import NewPermissionSetPage
+    from runbook.pages.permission_set_detail import PermissionSetDetailPage
 
 
 class PermissionSetsPage(SetupPage):
@@ -37,7 +37,7 @@ class PermissionSetsPage(SetupPage):
         return self.link_for(label).count() > 0
 
     def new(self) -> NewPermissionSetPage:
-        from pages.new_permission_set import NewPermissionSetPage
+        from runbook.pages.new_permission_set import NewPermissionSetPage
 
         form = NewPermissionSetPage(self.page, self.org)
         self._click_until(
@@ -46,7 +46,7 @@ class PermissionSetsPage(SetupPage):
         return form.wait_until_loaded()
 
     def open_permission_set(self, label: str) -> PermissionSetDetailPage:
-        from pages.permission_set_detail import PermissionSetDetailPage
+        from runbook.pages.permission_set_detail import PermissionSetDetailPage
 
         detail = PermissionSetDetailPage(self.page, self.org)
         self._click_until(

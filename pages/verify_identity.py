@@ -10,8 +10,8 @@ from typing import ClassVar
 
 from playwright.sync_api import Locator
 
-from pages.base import SetupPage
-from pages.errors import IdentityCheckFailed
+from runbook.pages.base import SetupPage
+from runbook.pages.errors import IdentityCheckFailed
 
 
 class VerifyIdentityPage(SetupPage):

@@ -91,8 +91,8 @@ def sim(
     ] = None,
 ) -> None:
     """Serve a simulated Salesforce org until interrupted."""
-    from simulator.server import SimulatorServer
-    from simulator.state import CreationMode, Release, Rendering, SimConfig
+    from runbook.simulator.server import SimulatorServer
+    from runbook.simulator.state import CreationMode, Release, Rendering, SimConfig
 
     try:
         config = SimConfig(

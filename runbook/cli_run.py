@@ -220,8 +220,8 @@ def resume_command(
 def demo_spec(base_url: str, workdir: Path) -> RunSpec:
     """The demo's run spec: the article's app against the simulator's demo org, with a new certificate."""
     from runbook.certs import generate_certificate
+    from runbook.simulator.state import DEMO_USERS
     from runbook.spec import spec_from_dict
-    from simulator.state import DEMO_USERS
 
     admin = DEMO_USERS[0]
     # The demo's key is never used (the simulator only checks the certificate): its passphrase is thrown away.
@@ -262,8 +262,8 @@ def demo_command(
     """Start the embedded simulator and run the whole procedure against it."""
     import tempfile
 
-    from simulator.server import SimulatorServer
-    from simulator.state import CreationMode, Release, SimConfig
+    from runbook.simulator.server import SimulatorServer
+    from runbook.simulator.state import CreationMode, Release, SimConfig
 
     try:
         config = SimConfig(release=Release(release), creation=CreationMode(creation))

@@ -505,13 +505,13 @@ def _forwarded_arguments(call: ast.Call, forwarders: Mapping[str, set[tuple[int,
 
 
 def _pages_dir() -> Path:
-    import pages
+    import runbook.pages
 
-    return Path(pages.__path__[0])
+    return Path(runbook.pages.__path__[0])
 
 
 def _release_labels() -> dict[str, str]:
-    from pages.releases import RELEASES
+    from runbook.pages.releases import RELEASES
 
     found: dict[str, str] = {}
     for release in RELEASES.values():

@@ -19,15 +19,15 @@ import structlog
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from pages.base import OrgContext
-from pages.errors import PageError
-from pages.releases import CURRENT, LEGACY, ReleaseLabels
 from runbook.browser import launch_options
 from runbook.certs import CertificateInfo, generate_certificate, load_certificate
 from runbook.errors import CredentialsError, OrgFeatureBlocked, RunbookError, RunFailure, StepFailed, UsageError
 from runbook.evidence import EvidenceOptions, Recorder, context_options, register_session_cookies
 from runbook.keypairs import key_pair_store, restore_kept_pair
 from runbook.logs import REDACTOR, log_to
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import PageError
+from runbook.pages.releases import CURRENT, LEGACY, ReleaseLabels
 from runbook.plan import Plan, Step
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir

@@ -22,8 +22,8 @@ import structlog
 from playwright.sync_api import BrowserContext, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from pages.base import ACTIVE_CLASSIC_FRAME, SECRET_SELECTORS
 from runbook.logs import REDACTOR
+from runbook.pages.base import ACTIVE_CLASSIC_FRAME, SECRET_SELECTORS
 from runbook.plan import Step
 from runbook.results import Outcome
 from runbook.rundir import RunDir

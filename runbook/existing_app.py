@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from pages.errors import PageError
-from pages.releases import ReleaseLabels, scope_tokens
 from runbook.certs import CertificateInfo
+from runbook.pages.errors import PageError
+from runbook.pages.releases import ReleaseLabels, scope_tokens
 from runbook.spec import RunSpec
 
 

@@ -39,20 +39,20 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from runbook.plan import Plan, Step, build_plan
-from simulator.state import BREAKAGES
+from runbook.simulator.state import BREAKAGES
 
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
     from playwright.sync_api import Browser, BrowserContext, Page
 
-    from pages.app_manager import AppManagerPage
-    from pages.base import OrgContext
     from runbook.errors import RunbookError, StepFailed
+    from runbook.pages.app_manager import AppManagerPage
+    from runbook.pages.base import OrgContext
     from runbook.rundir import RunDir
+    from runbook.simulator.server import SimulatorServer
+    from runbook.simulator.state import SimConfig
     from runbook.spec import RunSpec
     from runbook.steps import RunContext, StepReport
-    from simulator.server import SimulatorServer
-    from simulator.state import SimConfig
 
 SIM_RELEASES = ("legacy", "current")
 SIM_CREATION_MODES = ("open", "toggle", "blocked")
@@ -327,7 +327,7 @@ def _use_machine_chromium(launch_args: dict[str, Any], request: pytest.FixtureRe
 # --- the simulator and the spec ---------------------------------------------------------------------------
 def sim_config(config: pytest.Config) -> SimConfig:
     """The simulator the --runbook-sim* options describe (legacy, open, nothing broken by default)."""
-    from simulator.state import CreationMode, Release, Rendering, SimConfig
+    from runbook.simulator.state import CreationMode, Release, Rendering, SimConfig
 
     return SimConfig(
         release=Release(config.getoption("runbook_sim", None) or "legacy"),
@@ -342,6 +342,7 @@ def simulator_spec(
 ) -> RunSpec:
     """The article's app for the simulator's demo org, signed in through frontdoor.jsp as its admin."""
     from runbook.certs import load_certificate
+    from runbook.simulator.state import DEMO_USERS
     from runbook.spec import (
         AppSpec,
         AssigneeSpec,
@@ -353,7 +354,6 @@ def simulator_spec(
         RunSpec,
         Secrets,
     )
-    from simulator.state import DEMO_USERS
 
     admin = DEMO_USERS[0]
     return RunSpec(
@@ -383,7 +383,7 @@ def simulator_spec(
 
 def frontdoor_token(sim: SimulatorServer, username: str | None = None) -> str:
     """A one-time frontdoor.jsp token from the simulator's test-only endpoint (the demo admin by default)."""
-    from simulator.state import DEMO_USERS
+    from runbook.simulator.state import DEMO_USERS
 
     body = json.dumps({"username": username or DEMO_USERS[0]["username"]}).encode("utf-8")
     request = urllib.request.Request(
@@ -403,8 +403,8 @@ def runbook_sim(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> 
     """
     from dataclasses import replace
 
-    from simulator.server import SimulatorServer
-    from simulator.state import Rendering
+    from runbook.simulator.server import SimulatorServer
+    from runbook.simulator.state import Rendering
 
     config = sim_config(pytestconfig)
     renderings = getattr(request, "param", None)
@@ -418,9 +418,9 @@ def runbook_sim(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> 
 @pytest.fixture(scope="session")
 def runbook_org(runbook_sim: SimulatorServer) -> OrgContext:
     """Where the simulator's org is and which release's labels its screens use, for page objects."""
-    from pages.base import OrgContext
-    from pages.releases import CURRENT, LEGACY
-    from simulator.state import Release
+    from runbook.pages.base import OrgContext
+    from runbook.pages.releases import CURRENT, LEGACY
+    from runbook.simulator.state import Release
 
     labels = CURRENT if runbook_sim.config.release is Release.CURRENT else LEGACY
     # Setup on the org's Setup host, sign-in (frontdoor.jsp) on its own My Domain host.
@@ -439,7 +439,7 @@ def signed_in_page(page: Page, runbook_sim: SimulatorServer, runbook_org: OrgCon
 @pytest.fixture
 def app_manager_page(signed_in_page: Page, runbook_org: OrgContext) -> AppManagerPage:
     """App Manager of the simulator's org, open and loaded, as its page object."""
-    from pages.app_manager import AppManagerPage
+    from runbook.pages.app_manager import AppManagerPage
 
     return AppManagerPage(signed_in_page, runbook_org).open()
 
@@ -502,8 +502,8 @@ def _is_expected(exc: BaseException) -> bool:
     """Failures the runbook knows how to describe (a screen, a browser, a setting), as opposed to bugs."""
     from playwright.sync_api import Error as PlaywrightError
 
-    from pages.errors import PageError
     from runbook.errors import RunbookError
+    from runbook.pages.errors import PageError
 
     return isinstance(exc, PageError | PlaywrightError | RunbookError)
 
@@ -544,10 +544,10 @@ class ProcedureRun:
         """Make the run directory, the certificate to upload and the browser context, and sign in."""
         import structlog
 
-        from pages.base import OrgContext
         from runbook.engine import labels_for, new_run_context, org_hosts, prepare_certificate, sign_in, versions
         from runbook.evidence import register_session_cookies
         from runbook.logs import REDACTOR, configure, log_to
+        from runbook.pages.base import OrgContext
         from runbook.rundir import RunDir
         from runbook.signin import CodeSource
         from runbook.spec import LoginMethod
@@ -824,8 +824,8 @@ class StepFailure:
 
     @classmethod
     def of(cls, step: Step, exc: Exception, screenshot: str | None) -> StepFailure:
-        from pages.errors import PageError
         from runbook.logs import REDACTOR
+        from runbook.pages.errors import PageError
 
         if not isinstance(exc, PageError):
             return cls(step, exc, REDACTOR.scrub(str(exc).strip() or type(exc).__name__), screenshot)
@@ -880,7 +880,7 @@ class StepFailure:
 
 def _page_objects(exc: BaseException) -> tuple[str, str]:
     """The page object whose screen failed (innermost) and the page object method the step called (outermost)."""
-    from pages.base import SetupPage
+    from runbook.pages.base import SetupPage
 
     found: list[tuple[str, str]] = []
     tb = exc.__traceback__

@@ -18,11 +18,11 @@ import structlog
 from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.base import OrgContext
-from pages.setup_home import SetupHomePage
 from runbook.browser import launch_options
 from runbook.errors import CredentialsError
 from runbook.logs import REDACTOR
+from runbook.pages.base import OrgContext
+from runbook.pages.setup_home import SetupHomePage
 from runbook.signin import CodeSource, sign_in_with_password, wait_for_setup
 from runbook.spec import RunSpec
 from runbook.totp import TotpSource

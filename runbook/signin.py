@@ -12,13 +12,13 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.errors import IdentityCheckFailed, PageError
-from pages.insufficient_privileges import InsufficientPrivilegesPage
-from pages.login import LoginPage
-from pages.setup_home import SetupHomePage
-from pages.verify_identity import VerifyIdentityPage
 from runbook.errors import CredentialsError, InsufficientPrivileges
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import IdentityCheckFailed, PageError
+from runbook.pages.insufficient_privileges import InsufficientPrivilegesPage
+from runbook.pages.login import LoginPage
+from runbook.pages.setup_home import SetupHomePage
+from runbook.pages.verify_identity import VerifyIdentityPage
 from runbook.totp import TotpSource
 
 AskCode = Callable[[str], str]

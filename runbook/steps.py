@@ -16,25 +16,25 @@ from typing import Any
 import structlog
 from playwright.sync_api import Page
 
-from pages.app_manager import AppManagerPage
-from pages.app_permission_sets import AppPermissionSetAssignmentPage
-from pages.base import OrgContext
-from pages.connected_app_manage import ConnectedAppManagePage
-from pages.connected_app_view import ConnectedAppViewPage
-from pages.eca_settings import ExternalClientAppSettingsPage
-from pages.edit_policies import EditPoliciesPage
-from pages.errors import CreationBlocked, PageError
-from pages.new_connected_app import NewConnectedAppPage
-from pages.new_permission_set import NewPermissionSetPage
-from pages.permission_set_assignments import PermissionSetAssignmentsPage
-from pages.permission_set_detail import PermissionSetDetailPage
-from pages.permission_sets import PermissionSetsPage
-from pages.specs import ConnectedAppForm, PermissionSetForm
 from runbook.certs import CertificateInfo, pem_fingerprint
 from runbook.errors import OrgFeatureBlocked
 from runbook.existing_app import AppHolds, ExistingAppDiffers, differences
 from runbook.handoff import AppFacts, write_handoff
 from runbook.logs import REDACTOR
+from runbook.pages.app_manager import AppManagerPage
+from runbook.pages.app_permission_sets import AppPermissionSetAssignmentPage
+from runbook.pages.base import OrgContext
+from runbook.pages.connected_app_manage import ConnectedAppManagePage
+from runbook.pages.connected_app_view import ConnectedAppViewPage
+from runbook.pages.eca_settings import ExternalClientAppSettingsPage
+from runbook.pages.edit_policies import EditPoliciesPage
+from runbook.pages.errors import CreationBlocked, PageError
+from runbook.pages.new_connected_app import NewConnectedAppPage
+from runbook.pages.new_permission_set import NewPermissionSetPage
+from runbook.pages.permission_set_assignments import PermissionSetAssignmentsPage
+from runbook.pages.permission_set_detail import PermissionSetDetailPage
+from runbook.pages.permission_sets import PermissionSetsPage
+from runbook.pages.specs import ConnectedAppForm, PermissionSetForm
 from runbook.results import Outcome
 from runbook.rundir import RunDir
 from runbook.signin import CodeSource

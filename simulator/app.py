@@ -13,10 +13,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from simulator import screens_apps, screens_auth, screens_connected_app, screens_permsets, shell
-from simulator.hosts import INSTANCE, LOGIN, SINGLE, HostRouting, bridge_url, hosts_of, role_of
-from simulator.state import Org, SimConfig
-from simulator.web import BadCsrfToken, InsufficientPrivileges, LoginRequired, get_org, in_frame, render
+from runbook.simulator import screens_apps, screens_auth, screens_connected_app, screens_permsets, shell
+from runbook.simulator.hosts import INSTANCE, LOGIN, SINGLE, HostRouting, bridge_url, hosts_of, role_of
+from runbook.simulator.state import Org, SimConfig
+from runbook.simulator.web import BadCsrfToken, InsufficientPrivileges, LoginRequired, get_org, in_frame, render
 
 
 class LatencyMiddleware:

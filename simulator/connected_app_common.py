@@ -11,8 +11,8 @@ from urllib.parse import quote, urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from simulator.state import ConnectedApp
-from simulator.web import classic, get_org
+from runbook.simulator.state import ConnectedApp
+from runbook.simulator.web import classic, get_org
 
 # developer side (App Manager -> New / View / Edit)
 EDIT_PATH = "/app/mgmt/forceconnectedapps/forceAppEdit.apexp"

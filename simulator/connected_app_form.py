@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator.connected_app_common import (
+from runbook.simulator.connected_app_common import (
     APP_MANAGER_HOME,
     EDIT_PATH,
     SAVED_PATH,
@@ -35,8 +35,8 @@ from simulator.connected_app_common import (
     safe_ret_url,
     url,
 )
-from simulator.state import SCOPES, ConnectedApp, sha256_fingerprint
-from simulator.web import check_csrf, classic, get_org, navigate, require_user
+from runbook.simulator.state import SCOPES, ConnectedApp, sha256_fingerprint
+from runbook.simulator.web import check_csrf, classic, get_org, navigate, require_user
 
 P = "appsetup:setupForm:details"
 APP = f"{P}:appsection"

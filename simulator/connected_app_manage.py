@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator.connected_app_common import (
+from runbook.simulator.connected_app_common import (
     LIST_PATH,
     MANAGE_PATH,
     PERMSETS_PATH,
@@ -33,10 +33,10 @@ from simulator.connected_app_common import (
     not_found,
     url,
 )
-from simulator.connected_app_form import INVALID_DATA
-from simulator.shell import CLASSIC_HOMES
-from simulator.state import PERMITTED_USERS, ConnectedApp
-from simulator.web import check_csrf, classic, get_org, in_frame, navigate, require_user, with_params
+from runbook.simulator.connected_app_form import INVALID_DATA
+from runbook.simulator.shell import CLASSIC_HOMES
+from runbook.simulator.state import PERMITTED_USERS, ConnectedApp
+from runbook.simulator.web import check_csrf, classic, get_org, in_frame, navigate, require_user, with_params
 
 IP_RELAXATION = {
     "ENFORCE": "Enforce IP restrictions",

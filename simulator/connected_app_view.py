@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from simulator.connected_app_common import (
+from runbook.simulator.connected_app_common import (
     CONSUMER_PATH,
     DETAIL_PATH,
     EDIT_PATH,
@@ -30,9 +30,9 @@ from simulator.connected_app_common import (
     not_found,
     url,
 )
-from simulator.connected_app_form import BASIC_FIELDS, DEVICE_FLOW, FLOW_FIELDS, certificate_subject
-from simulator.state import Release
-from simulator.web import classic, get_org, in_frame, require_user
+from runbook.simulator.connected_app_form import BASIC_FIELDS, DEVICE_FLOW, FLOW_FIELDS, certificate_subject
+from runbook.simulator.state import Release
+from runbook.simulator.web import classic, get_org, in_frame, require_user
 
 OAUTH_SECTION = "appsetup:setupForm:details:oauthSettingsSection"
 VIEW_IDS = {

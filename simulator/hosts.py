@@ -148,7 +148,7 @@ class HostRouting:
             return
         request = Request(scope, receive)
         if role == LOGIN:
-            from simulator.screens_auth import login_page  # screens import this module
+            from runbook.simulator.screens_auth import login_page  # screens import this module
 
             # login.salesforce.com knows no org: whatever is asked for there, it shows the login form.
             response: Response = login_page(request)
@@ -173,7 +173,7 @@ def role_of(request: Request) -> str:
 
 def move_to(request: Request, role: str, dest: str) -> Response:
     """Send the browser to ``dest`` on the ``role`` host, handing the session over when there is one."""
-    from simulator.web import current_session_id
+    from runbook.simulator.web import current_session_id
 
     hosts = hosts_of(request)
     session_id = current_session_id(request)

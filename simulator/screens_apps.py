@@ -31,9 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from simulator.shell import NAV_TREE, lightning_home
-from simulator.state import CreationMode, Org, Release
-from simulator.web import check_csrf, classic, get_org, lightning, lightning_page_url, require_user
+from runbook.simulator.shell import NAV_TREE, lightning_home
+from runbook.simulator.state import CreationMode, Org, Release
+from runbook.simulator.web import check_csrf, classic, get_org, lightning, lightning_page_url, require_user
 
 APP_MANAGER_RET = "/setup/NavigationMenus/home"
 NEW_CONNECTED_APP_ADDRESS = "/app/mgmt/forceconnectedapps/forceAppEdit.apexp?" + urlencode({"retURL": APP_MANAGER_RET})

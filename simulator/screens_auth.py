@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from simulator.hosts import BRIDGE_PATH, HOP_PATH, INSTANCE, LOGIN, hosts_of, move_to, role_of
-from simulator.shell import CLASSIC_HOMES
-from simulator.state import Session, User
-from simulator.web import (
+from runbook.simulator.hosts import BRIDGE_PATH, HOP_PATH, INSTANCE, LOGIN, hosts_of, move_to, role_of
+from runbook.simulator.shell import CLASSIC_HOMES
+from runbook.simulator.state import Session, User
+from runbook.simulator.web import (
     BadCsrfToken,
     LoginRequired,
     classic,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from simulator import connected_app_form, connected_app_manage, connected_app_view
+from runbook.simulator import connected_app_form, connected_app_manage, connected_app_view
 
 routes: list[BaseRoute] = [
     *connected_app_form.routes,

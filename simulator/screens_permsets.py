@@ -27,9 +27,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from simulator import shell
-from simulator.state import Assignment, Org, PermissionSet, User
-from simulator.web import check_csrf, classic, get_org, lightning, navigate, require_user
+from runbook.simulator import shell
+from runbook.simulator.state import Assignment, Org, PermissionSet, User
+from runbook.simulator.web import check_csrf, classic, get_org, lightning, navigate, require_user
 
 NODE = "PermSets"
 LIST_PATH = "/0PS"

@@ -8,9 +8,9 @@ from types import TracebackType
 
 import uvicorn
 
-from simulator.app import create_app
-from simulator.hosts import INSTANCE, LOGIN, SINGLE, SPLIT_ADDRESSES
-from simulator.state import Org, SimConfig
+from runbook.simulator.app import create_app
+from runbook.simulator.hosts import INSTANCE, LOGIN, SINGLE, SPLIT_ADDRESSES
+from runbook.simulator.state import Org, SimConfig
 
 
 class _Server(uvicorn.Server):

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from simulator.hosts import HOP_PATH, VF, hosts_of
-from simulator.web import current_session_id, lightning, require_user, with_params
+from runbook.simulator.hosts import HOP_PATH, VF, hosts_of
+from runbook.simulator.web import current_session_id, lightning, require_user, with_params
 
 Handler = Callable[[Request], Awaitable[Response]]
 

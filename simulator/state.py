@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from simulator.hosts import SINGLE, Hosts
+from runbook.simulator.hosts import SINGLE, Hosts
 
 EDITION = "Developer Edition"
 

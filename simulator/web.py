@@ -18,8 +18,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from simulator.hosts import SINGLE, VF, role_of
-from simulator.state import EDITION, Org, Session, User
+from runbook.simulator.hosts import SINGLE, VF, role_of
+from runbook.simulator.state import EDITION, Org, Session, User
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -14,8 +14,8 @@ from playwright.sync_api import Page
 
 from runbook.browser import launch_options
 from runbook.logs import configure, log_to
-from simulator.server import SimulatorServer
-from simulator.state import CreationMode, Release, Rendering, SimConfig
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import CreationMode, Release, Rendering, SimConfig
 
 ADMIN = "admin@runbook-demo.example"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec, spec_from_dict
-from simulator.server import SimulatorServer
 from tests.e2e.helpers import env_for, spec_data
 
 

@@ -11,9 +11,9 @@ from runbook.engine import RunCallbacks, RunnerOptions, RunOutcome, execute
 from runbook.evidence import EvidenceOptions, Recording
 from runbook.plan import build_plan
 from runbook.rundir import RunDir
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import DEMO_USERS
 from runbook.spec import RunSpec
-from simulator.server import SimulatorServer
-from simulator.state import DEMO_USERS
 from tests.certificates import self_signed
 
 ADMIN = DEMO_USERS[0]

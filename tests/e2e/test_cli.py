@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
-from simulator.server import SimulatorServer
 from tests.e2e.helpers import ADMIN, access_token, state
 
 pytestmark = pytest.mark.browser

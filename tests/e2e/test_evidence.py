@@ -16,8 +16,8 @@ import pytest
 from runbook.browser import playwright_ffmpeg_path
 from runbook.evidence import EvidenceOptions, Recording
 from runbook.rundir import RunDir
+from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
-from simulator.server import SimulatorServer
 from tests.e2e.helpers import ADMIN, access_token, run, state
 
 pytestmark = pytest.mark.browser

@@ -19,9 +19,9 @@ from playwright.sync_api import Page, sync_playwright
 from runbook.browser import launch_options
 from runbook.errors import ADMIN_PERMISSIONS, InsufficientPrivileges
 from runbook.session import SESSIONS_DIR_ENV, SETUP_URL_KEY, capture_session, session_store
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import DEMO_USERS
 from runbook.spec import RunSpec, spec_from_dict
-from simulator.server import SimulatorServer
-from simulator.state import DEMO_USERS
 from tests.conftest import frontdoor_url
 from tests.e2e.helpers import run, spec_data, state
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 import pytest
 
 from runbook.results import Outcome
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import RENDERING_CHOICES, Rendering
 from runbook.spec import RunSpec
-from simulator.server import SimulatorServer
-from simulator.state import RENDERING_CHOICES, Rendering
 from tests.e2e.helpers import run
 from tests.e2e.test_run import assert_documented_state
 

@@ -15,8 +15,8 @@ from runbook.errors import StepFailed
 from runbook.keypairs import KEY_PAIRS_DIR_ENV
 from runbook.results import Outcome
 from runbook.rundir import RunDir
+from runbook.simulator.server import SimulatorServer
 from runbook.spec import DEFAULT_CALLBACK_URLS, RunSpec, spec_from_dict
-from simulator.server import SimulatorServer
 from tests.e2e.helpers import env_for, run, spec_data, state
 
 pytestmark = pytest.mark.browser

@@ -14,8 +14,8 @@ from runbook.errors import OrgFeatureBlocked
 from runbook.plan import Step
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
+from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
-from simulator.server import SimulatorServer
 from tests.certificates import sha256_fingerprint
 from tests.e2e.helpers import APP_API_NAME, ASSIGNEE, run, start, state
 

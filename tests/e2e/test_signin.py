@@ -18,9 +18,9 @@ from runbook.engine import execute, resume_point
 from runbook.errors import CredentialsError
 from runbook.rundir import RunDir
 from runbook.session import SESSIONS_DIR_ENV, SETUP_URL_KEY, capture_session
+from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec, spec_from_dict
 from runbook.vault import SessionStore, VaultError
-from simulator.server import SimulatorServer
 from tests.e2e.helpers import ADMIN, run, spec_data, start, state
 from tests.e2e.test_run import KillAfter, Killed
 

@@ -17,10 +17,10 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.releases import RELEASES
-from simulator.server import SimulatorServer
-from simulator.state import DEMO_USERS, SCOPES, Assignment, ConnectedApp, PermissionSet, User
+from runbook.pages.base import OrgContext
+from runbook.pages.releases import RELEASES
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import DEMO_USERS, SCOPES, Assignment, ConnectedApp, PermissionSet, User
 from tests.certificates import self_signed
 from tests.conftest import frontdoor_url
 

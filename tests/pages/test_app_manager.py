@@ -10,12 +10,12 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from pages.app_manager import AppManagerPage
-from pages.base import OrgContext
-from pages.errors import ScreenNotReached
-from pages.specs import ConnectedAppForm
-from simulator.screens_apps import LIGHTNING_APPS
-from simulator.server import SimulatorServer
+from runbook.pages.app_manager import AppManagerPage
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import ScreenNotReached
+from runbook.pages.specs import ConnectedAppForm
+from runbook.simulator.screens_apps import LIGHTNING_APPS
+from runbook.simulator.server import SimulatorServer
 from tests.pages.conftest import ADMIN, add_app, org_context, sign_in
 
 pytestmark = pytest.mark.browser

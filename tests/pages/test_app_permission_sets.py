@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pages.app_permission_sets import AppPermissionSetAssignmentPage
-from pages.base import OrgContext
-from pages.errors import ScreenNotReached
-from simulator.connected_app_common import PERMSETS_PATH
-from simulator.server import SimulatorServer
-from simulator.state import ConnectedApp
+from runbook.pages.app_permission_sets import AppPermissionSetAssignmentPage
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import ScreenNotReached
+from runbook.simulator.connected_app_common import PERMSETS_PATH
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import ConnectedApp
 from tests.pages.conftest import add_app, add_permission_set, in_shell, sign_in
 
 pytestmark = pytest.mark.browser

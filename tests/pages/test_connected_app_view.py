@@ -7,13 +7,13 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.connected_app_view import ConnectedAppViewPage
-from pages.consumer_details import ConsumerDetailsPage
-from pages.errors import IdentityCheckFailed, ScreenNotReached
-from simulator.connected_app_common import DETAIL_PATH
-from simulator.server import SimulatorServer
-from simulator.state import ConnectedApp
+from runbook.pages.base import OrgContext
+from runbook.pages.connected_app_view import ConnectedAppViewPage
+from runbook.pages.consumer_details import ConsumerDetailsPage
+from runbook.pages.errors import IdentityCheckFailed, ScreenNotReached
+from runbook.simulator.connected_app_common import DETAIL_PATH
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import ConnectedApp
 from tests.pages.conftest import (
     add_app,
     in_shell,

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-import pages.eca_settings
-from pages.eca_settings import ExternalClientAppSettingsPage
-from pages.errors import CreationBlocked, ScreenNotReached
-from simulator.server import SimulatorServer
+import runbook.pages.eca_settings
+from runbook.pages.eca_settings import ExternalClientAppSettingsPage
+from runbook.pages.errors import CreationBlocked, ScreenNotReached
+from runbook.simulator.server import SimulatorServer
 from tests.pages.conftest import org_context, sign_in
 
 pytestmark = pytest.mark.browser
@@ -100,7 +100,7 @@ def test_open_reaches_the_screen_through_quick_find_when_the_path_is_not_it(
     page: Page, make_sim: Callable[..., SimulatorServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where the path shows no such screen (a renamed node), Quick Find "External Client Apps" > Settings reaches it."""
-    monkeypatch.setattr(pages.eca_settings, "PATH", "/lightning/setup/ExternalClientAppSettings/home")
+    monkeypatch.setattr(runbook.pages.eca_settings, "PATH", "/lightning/setup/ExternalClientAppSettings/home")
     sim = make_sim(creation="toggle", render=[])
     sign_in(page, sim)
 

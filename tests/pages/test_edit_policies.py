@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.edit_policies import EditPoliciesPage
-from simulator.connected_app_common import POLICIES_PATH
-from simulator.server import SimulatorServer
-from simulator.state import ConnectedApp
+from runbook.pages.base import OrgContext
+from runbook.pages.edit_policies import EditPoliciesPage
+from runbook.simulator.connected_app_common import POLICIES_PATH
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import ConnectedApp
 from tests.pages.conftest import add_app, in_shell, sign_in
 
 pytestmark = pytest.mark.browser

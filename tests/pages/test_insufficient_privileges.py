@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.insufficient_privileges import InsufficientPrivilegesPage
-from pages.setup_home import SetupHomePage
-from simulator.server import SimulatorServer
-from simulator.state import DEMO_USERS
+from runbook.pages.base import OrgContext
+from runbook.pages.insufficient_privileges import InsufficientPrivilegesPage
+from runbook.pages.setup_home import SetupHomePage
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import DEMO_USERS
 from tests.conftest import frontdoor_url
 from tests.pages.conftest import sign_in
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.errors import IdentityCheckFailed
-from pages.login import LoginPage, LoginRefused
-from pages.setup_home import SetupHomePage
-from pages.verify_identity import VerifyIdentityPage
-from simulator.server import SimulatorServer
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import IdentityCheckFailed
+from runbook.pages.login import LoginPage, LoginRefused
+from runbook.pages.setup_home import SetupHomePage
+from runbook.pages.verify_identity import VerifyIdentityPage
+from runbook.simulator.server import SimulatorServer
 from tests.pages.conftest import ADMIN, add_app, mailbox_code, to_emailed_code, totp_now, wrong_code
 
 pytestmark = pytest.mark.browser

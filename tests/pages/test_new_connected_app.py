@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.connected_app_created import ConnectedAppCreatedPage
-from pages.errors import CreationBlocked, PageError, SalesforceError
-from pages.new_connected_app import NewConnectedAppPage
-from pages.specs import ConnectedAppForm
-from simulator.server import SimulatorServer
+from runbook.pages.base import OrgContext
+from runbook.pages.connected_app_created import ConnectedAppCreatedPage
+from runbook.pages.errors import CreationBlocked, PageError, SalesforceError
+from runbook.pages.new_connected_app import NewConnectedAppPage
+from runbook.pages.specs import ConnectedAppForm
+from runbook.simulator.server import SimulatorServer
 from tests.certificates import sha256_fingerprint
 from tests.pages.conftest import ADMIN, add_app, in_shell, org_context, sign_in
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.errors import SalesforceError
-from pages.new_permission_set import NewPermissionSetPage
-from pages.specs import PermissionSetForm
-from simulator.server import SimulatorServer
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import SalesforceError
+from runbook.pages.new_permission_set import NewPermissionSetPage
+from runbook.pages.specs import PermissionSetForm
+from runbook.simulator.server import SimulatorServer
 from tests.pages.conftest import add_permission_set, in_shell, sign_in
 
 pytestmark = pytest.mark.browser

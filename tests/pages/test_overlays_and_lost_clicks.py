@@ -16,14 +16,14 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from pages.base import OrgContext, SetupPage
-from pages.connected_app_manage import ConnectedAppManagePage
-from pages.connected_app_view import ConnectedAppViewPage
-from pages.new_connected_app import NewConnectedAppPage
-from pages.permission_sets import PermissionSetsPage
-from pages.specs import ConnectedAppForm, PermissionSetForm
-from simulator.connected_app_common import DETAIL_PATH, MANAGE_PATH
-from simulator.server import SimulatorServer
+from runbook.pages.base import OrgContext, SetupPage
+from runbook.pages.connected_app_manage import ConnectedAppManagePage
+from runbook.pages.connected_app_view import ConnectedAppViewPage
+from runbook.pages.new_connected_app import NewConnectedAppPage
+from runbook.pages.permission_sets import PermissionSetsPage
+from runbook.pages.specs import ConnectedAppForm, PermissionSetForm
+from runbook.simulator.connected_app_common import DETAIL_PATH, MANAGE_PATH
+from runbook.simulator.server import SimulatorServer
 from tests.certificates import sha256_fingerprint
 from tests.pages.conftest import ADMIN, add_app, add_permission_set, in_shell, org_context, sign_in, totp_now
 

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.errors import SalesforceError
-from pages.permission_set_assignments import PermissionSetAssignmentsPage, UserNotFound
-from simulator.server import SimulatorServer
-from simulator.state import PermissionSet
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import SalesforceError
+from runbook.pages.permission_set_assignments import PermissionSetAssignmentsPage, UserNotFound
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import PermissionSet
 from tests.pages.conftest import ADMIN, ASSIGNEE, add_permission_set, assign, org_context, sign_in
 
 pytestmark = pytest.mark.browser

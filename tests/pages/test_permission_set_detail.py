@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.errors import ScreenNotReached
-from pages.permission_set_detail import PermissionSetDetailPage
-from simulator.server import SimulatorServer
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import ScreenNotReached
+from runbook.pages.permission_set_detail import PermissionSetDetailPage
+from runbook.simulator.server import SimulatorServer
 from tests.pages.conftest import add_permission_set, in_shell, org_context, sign_in
 
 pytestmark = pytest.mark.browser

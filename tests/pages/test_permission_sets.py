@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pages.base import OrgContext
-from pages.permission_sets import PermissionSetsPage
-from simulator.server import SimulatorServer
+from runbook.pages.base import OrgContext
+from runbook.pages.permission_sets import PermissionSetsPage
+from runbook.simulator.server import SimulatorServer
 from tests.pages.conftest import add_permission_set, sign_in
 
 pytestmark = pytest.mark.browser

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from pages.errors import ScreenNotReached
-from pages.login import LoginPage
-from pages.setup_home import SetupHomePage
-from simulator.server import SimulatorServer
+from runbook.pages.errors import ScreenNotReached
+from runbook.pages.login import LoginPage
+from runbook.pages.setup_home import SetupHomePage
+from runbook.simulator.server import SimulatorServer
 from tests.pages.conftest import org_context, sign_in
 
 pytestmark = pytest.mark.browser

@@ -14,16 +14,16 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from pages.app_manager import AppManagerPage
-from pages.base import OrgContext
-from pages.eca_settings import ExternalClientAppSettingsPage
-from pages.login import LoginPage
-from pages.permission_sets import PermissionSetsPage
-from pages.releases import RELEASES
-from pages.specs import ConnectedAppForm, PermissionSetForm
-from pages.verify_identity import VerifyIdentityPage
-from simulator.server import SimulatorServer
-from simulator.state import DEMO_USERS
+from runbook.pages.app_manager import AppManagerPage
+from runbook.pages.base import OrgContext
+from runbook.pages.eca_settings import ExternalClientAppSettingsPage
+from runbook.pages.login import LoginPage
+from runbook.pages.permission_sets import PermissionSetsPage
+from runbook.pages.releases import RELEASES
+from runbook.pages.specs import ConnectedAppForm, PermissionSetForm
+from runbook.pages.verify_identity import VerifyIdentityPage
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import DEMO_USERS
 from tests.certificates import self_signed, sha256_fingerprint
 from tests.conftest import frontdoor_url
 

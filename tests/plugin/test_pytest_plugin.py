@@ -197,7 +197,7 @@ def test_a_users_own_test_gets_a_signed_in_app_manager(pytester: pytest.Pytester
     """app_manager_page is App Manager of the simulator's org, signed in, through pytest-playwright's page."""
     pytester.makepyfile(
         test_mine="""
-        from pages.app_manager import AppManagerPage
+        from runbook.pages.app_manager import AppManagerPage
 
 
         def test_app_manager_lists_the_seeded_apps(app_manager_page, runbook_org):

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from simulator.server import SimulatorServer
-from simulator.state import Rendering
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import Rendering
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import BrowserContext
 
-from simulator.server import SimulatorServer
+from runbook.simulator.server import SimulatorServer
 
 ADMIN = "admin@runbook-demo.example"
 

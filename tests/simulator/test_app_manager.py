@@ -17,9 +17,9 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from simulator.screens_apps import APP_ROWS_BATCH, LIGHTNING_APPS
-from simulator.server import SimulatorServer
-from simulator.state import ConnectedApp
+from runbook.simulator.screens_apps import APP_ROWS_BATCH, LIGHTNING_APPS
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import ConnectedApp
 from tests.conftest import frontdoor_url
 
 APP_MANAGER = "/lightning/setup/NavigationMenus/home"

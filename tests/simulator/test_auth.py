@@ -11,8 +11,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from simulator.server import SimulatorServer
-from simulator.state import DEMO_USERS
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import DEMO_USERS
 from tests.conftest import ADMIN, frontdoor_url
 
 USERS = {u["username"]: u for u in DEMO_USERS}

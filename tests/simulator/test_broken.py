@@ -9,8 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from simulator.server import SimulatorServer
-from simulator.state import BREAKAGES, SimConfig
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import BREAKAGES, SimConfig
 from tests.simulator.test_connected_app_form import add_app, sign_in, sign_in_browser
 from tests.simulator.test_connected_app_manage import POLICIES, policy_form
 from tests.simulator.test_creation_modes import APP_MANAGER, ECA_SETTINGS, header_buttons

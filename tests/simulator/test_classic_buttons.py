@@ -8,8 +8,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from simulator.server import SimulatorServer
-from simulator.state import ConnectedApp, PermissionSet
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import ConnectedApp, PermissionSet
 from tests.simulator.sessions import client_for, sign_in
 
 APP = "/_ui/core/application/force/connectedapp"

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from playwright.sync_api import BrowserContext, Page, expect
 
-from simulator.server import SimulatorServer
-from simulator.state import SCOPES, ConnectedApp, Release, Session, sha256_fingerprint
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import SCOPES, ConnectedApp, Release, Session, sha256_fingerprint
 
 ADMIN = "admin@runbook-demo.example"
 VIEWER = "viewer@runbook-demo.example"

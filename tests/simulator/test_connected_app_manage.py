@@ -10,8 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from simulator.server import SimulatorServer
-from simulator.state import PermissionSet
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import PermissionSet
 from tests.simulator.test_connected_app_form import VIEWER, add_app, sign_in, sign_in_browser
 
 BASE = "/_ui/core/application/force/connectedapp"

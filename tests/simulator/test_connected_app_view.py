@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from simulator.server import SimulatorServer
+from runbook.simulator.server import SimulatorServer
 from tests.simulator.test_connected_app_form import ADMIN, VIEWER, add_app, sign_in, sign_in_browser
 
 VIEW = "/app/mgmt/forceconnectedapps/forceAppDetail.apexp"

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from simulator.server import SimulatorServer
+from runbook.simulator.server import SimulatorServer
 from tests.conftest import frontdoor_url
 
 APP_MANAGER = "/lightning/setup/NavigationMenus/home"

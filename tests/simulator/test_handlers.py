@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from simulator.server import SimulatorServer
+from runbook.simulator.server import SimulatorServer
 from tests.simulator.sessions import client_for, sign_in
 
 NEW_PS = "/udd/PermissionSet/newPermissionSet.apexp"

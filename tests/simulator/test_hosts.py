@@ -9,8 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from simulator.hosts import SPLIT_ADDRESSES
-from simulator.server import SimulatorServer
+from runbook.simulator.hosts import SPLIT_ADDRESSES
+from runbook.simulator.server import SimulatorServer
 from tests.conftest import frontdoor_url
 
 SETUP_HOME = "/lightning/setup/SetupOneHome/home"
@@ -92,7 +92,7 @@ def test_password_sign_in_on_the_login_host_lands_on_the_setup_host(page: Page, 
     """Log in at the login host: the browser ends on the Setup host, having passed through the instance."""
     import pyotp
 
-    from simulator.state import DEMO_USERS
+    from runbook.simulator.state import DEMO_USERS
 
     admin = DEMO_USERS[0]
     page.goto(split.login_url + "/")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from simulator.server import SimulatorServer
+from runbook.simulator.server import SimulatorServer
 from tests.simulator.sessions import client_for, sign_in
 from tests.simulator.test_shell import GENERATED_ID
 

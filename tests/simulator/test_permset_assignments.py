@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from simulator.server import SimulatorServer
-from simulator.state import Assignment, PermissionSet
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import Assignment, PermissionSet
 from tests.simulator.sessions import client_for, sign_in
 
 ADMIN = "admin@runbook-demo.example"

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from simulator.server import SimulatorServer
-from simulator.state import PermissionSet
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import PermissionSet
 from tests.simulator.sessions import client_for, sign_in
 
 ADMIN = "admin@runbook-demo.example"

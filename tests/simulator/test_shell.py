@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from simulator.server import SimulatorServer
-from simulator.state import PermissionSet
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import PermissionSet
 from tests.conftest import frontdoor_url
 
 USERS_HOME = "/lightning/setup/ManageUsers/home"

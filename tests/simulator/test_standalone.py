@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from simulator.server import SimulatorServer
-from simulator.state import PermissionSet
+from runbook.simulator.server import SimulatorServer
+from runbook.simulator.state import PermissionSet
 from tests.simulator.test_connected_app_form import add_app, sign_in, sign_in_browser
 
 MANAGE = "/_ui/core/application/force/connectedapp/ForceConnectedApplicationPage/d"

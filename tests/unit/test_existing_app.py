@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pages.releases import CURRENT, LEGACY
 from runbook.certs import CertificateInfo
 from runbook.existing_app import AppHolds, ExistingAppDiffers, differences
+from runbook.pages.releases import CURRENT, LEGACY
 from runbook.spec import DEFAULT_CALLBACK_URLS, RunSpec, spec_from_dict
 from tests.certificates import self_signed
 from tests.unit.conftest import spec_dict
