@@ -14,7 +14,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runbook.simulator import screens_apps, screens_auth, screens_connected_app, screens_permsets, shell
-from runbook.simulator.hosts import INSTANCE, LOGIN, SINGLE, HostRouting, bridge_url, hosts_of, role_of
+from runbook.simulator.hosts import INSTANCE, LOGIN, SINGLE, bridge_url, hosts_of, role_of
+from runbook.simulator.routing import HostRouting
 from runbook.simulator.state import Org, SimConfig
 from runbook.simulator.web import BadCsrfToken, InsufficientPrivileges, LoginRequired, get_org, in_frame, render
 

@@ -18,6 +18,12 @@ the paths and names of the hops, which no source records):
   the My Domain login otherwise;
 - the login host serves only sign-in: a Setup path requested there shows the login page, as
   login.salesforce.com would.
+
+This module is the map of the hosts: their roles and origins, which paths each serves, the one-time hop
+tokens. It imports nothing of the simulator (``state``, ``web`` and the screens build on it). The moves
+themselves are elsewhere: ``routing.HostRouting`` keeps each host to its own paths and sends the rest on,
+``web.move_to`` sends the browser to another host with a hop, ``screens_auth`` serves the hop and the
+session bridge.
 """
 
 from __future__ import annotations
@@ -29,8 +35,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 LOGIN = "login"
 INSTANCE = "instance"
@@ -127,40 +132,6 @@ def next_role(role: str, path: str) -> str:
     return INSTANCE
 
 
-class HostRouting:
-    """Split mode: each host serves only its own paths, keeps a request log, and sends the rest on."""
-
-    def __init__(self, app: ASGIApp, hosts: Hosts) -> None:
-        self.app = app
-        self.hosts = hosts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        role = self.hosts.role_of(scope)
-        path: str = scope["path"]
-        scope.setdefault("state", {})["host_role"] = role
-        if not path.startswith(("/static/", "/__sim__/")):
-            self.hosts.log.append((role, scope["method"], path))
-        if role == SINGLE or role in serving_roles(path):
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        if role == LOGIN:
-            from runbook.simulator.screens_auth import login_page  # screens import this module
-
-            # login.salesforce.com knows no org: whatever is asked for there, it shows the login form.
-            response: Response = login_page(request)
-        elif scope["method"] in ("GET", "HEAD"):
-            target = next_role(role, path)
-            query = scope.get("query_string", b"").decode("latin-1")
-            response = move_to(request, target, path + (f"?{query}" if query else ""))
-        else:
-            response = HTMLResponse("This host does not serve that address.", status_code=421)
-        await response(scope, receive, send)
-
-
 def hosts_of(request: Request) -> Hosts:
     hosts: Hosts = request.app.state.hosts
     return hosts
@@ -169,19 +140,6 @@ def hosts_of(request: Request) -> Hosts:
 def role_of(request: Request) -> str:
     role = request.scope.get("state", {}).get("host_role")
     return str(role) if role else hosts_of(request).role_of(request.scope)
-
-
-def move_to(request: Request, role: str, dest: str) -> Response:
-    """Send the browser to ``dest`` on the ``role`` host, handing the session over when there is one."""
-    from runbook.simulator.web import current_session_id
-
-    hosts = hosts_of(request)
-    session_id = current_session_id(request)
-    origin = hosts.origin(role)
-    if session_id is None:
-        return RedirectResponse(origin + dest, status_code=302)
-    token = hosts.mint_hop(session_id, role)
-    return RedirectResponse(f"{origin}{HOP_PATH}?{urlencode({'t': token, 'dest': dest})}", status_code=302)
 
 
 def bridge_url(request: Request) -> str:

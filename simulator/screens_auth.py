@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from runbook.simulator.hosts import BRIDGE_PATH, HOP_PATH, INSTANCE, LOGIN, hosts_of, move_to, role_of
+from runbook.simulator.hosts import BRIDGE_PATH, HOP_PATH, INSTANCE, LOGIN, hosts_of, role_of
 from runbook.simulator.shell import CLASSIC_HOMES
 from runbook.simulator.state import Session, User
 from runbook.simulator.web import (
@@ -34,6 +34,7 @@ from runbook.simulator.web import (
     current_session,
     end_session,
     get_org,
+    move_to,
     render,
     require_user,
     start_host_session,

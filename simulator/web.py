@@ -1,5 +1,8 @@
 """Request helpers shared by every screen: the signed-in user, CSRF, classic vs Lightning rendering.
 
+The session lives in a cookie per host (``simulator/hosts.py``); ``move_to`` sends the browser to another
+of the org's hosts and hands the session over on the way.
+
 Classic (Visualforce/JSP) pages are served both standalone (as on the instance host) and inside the
 Lightning shell's iframe, where Salesforce adds ``isdtp=p1`` to the URL. Inside the frame a classic
 page cannot navigate by itself: like Salesforce's ``srcUp()``/``navigateToUrl()``, it asks the
@@ -18,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from runbook.simulator.hosts import SINGLE, VF, role_of
+from runbook.simulator.hosts import HOP_PATH, SINGLE, VF, hosts_of, role_of
 from runbook.simulator.state import EDITION, Org, Session, User
 
 TEMPLATES = Environment(
@@ -92,6 +95,17 @@ def start_host_session(request: Request, response: Response, session: Session) -
             headers = response.raw_headers
             name, value = headers[-1]
             headers[-1] = (name, value + b"; Partitioned")
+
+
+def move_to(request: Request, role: str, dest: str) -> Response:
+    """Send the browser to ``dest`` on the ``role`` host, handing the session over when there is one."""
+    hosts = hosts_of(request)
+    session_id = current_session_id(request)
+    origin = hosts.origin(role)
+    if session_id is None:
+        return RedirectResponse(origin + dest, status_code=302)
+    token = hosts.mint_hop(session_id, role)
+    return RedirectResponse(f"{origin}{HOP_PATH}?{urlencode({'t': token, 'dest': dest})}", status_code=302)
 
 
 def end_session(request: Request, response: Response | None = None) -> None:

@@ -1,0 +1,50 @@
+"""Split mode's front door: each host serves only its own paths and sends the rest on (``simulator/hosts.py``).
+
+``HostRouting`` wraps the whole application. It notes which host a request reached (``hosts.role_of``
+reads it), logs it for ``GET /__sim__/requests``, and answers what that host does not serve: the login
+host shows its login form for any address, as login.salesforce.com does; another host sends a GET on to
+the host that serves the path (``web.move_to``, with a hop when there is a session) and refuses anything
+else with 421. With one origin (``hosts = "single"``) every request goes through.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from runbook.simulator.hosts import LOGIN, SINGLE, Hosts, next_role, serving_roles
+from runbook.simulator.screens_auth import login_page
+from runbook.simulator.web import move_to
+
+
+class HostRouting:
+    """Split mode: each host serves only its own paths, keeps a request log, and sends the rest on."""
+
+    def __init__(self, app: ASGIApp, hosts: Hosts) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        role = self.hosts.role_of(scope)
+        path: str = scope["path"]
+        scope.setdefault("state", {})["host_role"] = role
+        if not path.startswith(("/static/", "/__sim__/")):
+            self.hosts.log.append((role, scope["method"], path))
+        if role == SINGLE or role in serving_roles(path):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if role == LOGIN:
+            # login.salesforce.com knows no org: whatever is asked for there, it shows the login form.
+            response: Response = login_page(request)
+        elif scope["method"] in ("GET", "HEAD"):
+            target = next_role(role, path)
+            query = scope.get("query_string", b"").decode("latin-1")
+            response = move_to(request, target, path + (f"?{query}" if query else ""))
+        else:
+            response = HTMLResponse("This host does not serve that address.", status_code=421)
+        await response(scope, receive, send)
