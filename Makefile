@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/runbook demo
 
-test: $(STAMP)
+# The linters and the type checker run first (and stop the run when they fail), then the tests.
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m runbook.browser --ensure
 	@# A virtual screen for the test of the headed sign-in window (skipped without it).
 	@command -v Xvfb >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

@@ -18,11 +18,12 @@ from pathlib import Path
 from runbook.engine import RunnerOptions, execute
 from runbook.evidence import EvidenceOptions, Recording
 from runbook.logs import configure
-from runbook.plan import build_plan
+from runbook.procedure import build_plan
 from runbook.rundir import RunDir
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS, CreationMode, Release, SimConfig
 from runbook.spec import spec_from_dict
+from runbook.testing import frontdoor_token
 
 
 def one_run(release: str, tracing: Recording, workdir: Path) -> tuple[float, dict[str, float]]:
@@ -32,11 +33,7 @@ def one_run(release: str, tracing: Recording, workdir: Path) -> tuple[float, dic
         base = demo_spec(sim.base_url, workdir)
         admin = DEMO_USERS[0]
         # Frontdoor sign-in keeps TOTP window waits (up to 30 s, by design) out of the numbers.
-        import httpx
-
-        token = httpx.post(f"{sim.base_url}/__sim__/frontdoor-token", json={"username": admin["username"]}).json()[
-            "token"
-        ]
+        token = frontdoor_token(sim, admin["username"])
         data = {
             "org": {"url": sim.base_url, "username": admin["username"], "login": "frontdoor"},
             "app": {

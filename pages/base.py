@@ -32,7 +32,7 @@ from playwright.sync_api import Frame, FrameLocator, Locator, Page, Request, exp
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from runbook.pages.errors import SalesforceError, ScreenNotReached
-from runbook.pages.releases import LEGACY, ReleaseLabels
+from runbook.pages.labels import LABELS, SetupLabels
 
 ACTIVE_CLASSIC_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 # Salesforce's classic error markup, as Browserforce and sf-pi look for it.
@@ -70,7 +70,7 @@ class OrgContext:
     """
 
     base_url: str
-    labels: ReleaseLabels = LEGACY
+    labels: SetupLabels = LABELS
     timeout_ms: float = 30_000
     login_url: str = ""
 

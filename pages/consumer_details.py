@@ -8,6 +8,7 @@ from typing import ClassVar
 from playwright.sync_api import Locator
 
 from runbook.pages.base import SetupPage
+from runbook.pages.errors import IdentityCheckFailed
 from runbook.pages.verify_identity import VerifyIdentityPage
 
 
@@ -26,12 +27,22 @@ class ConsumerDetailsPage(SetupPage):
     def identity(self) -> VerifyIdentityPage:
         return VerifyIdentityPage(self.page, self.org)
 
-    def read_consumer_key(self, code_for: Callable[[bool], str]) -> str:
-        """Pass the identity check if asked (``code_for(by_email)`` gives the code), then read the key."""
+    def read_consumer_key(self, code_for: Callable[[bool], str], *, authenticator_retry: bool = False) -> str:
+        """Pass the identity check if asked (``code_for(by_email)`` gives the code), then read the key.
+
+        With ``authenticator_retry`` (codes from an authenticator seed), a refused authenticator code is
+        followed by one more, of the next window: the code of this window may have been used a moment ago
+        (by another run of the same user), and Salesforce refuses a code twice.
+        """
         verify = self.identity()
         self._expect_visible(self.landmark().or_(verify.landmark()), expected="Consumer Details or an identity check")
         if verify.is_current():
-            verify.verify(lambda: code_for(verify.uses_email()))
+            try:
+                verify.verify(lambda: code_for(verify.uses_email()))
+            except IdentityCheckFailed:
+                if not authenticator_retry or verify.uses_email():
+                    raise
+                verify.verify(lambda: code_for(False))
         self.wait_until_loaded()
         return self.consumer_key().first.inner_text().strip()
 

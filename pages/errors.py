@@ -1,4 +1,4 @@
-"""What page objects raise. The runbook engine turns these into its own errors, naming the step."""
+"""What page objects raise. The step runner turns these into its own errors, naming the step."""
 
 from __future__ import annotations
 

@@ -1,8 +1,12 @@
-"""Labels that differ between Salesforce releases, as data (one table per release).
+"""What the Setup screens call things, as data: one table the page objects read, and the doc-check audits.
 
-Each entry is dated by the release that introduced it. OAuth scopes are matched by the token in
-parentheses, never by their prose, because the prose was renamed (for example "Access and manage your
-data (api)" became "Manage user data via APIs (api)").
+The runbook does not need to be told which Salesforce release an org runs: where two generations of
+Setup differ, the page objects look at the screen (the Consumer Key on the app's View page, or behind
+"Manage Consumer Details" and an identity check since 2023; New Connected App in App Manager, or behind
+a toggle in External Client App Settings since Summer '25). Where a label changed, this table holds
+every known wording, dated. OAuth scopes are matched by the token in parentheses, never by their prose,
+because the prose was renamed (for example "Access and manage your data (api)" became "Manage user data
+via APIs (api)").
 """
 
 from __future__ import annotations
@@ -22,13 +26,10 @@ def scope_tokens(label: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class ReleaseLabels:
-    """What one generation of Setup screens calls things."""
+class SetupLabels:
+    """The labels the page objects look for, every known wording of each."""
 
-    name: str
-    # Where the Consumer Key is: on the View page itself (before about 2023), or behind
-    # "Manage Consumer Details", a new window and an identity check (2023 onwards).
-    consumer_key_on_view_page: bool
+    # 2023 onwards: the Consumer Key moved off the View page, behind this button (a new window, an identity check).
     manage_consumer_details: str = "Manage Consumer Details"
     consumer_key_label: str = "Consumer Key"
     # Summer '25 moved creation to External Client App Settings behind this toggle.
@@ -38,10 +39,9 @@ class ReleaseLabels:
     permitted_users_admin: str = "Admin approved users are pre-authorized"
     # What a new app's Permitted Users is until preauthorize.10 changes it.
     permitted_users_default: str = "All users may self-authorize"
+    # The assignment button's wording differs between the classic page and the Lightning one.
     add_assignment: tuple[str, ...] = ("Add Assignment", "Add Assignments")
     no_expiration: str = "No expiration date"
 
 
-LEGACY = ReleaseLabels(name="legacy", consumer_key_on_view_page=True)
-CURRENT = ReleaseLabels(name="current", consumer_key_on_view_page=False)
-RELEASES = {r.name: r for r in (LEGACY, CURRENT)}
+LABELS = SetupLabels()

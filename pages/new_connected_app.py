@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, expect
 
 from runbook.pages.base import SetupPage
 from runbook.pages.errors import CreationBlocked, PageError
-from runbook.pages.releases import scope_tokens
+from runbook.pages.labels import scope_tokens
 from runbook.pages.specs import ConnectedAppForm
 
 if TYPE_CHECKING:

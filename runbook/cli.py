@@ -17,6 +17,7 @@ from rich.text import Text
 from runbook.console import console, err_console
 from runbook.console import usage_exit as _usage_exit
 from runbook.errors import UsageError
+from runbook.simulator.state import CreationMode, Release
 
 if TYPE_CHECKING:
     from runbook.plan import Plan
@@ -37,32 +38,19 @@ def _root() -> None:
     configure()
 
 
-class ReleaseOpt(StrEnum):
-    legacy = "legacy"
-    current = "current"
-
-
 class HostsOpt(StrEnum):
     SPLIT = "split"  # upper case: a member called `split` would hide str.split
     SINGLE = "single"
-
-
-class CreationOpt(StrEnum):
-    open = "open"
-    toggle = "toggle"
-    blocked = "blocked"
 
 
 @app.command()
 def sim(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 0,
-    release: Annotated[
-        ReleaseOpt, typer.Option(help="Which generation of Setup screens to serve.")
-    ] = ReleaseOpt.legacy,
+    release: Annotated[Release, typer.Option(help="Which generation of Setup screens to serve.")] = Release.LEGACY,
     creation: Annotated[
-        CreationOpt, typer.Option(help="Whether new connected apps can be created: open, toggle or blocked.")
-    ] = CreationOpt.open,
+        CreationMode, typer.Option(help="Whether new connected apps can be created: open, toggle or blocked.")
+    ] = CreationMode.OPEN,
     users: Annotated[
         Path | None,
         typer.Option(help="JSON file of users to seed instead of the demo org.", exists=True, dir_okay=False),
@@ -92,12 +80,12 @@ def sim(
 ) -> None:
     """Serve a simulated Salesforce org until interrupted."""
     from runbook.simulator.server import SimulatorServer
-    from runbook.simulator.state import CreationMode, Release, Rendering, SimConfig
+    from runbook.simulator.state import Rendering, SimConfig
 
     try:
         config = SimConfig(
-            release=Release(release.value),
-            creation=CreationMode(creation.value),
+            release=release,
+            creation=creation,
             latency_ms=latency_ms,
             users_file=users,
             banner=banner,
@@ -181,7 +169,7 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON instead of tables.")] = False,
 ) -> None:
     """Show the 23 steps a run would take, with the values each uses; nothing is run."""
-    from runbook.plan import build_plan
+    from runbook.procedure import build_plan
     from runbook.spec import load_spec, require_credentials
 
     try:

@@ -13,13 +13,17 @@ from rich.markup import escape
 from rich.status import Status
 from rich.text import Text
 
+from runbook.callbacks import RunCallbacks
 from runbook.console import console, err_console, usage_exit
-from runbook.engine import RunCallbacks, RunnerOptions, RunOutcome, execute, resume_point
+from runbook.engine import RunnerOptions, RunOutcome, execute
 from runbook.errors import RunbookError, UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
-from runbook.plan import Plan, Step, build_plan
+from runbook.plan import Plan, Step
+from runbook.procedure import build_plan
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
+from runbook.runner import resume_point
+from runbook.simulator.state import CreationMode, Release
 from runbook.spec import RunSpec, load_spec
 
 STYLE = {
@@ -246,8 +250,10 @@ def demo_spec(base_url: str, workdir: Path) -> RunSpec:
 
 
 def demo_command(
-    release: Annotated[str, typer.Option(help="Simulated release: legacy or current.")] = "legacy",
-    creation: Annotated[str, typer.Option(help="Simulated creation mode: open, toggle or blocked.")] = "open",
+    release: Annotated[Release, typer.Option(help="Which generation of Setup screens to simulate.")] = Release.LEGACY,
+    creation: Annotated[
+        CreationMode, typer.Option(help="Whether new connected apps can be created: open, toggle or blocked.")
+    ] = CreationMode.OPEN,
     headed: HEADED = False,
     slow_mo: SLOW_MO = 0,
     step: STEP = False,
@@ -263,15 +269,13 @@ def demo_command(
     import tempfile
 
     from runbook.simulator.server import SimulatorServer
-    from runbook.simulator.state import CreationMode, Release, SimConfig
+    from runbook.simulator.state import SimConfig
 
-    try:
-        config = SimConfig(release=Release(release), creation=CreationMode(creation))
-    except ValueError as exc:
-        usage_exit(UsageError(f"--release must be legacy or current and --creation open, toggle or blocked: {exc}"))
+    config = SimConfig(release=release, creation=creation)
     with SimulatorServer(config) as server, tempfile.TemporaryDirectory(prefix="runbook-demo-") as tmp:
         console.print(
-            f"Simulator: {server.base_url} (release {release}, creation {creation}); demo org admin signs in.",
+            f"Simulator: {server.base_url} (release {release.value}, creation {creation.value}); "
+            "demo org admin signs in.",
             soft_wrap=True,
         )
         spec = demo_spec(server.login_url, Path(tmp))

@@ -9,8 +9,8 @@ documented steps the runbook lacks (added), which runbook steps the article no l
 which moved (reordered), and which bold labels no page object knows (renamed or new UI text).
 
 The labels the runbook knows are read from the page objects' source (``ast``, nothing is run), the
-release label tables, the plan's own wording, and a short allow-list of navigation names the runbook
-reaches by URL instead of by clicking them.
+labels table (``pages/labels.py``), the plan's own wording, and a short allow-list of navigation names
+the runbook reaches by URL instead of by clicking them.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ _TEXT_LOCATORS = frozenset({"get_by_label", "get_by_text", "get_by_placeholder",
 # Keywords that carry visible text in any call: ``get_by_role(..., name=...)``, ``filter(has_text=...)``.
 _TEXT_KEYWORDS = frozenset({"name", "text", "has_text"})
 # Constructors whose ``name=`` is an identifier, not screen text.
-_NOT_LABEL_CALLS = frozenset({"ReleaseLabels"})
+_NOT_LABEL_CALLS = frozenset({"SetupLabels"})
 _SCREEN_ATTRIBUTE = "SCREEN"
 
 # Words too common to tell steps apart.
@@ -350,7 +350,7 @@ _REFERENCE_SPEC: Mapping[str, Mapping[str, str]] = {
 @lru_cache(maxsize=1)
 def reference_steps() -> tuple[RunbookStep, ...]:
     """The runbook's 23 steps, from the plan the runbook builds."""
-    from runbook.plan import build_plan
+    from runbook.procedure import build_plan
     from runbook.spec import spec_from_dict
 
     plan = build_plan(spec_from_dict(_REFERENCE_SPEC, {}))
@@ -373,7 +373,7 @@ class LabelRegistry:
         return tuple(sorted(self.sources, key=str.casefold))
 
     def knows(self, label: str) -> bool:
-        """Whether a page object, a release table, the allow-list or the plan's wording names ``label``."""
+        """Whether a page object, the labels table, the allow-list or the plan's wording names ``label``."""
         wanted = normalise_label(label)
         if not wanted:
             return True
@@ -510,19 +510,16 @@ def _pages_dir() -> Path:
     return Path(runbook.pages.__path__[0])
 
 
-def _release_labels() -> dict[str, str]:
-    from runbook.pages.releases import RELEASES
+def _setup_labels() -> dict[str, str]:
+    from runbook.pages.labels import LABELS
 
     found: dict[str, str] = {}
-    for release in RELEASES.values():
-        for spec in dataclasses.fields(release):
-            if spec.name == "name":
-                continue
-            value = getattr(release, spec.name)
-            values: Iterable[object] = value if isinstance(value, tuple) else (value,)
-            for item in values:
-                if isinstance(item, str) and item.strip():
-                    found.setdefault(item.strip(), f"ReleaseLabels.{spec.name}")
+    for spec in dataclasses.fields(LABELS):
+        value = getattr(LABELS, spec.name)
+        values: Iterable[object] = value if isinstance(value, tuple) else (value,)
+        for item in values:
+            if isinstance(item, str) and item.strip():
+                found.setdefault(item.strip(), f"SetupLabels.{spec.name}")
     return found
 
 
@@ -532,11 +529,11 @@ def build_registry(
     *,
     allowed: Mapping[str, str] | None = None,
 ) -> LabelRegistry:
-    """The labels the runbook knows: page objects' source, release tables, allow-list, and the plan's wording."""
+    """The labels the runbook knows: page objects' source, the labels table, allow-list, and the plan's wording."""
     folder = pages_dir or _pages_dir()
     sources = {f"pages/{path.name}": path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.py"))}
     labels = scan_page_sources(sources)
-    for label, where in _release_labels().items():
+    for label, where in _setup_labels().items():
         labels.setdefault(label, where)
     for label, why in (ALLOWED_LABELS if allowed is None else allowed).items():
         labels.setdefault(label, f"allow-list: {why}")
@@ -634,7 +631,7 @@ class StepMapping:
 
 @dataclass(frozen=True)
 class UnknownLabel:
-    """A bold label in the article that no page object, release table or allow-list knows."""
+    """A bold label in the article that no page object, the labels table or the allow-list knows."""
 
     label: str
     article_section: str

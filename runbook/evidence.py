@@ -22,10 +22,11 @@ import structlog
 from playwright.sync_api import BrowserContext, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
 
+from runbook.callbacks import RunCallbacks
 from runbook.logs import REDACTOR
 from runbook.pages.base import ACTIVE_CLASSIC_FRAME, SECRET_SELECTORS
 from runbook.plan import Step
-from runbook.results import Outcome
+from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
 from runbook.traces import merge_traces, scrub_file
 
@@ -112,15 +113,17 @@ def har_cookie_values(har: Path) -> set[str]:
 
 
 class Recorder:
-    """Runs the evidence for one run; the engine calls it through the RunCallbacks hooks."""
+    """Runs the evidence for one run; EvidenceCallbacks drives it from the runner's hooks."""
 
-    def __init__(self, options: EvidenceOptions, run_dir: RunDir) -> None:
+    def __init__(self, options: EvidenceOptions, run_dir: RunDir, *, chunk_per_step: bool = False) -> None:
         self.options = options
         self.run_dir = run_dir
+        # pytest's QA mode also keeps each step's own trace (pytest-playwright's layout): a chunk ends with each step.
+        self.chunk_per_step = chunk_per_step
         self.context: BrowserContext | None = None
         self._parts: list[Path] = []
+        self._step_first_part = 0
         self._tracing = False
-        self._failed = False
 
     # --- tracing --------------------------------------------------------------------------------
     def start(self, context: BrowserContext, title: str) -> None:
@@ -155,6 +158,7 @@ class Recorder:
             log.info("recording_resumed")
 
     def group(self, step: Step) -> None:
+        self._step_first_part = len(self._parts)
         if self._tracing and self.context is not None:
             self.context.tracing.group(f"{step.id} {step.title}")
 
@@ -163,6 +167,17 @@ class Recorder:
             # No open group (a paused step re-opened none) means nothing to close.
             with suppress(PlaywrightError):
                 self.context.tracing.group_end()
+            if self.chunk_per_step:
+                self._save_chunk()
+                self.context.tracing.start_chunk()
+
+    def step_trace(self, out: Path) -> Path | None:
+        """The last step's own trace (its chunks merged and scrubbed) at ``out``; needs ``chunk_per_step``."""
+        parts = self._parts[self._step_first_part :]
+        if not self.chunk_per_step or not parts:
+            return None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return merge_traces(parts, out, REDACTOR.values())
 
     def finish_trace(self, failed: bool) -> Path | None:
         """Stop tracing and write trace.zip (merged, scrubbed), unless it is not to be kept."""
@@ -217,3 +232,32 @@ def scrub_run_directory(run_dir: RunDir) -> list[Path]:
     text_like = {".json", ".jsonl", ".md", ".toml", ".html", ".xml", ".har", ".txt"}
     files = [p for p in run_dir.path.rglob("*") if p.is_file() and p.suffix in text_like]
     return [p for p in files if scrub_file(p, REDACTOR.values())]
+
+
+class EvidenceCallbacks(RunCallbacks):
+    """Screenshots, the trace with a group per step, video and HAR, as the evidence options ask."""
+
+    def __init__(self, options: EvidenceOptions, run_dir: RunDir, *, chunk_per_step: bool = False) -> None:
+        self.recorder = Recorder(options, run_dir, chunk_per_step=chunk_per_step)
+
+    def browser_ready(self, ctx: RunContext) -> None:
+        self.recorder.start(ctx.page.context, f"runbook {ctx.run_dir.run_id}")
+        ctx.private = self.recorder.paused
+
+    def step_started(self, step: Step) -> None:
+        self.recorder.group(step)
+
+    def step_evidence(self, ctx: RunContext, step: Step, outcome: Outcome) -> str | None:
+        # Each of a real org's hosts sets its own session cookie when a step first reaches it.
+        register_session_cookies(ctx.page.context)
+        return self.recorder.screenshot(ctx, step, outcome)
+
+    def step_finished(self, step: Step, result: StepResult) -> None:
+        if result.outcome is not Outcome.SKIPPED:
+            self.recorder.group_end()
+
+    def run_finishing(self, ctx: RunContext, failed: bool) -> None:
+        self.recorder.finish_trace(failed)
+
+    def browser_closed(self, run_dir: RunDir, failed: bool) -> None:
+        self.recorder.finish_files(failed)

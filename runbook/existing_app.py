@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from runbook.certs import CertificateInfo
 from runbook.pages.errors import PageError
-from runbook.pages.releases import ReleaseLabels, scope_tokens
+from runbook.pages.labels import SetupLabels, scope_tokens
 from runbook.spec import RunSpec
 
 
@@ -49,9 +49,7 @@ class AppHolds:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 
 
-def differences(
-    spec: RunSpec, holds: AppHolds, labels: ReleaseLabels, certificate: CertificateInfo | None
-) -> list[str]:
+def differences(spec: RunSpec, holds: AppHolds, labels: SetupLabels, certificate: CertificateInfo | None) -> list[str]:
     """Each way ``holds`` differs from what the skipped steps would have set, named; empty when none.
 
     ``certificate`` is the spec's certificate, or None when the runbook makes one (``generate``): which

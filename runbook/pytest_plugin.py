@@ -7,10 +7,12 @@ which really creates the connected app, the permission set and the assignment th
 The step items share one browser context, signed in once, made from pytest-playwright's ``browser``
 and ``browser_context_args`` fixtures, so ``--headed``, ``--slowmo``, ``--browser-channel``,
 ``--device``, ``--video`` and ``--output`` mean what they mean for any Playwright test. ``--tracing``
-keeps one trace per step; ``--screenshot on`` a picture after every step on screen, and a failed step
-always leaves one. After a failure the later steps are skipped with a reason naming the failed step,
-and the failure itself is a drift report: the documented step, the page object and what it looked for,
-and what the screen showed instead.
+keeps one trace per step (and the run directory's own, a group per step, as ``runbook run`` writes it);
+``--screenshot on`` a picture after every step on screen, and a failed step always leaves one. After a
+failure the later steps are skipped with a reason naming the failed step, and the failure itself is a
+drift report: the documented step, the page object and what it looked for, and what the screen showed
+instead. This module holds the options, hooks and fixtures; the items, the shared run and the drift
+report are ``runbook.qa``'s, and the steps run through ``runbook.runner`` as in the CLI.
 
 Users' own tests get fixtures for the simulator: ``runbook_sim``, ``runbook_org``, ``signed_in_page``
 and ``app_manager_page`` (plain fixtures, so a conftest can override any of them, ``runbook_spec`` too).
@@ -22,47 +24,45 @@ from the machine's Chromium instead (``runbook.browser.find_chromium``), in any 
 from __future__ import annotations
 
 import base64
-import json
-import logging
 import os
-import re
 import secrets
-import time
-import urllib.request
 from collections.abc import Generator, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from runbook.plan import Plan, Step, build_plan
-from runbook.simulator.state import BREAKAGES
+from runbook.procedure import build_plan
+from runbook.qa import (
+    ARTIFACTS,
+    COLLECTOR_NAME,
+    FAILURE,
+    LATE_ARTIFACTS,
+    QA_MODE,
+    QAMode,
+    QARun,
+    RunbookProcedure,
+    StepItem,
+    first_line,
+    is_expected,
+)
+from runbook.simulator.state import BREAKAGES, CreationMode, Release
 
 if TYPE_CHECKING:
-    from _pytest._code.code import ExceptionInfo, TerminalRepr
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, Page
 
-    from runbook.errors import RunbookError, StepFailed
     from runbook.pages.app_manager import AppManagerPage
     from runbook.pages.base import OrgContext
-    from runbook.rundir import RunDir
     from runbook.simulator.server import SimulatorServer
     from runbook.simulator.state import SimConfig
     from runbook.spec import RunSpec
-    from runbook.steps import RunContext, StepReport
 
-SIM_RELEASES = ("legacy", "current")
-SIM_CREATION_MODES = ("open", "toggle", "blocked")
+SIM_RELEASES = tuple(release.value for release in Release)
+SIM_CREATION_MODES = tuple(mode.value for mode in CreationMode)
 # The simulator answers at once; a screen that has not appeared after this long is not coming.
 SIM_TIMEOUT_MS = 10_000
 SIM_APP = "Integration Builder"
 SIM_ASSIGNEE = "integration@runbook-demo.example"
-VIEWPORT = {"width": 1366, "height": 900}
-RUN_DIRS = "runbook"  # under --output: one run directory per session (recordings/README.md layout)
-COLLECTOR_NAME = "runbook"
 
 
 # --- options ----------------------------------------------------------------------------------------
@@ -118,31 +118,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "example hosts=single, app_list=table, assign_users=modal; see simulator/README.md. Default: the most "
         "realistic rendering of each.",
     )
-
-
-@dataclass
-class QAMode:
-    """The session's procedure: its plan (for collection), and why later steps cannot run, once known."""
-
-    plan: Plan
-    org_spec: RunSpec | None = None  # --runbook: the spec, loaded and checked before anything starts
-    stopped: str | None = None
-    run: ProcedureRun | None = None
-
-    def stop(self, reason: str, session: pytest.Session, after: pytest.Item | None = None) -> None:
-        """Skip every step item after ``after`` (all, without it) with ``reason``, through pytest's skip marker."""
-        self.stopped = reason
-        items = session.items
-        later = items[items.index(after) + 1 :] if after in items else items
-        for item in later:
-            if isinstance(item, StepItem):
-                item.add_marker(pytest.mark.skip(reason=reason))
-
-
-QA_MODE = pytest.StashKey[QAMode]()
-FAILURE = pytest.StashKey["StepFailure"]()
-ARTIFACTS = pytest.StashKey[list[tuple[str, Path]]]()  # a step's screenshot and trace
-LATE_ARTIFACTS = pytest.StashKey[list[tuple[str, str]]]()  # the run's video and directory, on the last step
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -207,53 +182,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # A node of its own at the top ("runbook::create-app.3 ..."), as if the procedure were a test file.
     procedure = RunbookProcedure.from_parent(session, name=COLLECTOR_NAME, nodeid=COLLECTOR_NAME)
     items[:0] = list(session.genitems(procedure))
-
-
-class RunbookProcedure(pytest.Collector):
-    """The article's procedure: one item per documented step, in documented order."""
-
-    def collect(self) -> list[pytest.Item | pytest.Collector]:
-        plan = self.config.stash[QA_MODE].plan
-        items: list[pytest.Item | pytest.Collector] = []
-        for step in plan:
-            item = StepItem.from_parent(self, name=f"{step.id} {step.title}", callobj=_documented_step, step=step)
-            # Keyword arguments, so `-m "runbook_step(step='create-app.1')"` picks exactly one step.
-            item.add_marker(pytest.mark.runbook_step(step=step.id, section=step.section, kind=step.kind))
-            items.append(item)
-        return items
-
-
-class StepItem(pytest.Function):
-    """One documented step, run on the session's shared, signed-in browser page."""
-
-    def __init__(self, *, step: Step, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.step = step
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        # The procedure's own name for a path (as in the node id); the step's place in the procedure for a
-        # line (0-based, pytest shows it 1-based: "runbook:21" is the 21st step); and a heading for failures
-        # that does not end the node id (pytest would show the dots of "create-app.3" as "::" in verbose lines).
-        place = self.config.stash[QA_MODE].plan.index(self.step.id) if QA_MODE in self.config.stash else 0
-        return self.config.rootpath / COLLECTOR_NAME, place, f"documented step {self.step.id}: {self.step.title}"
-
-    def repr_failure(  # type: ignore[override]
-        self, excinfo: ExceptionInfo[BaseException]
-    ) -> str | TerminalRepr:
-        failure = self.stash.get(FAILURE, None)
-        if failure is None or excinfo.value is not failure.error:
-            return super().repr_failure(excinfo)
-        text = failure.render()
-        if self.config.getoption("tbstyle", "auto") == "long":
-            text += "\n\n" + str(super().repr_failure(excinfo))
-        return text
-
-
-def _documented_step(runbook_run: ProcedureRun, output_path: str, request: pytest.FixtureRequest) -> None:
-    """Run one documented step on the shared page (the item's name says which)."""
-    item = request.node
-    assert isinstance(item, StepItem)
-    runbook_run.run_step(item, Path(output_path))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -327,7 +255,7 @@ def _use_machine_chromium(launch_args: dict[str, Any], request: pytest.FixtureRe
 # --- the simulator and the spec ---------------------------------------------------------------------------
 def sim_config(config: pytest.Config) -> SimConfig:
     """The simulator the --runbook-sim* options describe (legacy, open, nothing broken by default)."""
-    from runbook.simulator.state import CreationMode, Release, Rendering, SimConfig
+    from runbook.simulator.state import Rendering, SimConfig
 
     return SimConfig(
         release=Release(config.getoption("runbook_sim", None) or "legacy"),
@@ -349,7 +277,6 @@ def simulator_spec(
         LoginMethod,
         OrgSpec,
         PermissionSetSpec,
-        ReleaseChoice,
         RunOptions,
         RunSpec,
         Secrets,
@@ -377,20 +304,8 @@ def simulator_spec(
             description=f"Pre-authorized for {SIM_APP}",
         ),
         assignee=AssigneeSpec(username=SIM_ASSIGNEE),
-        options=RunOptions(timeout_ms=SIM_TIMEOUT_MS, release=ReleaseChoice(release)),
+        options=RunOptions(timeout_ms=SIM_TIMEOUT_MS),
     )
-
-
-def frontdoor_token(sim: SimulatorServer, username: str | None = None) -> str:
-    """A one-time frontdoor.jsp token from the simulator's test-only endpoint (the demo admin by default)."""
-    from runbook.simulator.state import DEMO_USERS
-
-    body = json.dumps({"username": username or DEMO_USERS[0]["username"]}).encode("utf-8")
-    request = urllib.request.Request(
-        f"{sim.base_url}/__sim__/frontdoor-token", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return str(json.load(response)["token"])
 
 
 # --- fixtures -----------------------------------------------------------------------------------------------
@@ -417,20 +332,19 @@ def runbook_sim(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> 
 
 @pytest.fixture(scope="session")
 def runbook_org(runbook_sim: SimulatorServer) -> OrgContext:
-    """Where the simulator's org is and which release's labels its screens use, for page objects."""
+    """Where the simulator's org is (its hosts) and the labels its screens use, for page objects."""
     from runbook.pages.base import OrgContext
-    from runbook.pages.releases import CURRENT, LEGACY
-    from runbook.simulator.state import Release
+    from runbook.pages.labels import LABELS
 
-    labels = CURRENT if runbook_sim.config.release is Release.CURRENT else LEGACY
     # Setup on the org's Setup host, sign-in (frontdoor.jsp) on its own My Domain host.
-    return OrgContext(runbook_sim.origin("setup"), labels, timeout_ms=SIM_TIMEOUT_MS, login_url=runbook_sim.base_url)
+    return OrgContext(runbook_sim.origin("setup"), LABELS, timeout_ms=SIM_TIMEOUT_MS, login_url=runbook_sim.base_url)
 
 
 @pytest.fixture
 def signed_in_page(page: Page, runbook_sim: SimulatorServer, runbook_org: OrgContext) -> Page:
     """pytest-playwright's page, signed in to the simulator's org as its admin (through frontdoor.jsp)."""
     from runbook.signin import sign_in_with_frontdoor
+    from runbook.testing import frontdoor_token
 
     sign_in_with_frontdoor(page, runbook_org, frontdoor_token(runbook_sim))
     return page
@@ -456,6 +370,8 @@ def runbook_spec(pytestconfig: pytest.Config, request: pytest.FixtureRequest) ->
     folder: Path = request.getfixturevalue("tmp_path_factory").mktemp("runbook-request")
     # The developer's certificate of the request; its key is never used, so its passphrase is thrown away.
     made = generate_certificate(folder, SIM_APP, secrets.token_urlsafe(24))
+    from runbook.testing import frontdoor_token
+
     return simulator_spec(sim.base_url, sim.config.release.value, made.cert_path, frontdoor_token(sim))
 
 
@@ -466,18 +382,18 @@ def runbook_run(
     browser: Browser,
     browser_context_args: dict[str, Any],
     request: pytest.FixtureRequest,
-) -> Iterator[ProcedureRun]:
+) -> Iterator[QARun]:
     """The procedure's shared state: one browser context signed in once, its run directory, the step context."""
     # Outside QA mode (a user's test asking for the run) there are no step items, only the shared run.
     mode = pytestconfig.stash.get(QA_MODE, None) or QAMode(build_plan(runbook_spec))
-    run = ProcedureRun(mode, pytestconfig, runbook_spec)
+    run = QARun(mode, pytestconfig, runbook_spec)
     mode.run = run
     try:
         run.start(browser, browser_context_args)
     except Exception as exc:
-        mode.stop(f"the run could not start: {_first_line(exc)}", request.session)
+        mode.stop(f"the run could not start: {first_line(exc)}", request.session)
         run.finish()
-        if _is_expected(exc):
+        if is_expected(exc):
             from runbook.logs import REDACTOR
 
             message = REDACTOR.scrub(str(exc))
@@ -488,411 +404,6 @@ def runbook_run(
         raise
     yield run
     run.finish()
-
-
-# --- the shared run -----------------------------------------------------------------------------------------
-def _first_line(exc: BaseException) -> str:
-    from runbook.logs import REDACTOR
-
-    text = str(exc).strip()
-    return REDACTOR.scrub(text.splitlines()[0] if text else type(exc).__name__)
-
-
-def _is_expected(exc: BaseException) -> bool:
-    """Failures the runbook knows how to describe (a screen, a browser, a setting), as opposed to bugs."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    from runbook.errors import RunbookError
-    from runbook.pages.errors import PageError
-
-    return isinstance(exc, PageError | PlaywrightError | RunbookError)
-
-
-def _no_person(prompt: str) -> str:
-    from runbook.errors import CredentialsError
-
-    raise CredentialsError(
-        f"{prompt}: QA mode does not ask anyone for codes; set RUNBOOK_TOTP_SEED to the authenticator's seed."
-    )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ProcedureRun:
-    """The documented steps of one pytest session, run in order on one signed-in page."""
-
-    def __init__(self, mode: QAMode, config: pytest.Config, spec: RunSpec) -> None:
-        self.mode = mode
-        self.config = config
-        self.spec = spec
-        self.plan = build_plan(spec)
-        self.run_dir: RunDir | None = None
-        self.context: BrowserContext | None = None
-        self.ctx: RunContext | None = None
-        self.error: RunbookError | None = None
-        self.failed_step: Step | None = None
-        self._tracing = False
-        self._parts: list[Path] = []
-        self._configured_logging = False
-        self._finished = False
-        self._late: list[tuple[str, str]] = []
-
-    # --- start ---------------------------------------------------------------------------------------------
-    def start(self, browser: Browser, context_args: dict[str, Any]) -> None:
-        """Make the run directory, the certificate to upload and the browser context, and sign in."""
-        import structlog
-
-        from runbook.engine import labels_for, new_run_context, org_hosts, prepare_certificate, sign_in, versions
-        from runbook.evidence import register_session_cookies
-        from runbook.logs import REDACTOR, configure, log_to
-        from runbook.pages.base import OrgContext
-        from runbook.rundir import RunDir
-        from runbook.signin import CodeSource
-        from runbook.spec import LoginMethod
-        from runbook.totp import TotpSource
-
-        spec = self.spec
-        base = Path(self.config.getoption("--output", "test-results")).absolute() / RUN_DIRS
-        self.run_dir = run_dir = RunDir.create(
-            base, self.plan, spec.summary(), spec_toml=spec.to_toml(), spec_path=spec.source_path
-        )
-        REDACTOR.register(spec.secrets.values())
-        if not structlog.is_configured():
-            # Events go to the run's events.jsonl; the test report says what failed, not a log line.
-            configure(console_level=logging.CRITICAL + 1)
-            self._configured_logging = True
-        log_to(run_dir.path / "events.jsonl")
-        structlog.contextvars.bind_contextvars(run_id=run_dir.run_id)
-        env = dict(os.environ)
-        certificate, upload_file, generated_key = prepare_certificate(spec, run_dir, env)
-        run_dir.set_status("running")
-        org = OrgContext(spec.org.url, labels_for(spec), timeout_ms=spec.options.timeout_ms)
-        options: dict[str, Any] = {"viewport": VIEWPORT, **context_args}
-        if spec.org.login is LoginMethod.SESSION:
-            from runbook.session import load_session_state, saved_setup_url
-
-            options["storage_state"] = state = load_session_state(spec, env)
-            org = org.landed(saved_setup_url(state) or "")
-        self.context = context = browser.new_context(**options)
-        page = context.new_page()
-        run_dir.annotate(versions=versions(browser))
-        totp = TotpSource(spec.secrets.totp_seed) if spec.secrets.totp_seed else None
-        codes = CodeSource(totp, _no_person)
-        # Signing in is never recorded: tracing starts after it.
-        org = sign_in(spec, page, org, codes)
-        run_dir.annotate(hosts=org_hosts(org))
-        register_session_cookies(context)
-        if self.config.getoption("--tracing", "off") != "off":
-            context.tracing.start(title=f"runbook {run_dir.run_id}", screenshots=True, snapshots=True, sources=False)
-            context.tracing.stop_chunk()  # nothing yet; each step records its own chunk
-            self._tracing = True
-        log = structlog.get_logger("runbook")
-        self.ctx = new_run_context(spec, page, org, run_dir, codes, (certificate, upload_file, generated_key))
-        self.ctx.private = self._private
-        log.info("run_started", start_at=self.plan.ids[0], steps=len(self.plan), mode="pytest")
-
-    # --- one step ---------------------------------------------------------------------------------------
-    def run_step(self, item: StepItem, output: Path) -> None:
-        """Run ``item``'s step; on failure skip the rest, keep the evidence and raise the drift report."""
-        import structlog
-
-        from runbook.errors import OrgFeatureBlocked
-        from runbook.results import Outcome, StepResult
-        from runbook.steps import STEPS
-
-        assert self.ctx is not None and self.run_dir is not None
-        step = item.step
-        log = structlog.get_logger("runbook")
-        structlog.contextvars.bind_contextvars(step=step.id)
-        started, clock = _now(), time.monotonic()
-        self._trace_begin(step)
-        log.info("step_started", title=step.title)
-        report: StepReport | None = None
-        problem: Exception | None = None
-        try:
-            report = STEPS[step.id](self.ctx)
-        except Exception as exc:  # every failure stops the procedure; which kind decides the report
-            problem = exc
-        finally:
-            structlog.contextvars.unbind_contextvars("step")
-        failed = problem is not None
-        shot = self._screenshot(step, output, failed)
-        trace = self._trace_end(output, failed)
-        for kind, path in (("screenshot", shot), ("trace", trace)):
-            if path is not None:
-                item.user_properties.append((f"runbook_{kind}", _for_report(self.config, path)))
-                item.stash.setdefault(ARTIFACTS, []).append((kind, path))
-        copy = self._keep_screenshot(step, shot)
-        if report is not None:
-            result = StepResult(
-                step.id,
-                report.outcome,
-                started,
-                _now(),
-                round(time.monotonic() - clock, 3),
-                detail=report.detail,
-                screenshot=copy,
-                data=report.data,
-            )
-            self.run_dir.record(result)
-            log.info("step_finished", step=step.id, outcome=report.outcome.value, detail=report.detail)
-            item.user_properties.append(("runbook_outcome", report.outcome.value))
-            item.user_properties.append(("runbook_detail", report.detail))
-            return
-        assert problem is not None
-        self.failed_step = step
-        self.mode.stop(f"{step.id} ({step.title}) failed, so the steps after it cannot run", item.session, item)
-        failure = StepFailure.of(step, problem, _for_report(self.config, shot) if shot else None)
-        blocked = problem if isinstance(problem, OrgFeatureBlocked) else None
-        self.error = blocked or failure.as_step_failed()
-        self.run_dir.record(
-            StepResult(
-                step.id,
-                Outcome.FAILED,
-                started,
-                _now(),
-                round(time.monotonic() - clock, 3),
-                detail=failure.message.splitlines()[0][:300],
-                error=failure.message,
-                screenshot=copy,
-            )
-        )
-        log.error("step_failed", step=step.id, error=failure.message)
-        item.user_properties.append(("runbook_outcome", Outcome.FAILED.value))
-        item.user_properties.append(("runbook_drift_report", failure.render()))
-        if _is_expected(problem):
-            item.stash[FAILURE] = failure  # shown as the drift report; otherwise (a bug) the traceback is shown
-        raise problem
-
-    # --- the end -------------------------------------------------------------------------------------------
-    def finish(self) -> list[tuple[str, str]]:
-        """Close the browser context (writing the video), settle the run directory; the run's late artifacts."""
-        if self._finished:
-            return []
-        self._finished = True
-        import structlog
-        from playwright.sync_api import Error as PlaywrightError
-
-        from runbook.errors import OrgFeatureBlocked, RunFailure
-        from runbook.logs import log_to
-        from runbook.report import ReportCallbacks
-
-        failed = self.mode.stopped is not None
-        video = None
-        if self.context is not None:
-            # Best effort: a browser that crashed or was closed has nothing left to stop or close.
-            with suppress(PlaywrightError):
-                if self._tracing:
-                    self.context.tracing.stop()
-            pages = self.context.pages
-            video = pages[0].video if pages else None
-            with suppress(PlaywrightError):
-                self.context.close()
-        if self.run_dir is not None:
-            videos = self.config.getoption("--video", "off")
-            if video is not None and (videos == "on" or (videos == "retain-on-failure" and failed)):
-                path = self.run_dir.path / "video.webm"
-                try:
-                    video.save_as(path)
-                    video.delete()
-                    self._late.append(("runbook_video", _for_report(self.config, path)))
-                except PlaywrightError:  # best effort: an empty recording has no file
-                    pass
-            elif video is not None:
-                video.delete()
-            error = self.error
-            missing = [step.id for step in self.plan if step.id not in self.run_dir.results()]
-            if error is None and self.mode.stopped:
-                error = RunFailure(self.mode.stopped)
-            elif error is None and missing:
-                error = RunFailure(f"{len(missing)} of {len(self.plan)} steps were not run in this session")
-            status = "succeeded" if error is None else "blocked" if isinstance(error, OrgFeatureBlocked) else "failed"
-            if self.run_dir.status != "running":
-                self.run_dir.set_status("running")
-            self.run_dir.set_status(status, error=str(error) if error else None)
-            ReportCallbacks().run_finished(self.run_dir, status, error)
-            self._late.append(("runbook_run_dir", _for_report(self.config, self.run_dir.path)))
-            structlog.get_logger("runbook").info("run_finished", status=status)
-        log_to(None)
-        structlog.contextvars.unbind_contextvars("run_id")
-        if self._configured_logging:
-            structlog.reset_defaults()
-        return list(self._late)
-
-    # --- evidence -------------------------------------------------------------------------------------------
-    def _trace_begin(self, step: Step) -> None:
-        self._parts = []
-        if self._tracing and self.context is not None:
-            self.context.tracing.start_chunk(title=f"{step.id} {step.title}")
-
-    def _save_chunk(self) -> None:
-        assert self.context is not None and self.run_dir is not None
-        part = self.run_dir.path / f".trace-part-{len(self._parts):02d}.zip"
-        self.context.tracing.stop_chunk(path=str(part))
-        self._parts.append(part)
-
-    def _private(self) -> AbstractContextManager[None]:
-        """Nothing inside is traced (the identity check, the Consumer Details window)."""
-        return self._paused() if self._tracing else nullcontext()
-
-    @contextmanager
-    def _paused(self) -> Iterator[None]:
-        self._save_chunk()
-        try:
-            yield
-        finally:
-            assert self.context is not None
-            self.context.tracing.start_chunk()
-
-    def _trace_end(self, output: Path, failed: bool) -> Path | None:
-        if not self._tracing:
-            return None
-        from runbook.evidence import register_session_cookies
-        from runbook.logs import REDACTOR
-        from runbook.traces import merge_traces
-
-        self._save_chunk()
-        assert self.context is not None
-        register_session_cookies(self.context)  # each of the org's hosts sets its own as the steps reach it
-        keep = self.config.getoption("--tracing") == "on" or failed
-        out = None
-        if keep:
-            output.mkdir(parents=True, exist_ok=True)
-            out = merge_traces(self._parts, output / "trace.zip", REDACTOR.values())
-        for part in self._parts:
-            part.unlink(missing_ok=True)
-        return out
-
-    def _screenshot(self, step: Step, output: Path, failed: bool) -> Path | None:
-        """A picture of the screen: after a failed step always, after the others with --screenshot on."""
-        if step.kind != "ui" or self.ctx is None:
-            return None
-        if not failed and self.config.getoption("--screenshot", "off") != "on":
-            return None
-        from playwright.sync_api import Error as PlaywrightError
-
-        from runbook.evidence import secret_masks
-
-        path = output / ("test-failed-1.png" if failed else "test-finished-1.png")
-        output.mkdir(parents=True, exist_ok=True)
-        page = self.ctx.page
-        try:
-            full_page = bool(self.config.getoption("--full-page-screenshot", False))
-            page.screenshot(path=str(path), full_page=full_page, timeout=10_000, mask=secret_masks(page))
-        except PlaywrightError:  # best effort: a closed page or a crashed renderer leaves no picture
-            return None
-        return path
-
-    def _keep_screenshot(self, step: Step, shot: Path | None) -> str | None:
-        """A copy in the run directory, so its report.html shows it too; the path relative to the run."""
-        if shot is None or self.run_dir is None:
-            return None
-        relative = f"screenshots/{self.plan.index(step.id) + 1:02d}-{step.id}.png"
-        self.run_dir.write_bytes(relative, shot.read_bytes())
-        return relative
-
-
-def _for_report(config: pytest.Config, path: Path) -> str:
-    """Relative to where pytest was started when inside it (reports stay valid when moved), else absolute."""
-    try:
-        return str(path.relative_to(config.invocation_params.dir))
-    except ValueError:
-        return str(path)
-
-
-# --- the drift report ------------------------------------------------------------------------------------------
-_WAITING_FOR = re.compile(r"waiting for (.+)$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class StepFailure:
-    """Why a documented step failed, in the words of the article, the page objects and the screen."""
-
-    step: Step
-    error: Exception
-    message: str
-    screenshot: str | None = None
-    screen: str = ""  # PageError.screen
-    page_object: str = ""  # the page object whose screen did not behave
-    action: str = ""  # the page object method the step called
-    expected: str = ""  # PageError.expected
-    looked_for: str = ""  # the locator Playwright waited for
-    seen: str = ""  # an accessibility snapshot of what the screen showed instead
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @classmethod
-    def of(cls, step: Step, exc: Exception, screenshot: str | None) -> StepFailure:
-        from runbook.logs import REDACTOR
-        from runbook.pages.errors import PageError
-
-        if not isinstance(exc, PageError):
-            return cls(step, exc, REDACTOR.scrub(str(exc).strip() or type(exc).__name__), screenshot)
-        page_object, action = _page_objects(exc)
-        cause = exc.__cause__
-        found = _WAITING_FOR.search(str(cause)) if cause is not None else None
-        return cls(
-            step,
-            exc,
-            REDACTOR.scrub(str(exc)),
-            screenshot,
-            screen=exc.screen,
-            page_object=page_object,
-            action=action,
-            expected=exc.expected or "the next screen",
-            looked_for=found.group(1).strip() if found else "",
-            seen=REDACTOR.scrub(exc.seen or ""),
-        )
-
-    def as_step_failed(self) -> StepFailed:
-        """The engine's error for this failure (what the run directory's report shows)."""
-        from runbook.errors import StepFailed
-
-        if not self.screen:
-            return StepFailed(self.step.id, "the browser", "the step to complete", self.message.splitlines()[0])
-        shot = Path(self.screenshot) if self.screenshot else None
-        return StepFailed(self.step.id, self.screen, self.expected, self.seen or "-", shot, self.message)
-
-    def render(self) -> str:
-        step = self.step
-        where = f'{step.id} "{step.title}" ({step.section_title}, step {step.number})'
-        if not self.screen:
-            lines = [f"Documented step {where} failed.", f"  error:       {self.message}"]
-            if self.screenshot:
-                lines.append(f"  screenshot:  {self.screenshot}")
-            return "\n".join(lines)
-        page_object = self.page_object or "(a page object)"
-        lines = [
-            f"Drift at documented step {where}",
-            f'  page object: {page_object}, screen "{self.screen}"'
-            + (f", reached through {self.action}" if self.action else ""),
-            f"  expected:    {self.expected}",
-        ]
-        if self.looked_for:
-            lines.append(f"  looked for:  {self.looked_for}")
-        lines.append(f"  error:       {self.message.splitlines()[0] if self.message else '-'}")
-        lines.append(f"  screenshot:  {self.screenshot or '(none)'}")
-        lines.append("  the screen showed instead (accessibility snapshot):")
-        lines.extend(f"    {line}" for line in (self.seen or "(nothing readable)").splitlines())
-        return "\n".join(lines)
-
-
-def _page_objects(exc: BaseException) -> tuple[str, str]:
-    """The page object whose screen failed (innermost) and the page object method the step called (outermost)."""
-    from runbook.pages.base import SetupPage
-
-    found: list[tuple[str, str]] = []
-    tb = exc.__traceback__
-    while tb is not None:
-        owner = tb.tb_frame.f_locals.get("self")
-        if isinstance(owner, SetupPage):
-            found.append((type(owner).__name__, tb.tb_frame.f_code.co_name))
-        tb = tb.tb_next
-    if not found:
-        return "", ""
-    outer_class, outer_method = found[0]
-    return found[-1][0], f"{outer_class}.{outer_method}()"
 
 
 # --- pytest-html (optional) ---------------------------------------------------------------------------------

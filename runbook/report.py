@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from runbook.engine import RunCallbacks
+from runbook.callbacks import RunCallbacks
 from runbook.errors import RunbookError, StepFailed
 from runbook.evidence import scrub_run_directory
 from runbook.results import Outcome, StepResult

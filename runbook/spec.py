@@ -79,8 +79,8 @@ class LoginMethod(StrEnum):
     FRONTDOOR = "frontdoor"  # frontdoor.jsp with an existing access token
 
 
-class ReleaseChoice(StrEnum):
-    """Which generation of Setup screens to expect; ``auto`` detects it on screen."""
+class _IgnoredRelease(StrEnum):
+    """``run.release`` of older specs: still accepted so they load, no longer used (the screen tells the release)."""
 
     AUTO = "auto"
     LEGACY = "legacy"
@@ -318,11 +318,10 @@ class AssigneeSpec:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run: where recordings go, how long to wait, which screens to expect."""
+    """How to run: where recordings go, and how long to wait for a screen."""
 
     recordings_dir: Path = Path("recordings")
     timeout_ms: int = 30_000
-    release: ReleaseChoice = ReleaseChoice.AUTO
 
 
 @dataclass(frozen=True)
@@ -378,7 +377,6 @@ class RunSpec:
             "run": {
                 "recordings_dir": str(self.options.recordings_dir),
                 "timeout_ms": self.options.timeout_ms,
-                "release": self.options.release.value,
             },
             "secrets": self.org.secrets.summary(),
         }
@@ -415,7 +413,6 @@ class RunSpec:
                 [
                     ("recordings_dir", str(self.options.recordings_dir)),
                     ("timeout_ms", self.options.timeout_ms),
-                    ("release", self.options.release.value),
                 ],
             ),
         ]
@@ -848,10 +845,10 @@ def _read_run(errors: list[SpecError], data: Mapping[str, Any], cwd: Path) -> Ru
         r.problem("timeout_ms", f"must be a whole number of milliseconds, not {_type_name(timeout)}.")
     elif not TIMEOUT_MS_MIN <= timeout <= TIMEOUT_MS_MAX:
         r.problem("timeout_ms", f"is {timeout}; use between {TIMEOUT_MS_MIN} and {TIMEOUT_MS_MAX} milliseconds.")
-    release = r.choice("release", ReleaseChoice, ReleaseChoice.AUTO)
-    if len(errors) > before or release is None or not isinstance(timeout, int):
+    r.choice("release", _IgnoredRelease, _IgnoredRelease.AUTO)  # checked, so a typo is still named; not kept
+    if len(errors) > before or not isinstance(timeout, int):
         return None
-    return RunOptions(recordings_dir=recordings_dir, timeout_ms=timeout, release=release)
+    return RunOptions(recordings_dir=recordings_dir, timeout_ms=timeout)
 
 
 _TABLES = ("org", "app", "permission_set", "assignee", "run")

@@ -1,4 +1,4 @@
-"""What each documented step does on screen: check -> apply -> verify.
+"""What each documented step does on screen: check -> apply -> verify (``runbook.procedure`` says which step is which).
 
 Every step first reads whether its effect is already there (so a re-run or a resume never creates a
 second app, permission set, assignment or link), acts only when needed, then confirms the effect on
@@ -49,7 +49,7 @@ BLOCKED_MESSAGE = (
 
 @dataclass(frozen=True)
 class StepReport:
-    """What a step found or did; the engine turns it into a StepResult."""
+    """What a step found or did; the runner turns it into a StepResult."""
 
     outcome: Outcome
     detail: str
@@ -123,15 +123,6 @@ class RunContext:
 
 
 StepFn = Callable[[RunContext], StepReport]
-STEPS: dict[str, StepFn] = {}
-
-
-def step(step_id: str) -> Callable[[StepFn], StepFn]:
-    def register(fn: StepFn) -> StepFn:
-        STEPS[step_id] = fn
-        return fn
-
-    return register
 
 
 # --- helpers that bring the browser to a step's screen ---------------------------------------------
@@ -235,7 +226,6 @@ def _permission_set_linked(ctx: RunContext) -> bool:
 
 
 # --- Create a connected app --------------------------------------------------------------------
-@step("create-app.1")
 def take_certificate(ctx: RunContext) -> StepReport:
     info = ctx.certificate
     kind = "a private certificate made for this run" if ctx.generated_key else "the developer's certificate"
@@ -250,7 +240,6 @@ def take_certificate(ctx: RunContext) -> StepReport:
     )
 
 
-@step("create-app.2")
 def open_app_manager(ctx: RunContext) -> StepReport:
     ctx.screen = AppManagerPage(ctx.page, ctx.org).open()
     return done("App Manager is open")
@@ -280,7 +269,6 @@ def _read_existing_app(ctx: RunContext) -> AppHolds:
     return replace(_view_holds(view), permitted_users=permitted_users, permission_sets=permission_sets)
 
 
-@step("create-app.3")
 def click_new_connected_app(ctx: RunContext) -> StepReport:
     if _app_exists(ctx):
         # create-app.4 to create-app.9 are skipped for an app that exists: what they would have set is
@@ -306,7 +294,6 @@ def _unless_app_exists(ctx: RunContext, action: Callable[[NewConnectedAppPage], 
     return done(action(_new_app_form(ctx)))
 
 
-@step("create-app.4")
 def fill_basic_information(ctx: RunContext) -> StepReport:
     def fill(form: NewConnectedAppPage) -> str:
         form.fill_basic_information(ctx.app_form)
@@ -315,7 +302,6 @@ def fill_basic_information(ctx: RunContext) -> StepReport:
     return _unless_app_exists(ctx, fill)
 
 
-@step("create-app.5")
 def enable_oauth(ctx: RunContext) -> StepReport:
     def enable(form: NewConnectedAppPage) -> str:
         form.turn_on_oauth()
@@ -324,7 +310,6 @@ def enable_oauth(ctx: RunContext) -> StepReport:
     return _unless_app_exists(ctx, enable)
 
 
-@step("create-app.6")
 def paste_callback_urls(ctx: RunContext) -> StepReport:
     def paste(form: NewConnectedAppPage) -> str:
         form.set_callback_urls(tuple(ctx.spec.app.callback_urls))
@@ -333,7 +318,6 @@ def paste_callback_urls(ctx: RunContext) -> StepReport:
     return _unless_app_exists(ctx, paste)
 
 
-@step("create-app.7")
 def upload_certificate(ctx: RunContext) -> StepReport:
     def upload(form: NewConnectedAppPage) -> str:
         form.upload_certificate(ctx.app_form)
@@ -342,7 +326,6 @@ def upload_certificate(ctx: RunContext) -> StepReport:
     return _unless_app_exists(ctx, upload)
 
 
-@step("create-app.8")
 def add_scopes(ctx: RunContext) -> StepReport:
     def add(form: NewConnectedAppPage) -> str:
         ctx.scope_labels = form.add_scopes(tuple(ctx.spec.app.scopes))
@@ -351,7 +334,6 @@ def add_scopes(ctx: RunContext) -> StepReport:
     return _unless_app_exists(ctx, add)
 
 
-@step("create-app.9")
 def save_and_continue(ctx: RunContext) -> StepReport:
     if _app_exists(ctx):
         return unchanged(f"{ctx.spec.app.api_name} already exists; nothing to save")
@@ -440,7 +422,6 @@ def _handoff_facts(ctx: RunContext, holds: AppHolds) -> dict[str, Any]:
     }
 
 
-@step("create-app.10")
 def copy_consumer_key(ctx: RunContext) -> StepReport:
     view = _view_page(ctx)
     holds = _view_holds(view)
@@ -454,7 +435,9 @@ def copy_consumer_key(ctx: RunContext) -> StepReport:
         with ctx.private():
             details = view.open_consumer_details()
             try:
-                key = details.read_consumer_key(lambda by_email: ctx.codes.code(by_email))
+                key = details.read_consumer_key(
+                    lambda by_email: ctx.codes.code(by_email), authenticator_retry=ctx.codes.totp is not None
+                )
                 REDACTOR.register([details.consumer_secret_text()])
             finally:
                 details.close()
@@ -465,7 +448,6 @@ def copy_consumer_key(ctx: RunContext) -> StepReport:
     return done(f"Consumer Key read {where} ({len(key)} characters){note}", consumer_key=key, handoff_facts=facts)
 
 
-@step("create-app.11")
 def hand_off(ctx: RunContext) -> StepReport:
     if not ctx.consumer_key or ctx.handoff is None:
         # A resume that starts here: create-app.10's result says what it found.
@@ -490,13 +472,11 @@ def hand_off(ctx: RunContext) -> StepReport:
 
 
 # --- Assign pre-authorized users ---------------------------------------------------------------
-@step("preauthorize.1")
 def open_permission_sets(ctx: RunContext) -> StepReport:
     ctx.screen = PermissionSetsPage(ctx.page, ctx.org).open()
     return done("Permission Sets is open")
 
 
-@step("preauthorize.2")
 def click_new_permission_set(ctx: RunContext) -> StepReport:
     if _permission_set_exists(ctx):
         return unchanged(f"a permission set labelled {ctx.spec.permission_set.label!r} already exists")
@@ -504,7 +484,6 @@ def click_new_permission_set(ctx: RunContext) -> StepReport:
     return done("the new permission set form is open")
 
 
-@step("preauthorize.3")
 def fill_permission_set(ctx: RunContext) -> StepReport:
     if _permission_set_exists(ctx):
         return unchanged(f"{ctx.spec.permission_set.label!r} already exists; its form is not filled again")
@@ -513,7 +492,6 @@ def fill_permission_set(ctx: RunContext) -> StepReport:
     return done(f"Label {ps.label}, API Name {ps.api_name}, License --None--")
 
 
-@step("preauthorize.4")
 def save_permission_set(ctx: RunContext) -> StepReport:
     if _permission_set_exists(ctx):
         return unchanged(f"{ctx.spec.permission_set.label!r} already exists; nothing to save")
@@ -522,7 +500,6 @@ def save_permission_set(ctx: RunContext) -> StepReport:
     return done("saved; the permission set's page is showing")
 
 
-@step("preauthorize.5")
 def manage_assignments(ctx: RunContext) -> StepReport:
     detail: PermissionSetDetailPage | None = ctx.on(PermissionSetDetailPage)
     if detail is None:
@@ -531,7 +508,6 @@ def manage_assignments(ctx: RunContext) -> StepReport:
     return done("the permission set's assignments are showing")
 
 
-@step("preauthorize.6")
 def assign_user(ctx: RunContext) -> StepReport:
     assignments: PermissionSetAssignmentsPage | None = ctx.on(PermissionSetAssignmentsPage)
     if assignments is None:
@@ -545,19 +521,16 @@ def assign_user(ctx: RunContext) -> StepReport:
     return done(f"{user} assigned, with no expiration date")
 
 
-@step("preauthorize.7")
 def back_to_app_manager(ctx: RunContext) -> StepReport:
     ctx.screen = AppManagerPage(ctx.page, ctx.org).open()
     return done("App Manager is open")
 
 
-@step("preauthorize.8")
 def manage_app(ctx: RunContext) -> StepReport:
     ctx.screen = _app_manager(ctx).manage(ctx.spec.app.api_name)
     return done(f"the Manage page of {ctx.spec.app.api_name} is showing")
 
 
-@step("preauthorize.9")
 def edit_policies(ctx: RunContext) -> StepReport:
     if _policy_is_admin_approved(ctx):
         return unchanged("Permitted Users is already 'Admin approved users are pre-authorized'")
@@ -565,7 +538,6 @@ def edit_policies(ctx: RunContext) -> StepReport:
     return done("Edit Policies is open")
 
 
-@step("preauthorize.10")
 def set_permitted_users(ctx: RunContext) -> StepReport:
     if _policy_is_admin_approved(ctx):
         return unchanged("Permitted Users is already 'Admin approved users are pre-authorized'")
@@ -589,7 +561,6 @@ def set_permitted_users(ctx: RunContext) -> StepReport:
     )
 
 
-@step("preauthorize.11")
 def manage_permission_sets(ctx: RunContext) -> StepReport:
     if _permission_set_linked(ctx):
         return unchanged(f"{ctx.spec.permission_set.label!r} is already linked to the app")
@@ -597,7 +568,6 @@ def manage_permission_sets(ctx: RunContext) -> StepReport:
     return done("Application Permission Set Assignment is open")
 
 
-@step("preauthorize.12")
 def link_permission_set(ctx: RunContext) -> StepReport:
     if _permission_set_linked(ctx):
         return unchanged(f"{ctx.spec.permission_set.label!r} is already linked to the app")
@@ -609,14 +579,3 @@ def link_permission_set(ctx: RunContext) -> StepReport:
     ctx.screen = manage
     ctx.link_already_there = True
     return done(f"{ctx.spec.permission_set.label!r} linked to the app")
-
-
-# Steps whose work is lost when the run stops between them (an unsaved form): a resume that lands
-# inside one of these ranges starts again at the range's first step, which re-checks on screen.
-RESUME_FROM = {
-    **{f"create-app.{n}": "create-app.3" for n in range(4, 10)},
-    "preauthorize.3": "preauthorize.2",
-    "preauthorize.4": "preauthorize.2",
-    "preauthorize.10": "preauthorize.9",
-    "preauthorize.12": "preauthorize.11",
-}

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from runbook.rundir import atomic_write
+from runbook.files import atomic_write
 
 MASK = b"***"
 _COMPANIONS = (".trace", ".network", ".stacks")

@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from runbook.errors import UsageError
+from runbook.files import atomic_write
 
 FORMAT_NAME = "sf-runbook-vault"
 FORMAT_VERSION = 1
@@ -285,8 +286,6 @@ def write_private(path: Path, data: bytes) -> None:
 
     Missing parent folders are created 0700. Readers see the old file or the new one, never half of one.
     """
-    from runbook.rundir import atomic_write
-
     path = Path(path)
     _make_private_dirs(path.parent)
     atomic_write(path, data, private=True)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
-from urllib.parse import quote
 
-import httpx
 import pytest
 import structlog
 from playwright.sync_api import Page
@@ -16,8 +14,7 @@ from runbook.browser import launch_options
 from runbook.logs import configure, log_to
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import CreationMode, Release, Rendering, SimConfig
-
-ADMIN = "admin@runbook-demo.example"
+from runbook.testing import frontdoor_url
 
 
 @pytest.fixture(autouse=True)
@@ -62,15 +59,6 @@ def make_sim() -> Iterator[Callable[..., SimulatorServer]]:
 def sim(make_sim: Callable[..., SimulatorServer]) -> SimulatorServer:
     """A legacy-release simulator with creation open (the article's world), fresh for each test."""
     return make_sim()
-
-
-def frontdoor_url(server: SimulatorServer, username: str = ADMIN, ret_url: str = "") -> str:
-    """A one-time frontdoor.jsp URL for ``username``, from the simulator's test-only token endpoint."""
-    response = httpx.post(f"{server.base_url}/__sim__/frontdoor-token", json={"username": username})
-    response.raise_for_status()
-    token = response.json()["token"]
-    url = f"{server.base_url}/secur/frontdoor.jsp?sid={token}"
-    return url + (f"&retURL={quote(ret_url, safe='')}" if ret_url else "")
 
 
 @pytest.fixture

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from runbook.engine import RunCallbacks, RunnerOptions, RunOutcome, execute
+from runbook.callbacks import RunCallbacks
+from runbook.engine import RunnerOptions, RunOutcome, execute
 from runbook.evidence import EvidenceOptions, Recording
-from runbook.plan import build_plan
+from runbook.procedure import build_plan
 from runbook.rundir import RunDir
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS
 from runbook.spec import RunSpec
-from tests.certificates import self_signed
+from runbook.testing import frontdoor_token, self_signed_certificate
 
 ADMIN = DEMO_USERS[0]
 ASSIGNEE = "integration@runbook-demo.example"
@@ -22,17 +24,10 @@ APP_API_NAME = "Integration_Builder"
 PERMISSION_SET = "Integration Builder Users"
 
 
-def access_token(sim: SimulatorServer) -> str:
-    """A frontdoor token for the admin from the simulator's test-only endpoint (each works once)."""
-    response = httpx.post(f"{sim.base_url}/__sim__/frontdoor-token", json={"username": ADMIN["username"]})
-    response.raise_for_status()
-    return str(response.json()["token"])
-
-
 def env_for(sim: SimulatorServer, login: str) -> dict[str, str]:
     env = {"RUNBOOK_TOTP_SEED": ADMIN["totp_seed"]}
     if login == "frontdoor":
-        env["RUNBOOK_ACCESS_TOKEN"] = access_token(sim)
+        env["RUNBOOK_ACCESS_TOKEN"] = frontdoor_token(sim)
     else:
         env["RUNBOOK_PASSWORD"] = ADMIN["password"]
     return env
@@ -41,7 +36,7 @@ def env_for(sim: SimulatorServer, login: str) -> dict[str, str]:
 def spec_data(sim: SimulatorServer, workdir: Path, login: str) -> dict[str, Any]:
     certificate = workdir / "request.crt"
     if not certificate.exists():
-        self_signed(certificate)
+        self_signed_certificate(certificate)
     return {
         # A person signs in where Salesforce tells them to: the login host; a token opens the org's own host.
         "org": {
@@ -78,5 +73,9 @@ def run(
     return execute(spec, run_dir, options)
 
 
-def state(sim: SimulatorServer) -> dict[str, Any]:
-    return dict(httpx.get(f"{sim.base_url}/__sim__/state").json())
+def cli_run(spec_file: Path, secrets: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
+    """`runbook run [options] SPEC` in a process of its own, with only ``secrets`` as RUNBOOK_* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_") or k == "RUNBOOK_CHROMIUM"}
+    env.update(secrets)
+    command = [sys.executable, "-m", "runbook.cli", "run", *options, str(spec_file)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

@@ -14,7 +14,8 @@ import pytest
 
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
-from tests.e2e.helpers import ADMIN, access_token, state
+from runbook.testing import frontdoor_token, sim_state
+from tests.e2e.helpers import ADMIN
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +24,7 @@ RUNBOOK = [sys.executable, "-m", "runbook.cli"]
 
 def cli_env(sim: SimulatorServer, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_") or k == "RUNBOOK_CHROMIUM"}
-    env.update(RUNBOOK_ACCESS_TOKEN=access_token(sim), RUNBOOK_TOTP_SEED=ADMIN["totp_seed"], **extra)
+    env.update(RUNBOOK_ACCESS_TOKEN=frontdoor_token(sim), RUNBOOK_TOTP_SEED=ADMIN["totp_seed"], **extra)
     return env
 
 
@@ -42,7 +43,7 @@ def test_run_exits_0_and_prints_the_consumer_key_of_the_created_app(
         [*RUNBOOK, "run", str(spec_file)], env=cli_env(sim), capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    key = state(sim)["apps"][0]["consumer_key"]
+    key = sim_state(sim)["apps"][0]["consumer_key"]
     assert f"Consumer Key:         {key}" in done.stdout
     assert "preauthorize.12" in done.stdout
 
@@ -59,7 +60,7 @@ def test_run_in_a_blocked_org_exits_2_with_the_support_message(
     assert done.returncode == 2
     flat = " ".join(done.stderr.split())
     assert "Salesforce Support" in flat and "Nothing was created" in flat
-    assert state(sim)["apps"] == []
+    assert sim_state(sim)["apps"] == []
 
 
 def test_a_bad_spec_exits_2_naming_the_key_before_any_browser_starts(tmp_path: Path) -> None:
@@ -113,7 +114,7 @@ def test_a_run_killed_for_real_resumes_with_runbook_resume_and_creates_nothing_t
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "Resuming" in resumed.stdout
-    org = state(sim)
+    org = sim_state(sim)
     assert len(org["apps"]) == 1 and len(org["permission_sets"]) == 1 and len(org["assignments"]) == 1
     assert org["counters"]["app_creates"] == 1
 
@@ -134,7 +135,7 @@ def test_the_step_by_step_walkthrough_stops_when_the_person_says_no(
     )
     assert done.returncode == 1
     assert "Next: create-app.2" in done.stdout
-    assert state(sim)["counters"]["app_create_attempts"] == 0
+    assert sim_state(sim)["counters"]["app_create_attempts"] == 0
 
 
 def test_the_demo_runs_the_whole_procedure_against_the_embedded_simulator(tmp_path: Path) -> None:

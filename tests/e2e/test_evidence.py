@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Iterator
@@ -18,7 +15,8 @@ from runbook.evidence import EvidenceOptions, Recording
 from runbook.rundir import RunDir
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
-from tests.e2e.helpers import ADMIN, access_token, run, state
+from runbook.testing import frontdoor_token, sim_state
+from tests.e2e.helpers import ADMIN, cli_run, run
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +28,7 @@ def secrets_of(sim: SimulatorServer, *extra: str) -> dict[str, str]:
     found = {"password": ADMIN["password"], "totp seed": ADMIN["totp_seed"]}
     for number, sid in enumerate(sim.org.sessions):
         found[f"session cookie {number}"] = sid
-    for app in state(sim)["apps"]:
+    for app in sim_state(sim)["apps"]:
         found[f"consumer secret of {app['api_name']}"] = app["consumer_secret"]
     for number, value in enumerate(extra):
         found[f"extra {number}"] = value
@@ -67,15 +65,7 @@ def test_a_legacy_run_by_password_leaves_complete_evidence_and_no_secret_anywher
     spec = make_spec(sim, login="password")
     spec_file = tmp_path / "spec.toml"
     spec_file.write_text(spec.to_toml())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_") or k == "RUNBOOK_CHROMIUM"}
-    env.update(RUNBOOK_PASSWORD=ADMIN["password"], RUNBOOK_TOTP_SEED=ADMIN["totp_seed"])
-    done = subprocess.run(
-        [sys.executable, "-m", "runbook.cli", "run", "--har", str(spec_file)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = cli_run(spec_file, {"RUNBOOK_PASSWORD": ADMIN["password"], "RUNBOOK_TOTP_SEED": ADMIN["totp_seed"]}, "--har")
     assert done.returncode == 0, done.stderr
     (run_path,) = spec.options.recordings_dir.iterdir()
 
@@ -159,7 +149,7 @@ def test_access_tokens_for_frontdoor_are_kept_out_of_the_artifacts(
 ) -> None:
     """The frontdoor.jsp token is in the URL Salesforce is opened with; it appears in no artifact."""
     sim = make_sim()
-    token = access_token(sim)
+    token = frontdoor_token(sim)
     spec = make_spec(sim)
     spec_token = spec.secrets.access_token or ""
     outcome = run(spec, evidence=FULL)

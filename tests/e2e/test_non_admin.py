@@ -22,8 +22,8 @@ from runbook.session import SESSIONS_DIR_ENV, SETUP_URL_KEY, capture_session, se
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS
 from runbook.spec import RunSpec, spec_from_dict
-from tests.conftest import frontdoor_url
-from tests.e2e.helpers import run, spec_data, state
+from runbook.testing import frontdoor_url, sim_state
+from tests.e2e.helpers import run, spec_data
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def assert_refused_at_sign_in(outcome: Any, sim: SimulatorServer) -> None:
     assert all(permission in message for permission in ADMIN_PERMISSIONS)
     assert "did not appear" not in message
     assert outcome.run_dir.results() == {}
-    assert state(sim)["counters"].get("app_create_attempts", 0) == 0
+    assert sim_state(sim)["counters"].get("app_create_attempts", 0) == 0
     assert VIEWER["password"] not in message
 
 

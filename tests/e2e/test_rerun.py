@@ -17,7 +17,8 @@ from runbook.results import Outcome
 from runbook.rundir import RunDir
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import DEFAULT_CALLBACK_URLS, RunSpec, spec_from_dict
-from tests.e2e.helpers import env_for, run, spec_data, state
+from runbook.testing import sim_state
+from tests.e2e.helpers import env_for, run, spec_data
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ KEY_PASSPHRASE = "a-long-key-passphrase-for-tests-91"
 
 def org_records(sim: SimulatorServer) -> dict[str, Any]:
     """What a run could change in the org: apps, permission sets, assignments, create counters (not sign-ins)."""
-    org = state(sim)
+    org = sim_state(sim)
     records = {name: org[name] for name in ("apps", "permission_sets", "assignments")}
     return {**records, "counters": {k: v for k, v in org["counters"].items() if k != "logins"}}
 
@@ -124,7 +125,7 @@ def test_a_rerun_with_a_generated_certificate_hands_off_the_pair_the_app_holds(
     second = run(make_spec(sim, certificate="generate"), env=generate_env(tmp_path / "kept"))
 
     assert second.status == "succeeded", second.error
-    (app,) = state(sim)["apps"]
+    (app,) = sim_state(sim)["apps"]
     given = handoff(second.run_dir)
     assert given["certificate"]["sha256_fingerprint"] == app["certificate_sha256"]
     assert given["private_key"] == "handoff/private-key.encrypted.pem" and given["warnings"] == []
@@ -137,7 +138,7 @@ def test_a_rerun_with_a_generated_certificate_hands_off_the_pair_the_app_holds(
     assert (folder / "private-key.encrypted.pem").read_bytes() == (
         first.run_dir.path / "handoff" / "private-key.encrypted.pem"
     ).read_bytes()
-    assert state(sim)["counters"]["app_creates"] == 1
+    assert sim_state(sim)["counters"]["app_creates"] == 1
 
 
 def test_a_rerun_without_the_kept_pair_warns_and_hands_off_no_key(
@@ -151,7 +152,7 @@ def test_a_rerun_without_the_kept_pair_warns_and_hands_off_no_key(
     second = run(make_spec(sim, certificate="generate"), env=generate_env(tmp_path / "elsewhere"))
 
     assert second.status == "succeeded", second.error
-    (app,) = state(sim)["apps"]
+    (app,) = sim_state(sim)["apps"]
     given = handoff(second.run_dir)
     assert given["consumer_key"] == app["consumer_key"]
     assert given["private_key"] is None

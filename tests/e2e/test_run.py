@@ -6,18 +6,20 @@ import json
 import stat
 from collections.abc import Callable
 
-import httpx
 import pytest
 
-from runbook.engine import RunCallbacks, execute, resume_point
+from runbook.callbacks import RunCallbacks
+from runbook.certs import load_certificate
+from runbook.engine import execute
 from runbook.errors import OrgFeatureBlocked
 from runbook.plan import Step
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
+from runbook.runner import resume_point
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
-from tests.certificates import sha256_fingerprint
-from tests.e2e.helpers import APP_API_NAME, ASSIGNEE, run, start, state
+from runbook.testing import request_log, sim_state
+from tests.e2e.helpers import APP_API_NAME, ASSIGNEE, run, start
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +38,13 @@ EFFECT_STEPS = [
 
 def assert_documented_state(sim: SimulatorServer, spec: RunSpec, consumer_key: str | None) -> None:
     """One app as the article asks, one permission set assigned to the user and linked to the app."""
-    org = state(sim)
+    org = sim_state(sim)
     (app,) = org["apps"]
     assert app["api_name"] == APP_API_NAME
     assert app["callback_urls"] == list(spec.app.callback_urls)
     assert app["scopes"] == ["api", "refresh_token"]
     assert spec.app.certificate is not None
-    assert app["certificate_sha256"] == sha256_fingerprint(spec.app.certificate)
+    assert app["certificate_sha256"] == load_certificate(spec.app.certificate).sha256_fingerprint
     assert app["permitted_users"] == "1"
     (permission_set,) = org["permission_sets"]
     assert app["permission_set_ids"] == [permission_set["id"]]
@@ -65,7 +67,7 @@ def test_the_procedure_runs_in_the_legacy_release_with_creation_open(
     assert outcome.status == "succeeded", outcome.error
     assert [r.outcome for r in outcome.run_dir.results().values()] == [Outcome.DONE] * 23
     assert_documented_state(sim, spec, outcome.consumer_key)
-    assert handoff(outcome.run_dir)["consumer_key"] == state(sim)["apps"][0]["consumer_key"]
+    assert handoff(outcome.run_dir)["consumer_key"] == sim_state(sim)["apps"][0]["consumer_key"]
     assert stat.S_IMODE((outcome.run_dir.path / "handoff.md").stat().st_mode) == 0o600
 
 
@@ -78,7 +80,7 @@ def test_a_run_signed_in_at_the_login_host_never_asks_it_for_setup(
     assert spec.org.url == sim.login_url
     outcome = run(spec)
     assert outcome.status == "succeeded", outcome.error
-    asked = httpx.get(f"{sim.base_url}/__sim__/requests").json()
+    asked = request_log(sim)
     on_login_host = {entry["path"] for entry in asked if entry["host"] == "login"}
     assert on_login_host
     assert all(
@@ -98,8 +100,8 @@ def test_the_procedure_runs_in_the_current_release_with_creation_behind_the_togg
     outcome = run(spec)
     assert outcome.status == "succeeded", outcome.error
     assert_documented_state(sim, spec, outcome.consumer_key)
-    assert state(sim)["connected_app_creation_allowed"] is True
-    assert handoff(outcome.run_dir)["consumer_key"] == state(sim)["apps"][0]["consumer_key"]
+    assert sim_state(sim)["connected_app_creation_allowed"] is True
+    assert handoff(outcome.run_dir)["consumer_key"] == sim_state(sim)["apps"][0]["consumer_key"]
     events = [json.loads(line) for line in (outcome.run_dir.path / "events.jsonl").read_text().splitlines()]
     enabling = [e for e in events if e["event"] == "connected_app_creation_enabling"]
     assert enabling and enabling[0]["step"] == "create-app.3"
@@ -112,13 +114,13 @@ def test_a_second_run_of_the_same_spec_changes_nothing_and_reports_unchanged(
     sim = make_sim()
     first = run(make_spec(sim))
     assert first.status == "succeeded", first.error
-    counters = state(sim)["counters"]
+    counters = sim_state(sim)["counters"]
     spec = make_spec(sim)
     second = run(spec)
     assert second.status == "succeeded", second.error
     outcomes = {step_id: r.outcome for step_id, r in second.run_dir.results().items()}
     assert {s: outcomes[s] for s in EFFECT_STEPS} == dict.fromkeys(EFFECT_STEPS, Outcome.UNCHANGED)
-    after = state(sim)["counters"]
+    after = sim_state(sim)["counters"]
     for counter in ("app_create_attempts", "app_creates", "permission_set_creates", "assignment_creates"):
         assert after[counter] == counters[counter], counter
     assert_documented_state(sim, spec, second.consumer_key)
@@ -158,7 +160,7 @@ def test_a_run_killed_after_a_step_and_resumed_reaches_the_same_state_without_du
     outcome = execute(resumed_spec, RunDir.open(run_dir.path), start(resumed_spec)[1], start_at=resume_point(run_dir))
     assert outcome.status == "succeeded", outcome.error
     assert all(result.finished for result in outcome.run_dir.results().values())
-    counters = state(sim)["counters"]
+    counters = sim_state(sim)["counters"]
     assert (counters["app_creates"], counters["permission_set_creates"], counters["assignment_creates"]) == (1, 1, 1)
     assert_documented_state(sim, spec, outcome.run_dir.results()["create-app.10"].data["consumer_key"])
 
@@ -177,7 +179,7 @@ def test_a_blocked_org_stops_at_create_app_3_saying_support_must_enable_creation
     results = outcome.run_dir.results()
     assert results["create-app.3"].outcome is Outcome.FAILED
     assert all(results[s].outcome is Outcome.SKIPPED for s in list(results)[3:])
-    org = state(sim)
+    org = sim_state(sim)
     assert org["apps"] == [] and org["counters"]["app_create_attempts"] == 0
 
 

@@ -14,14 +14,16 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from runbook.engine import execute, resume_point
+from runbook.engine import execute
 from runbook.errors import CredentialsError
 from runbook.rundir import RunDir
+from runbook.runner import resume_point
 from runbook.session import SESSIONS_DIR_ENV, SETUP_URL_KEY, capture_session
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec, spec_from_dict
+from runbook.testing import sim_state
 from runbook.vault import SessionStore, VaultError
-from tests.e2e.helpers import ADMIN, run, spec_data, start, state
+from tests.e2e.helpers import ADMIN, run, spec_data, start
 from tests.e2e.test_run import KillAfter, Killed
 
 pytestmark = pytest.mark.browser
@@ -63,7 +65,7 @@ def test_a_session_saved_by_a_person_signs_the_next_run_in(
         SessionStore(path).load("not the passphrase")
     outcome = run(spec, env=env)
     assert outcome.status == "succeeded", outcome.error
-    assert len(state(sim)["apps"]) == 1
+    assert len(sim_state(sim)["apps"]) == 1
     assert spec.org.url == sim.login_url  # Setup is not there: the session knows where it is
     assert SessionStore(path).load(PASSPHRASE)[SETUP_URL_KEY] == sim.origin("setup")
     assert outcome.run_dir.info()["hosts"] == {"login": sim.login_url, "setup": sim.origin("setup")}
@@ -85,7 +87,7 @@ def test_a_resume_with_a_session_saved_without_its_setup_host_uses_the_hosts_the
     store.save(older, PASSPHRASE)
     resumed = execute(spec, RunDir.open(run_dir.path), start(spec, env=env)[1], start_at=resume_point(run_dir))
     assert resumed.status == "succeeded", resumed.error
-    assert len(state(sim)["apps"]) == 1 and state(sim)["apps"][0]["permitted_users"] == "1"
+    assert len(sim_state(sim)["apps"]) == 1 and sim_state(sim)["apps"][0]["permitted_users"] == "1"
 
 
 @pytest.fixture
@@ -148,7 +150,7 @@ def test_an_expired_session_is_reported_with_the_command_that_renews_it(
     assert outcome.status == "failed"
     assert isinstance(outcome.error, CredentialsError) and outcome.error.exit_code == 2
     assert "runbook login" in str(outcome.error) and "expired" in str(outcome.error)
-    assert state(sim)["counters"]["app_create_attempts"] == 0
+    assert sim_state(sim)["counters"]["app_create_attempts"] == 0
 
 
 def test_a_refused_authenticator_code_is_a_clear_error_not_a_timeout(

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -16,7 +15,8 @@ from runbook.pages.errors import ScreenNotReached
 from runbook.pages.specs import ConnectedAppForm
 from runbook.simulator.screens_apps import LIGHTNING_APPS
 from runbook.simulator.server import SimulatorServer
-from tests.pages.conftest import ADMIN, add_app, org_context, sign_in
+from runbook.testing import add_connected_app, sim_state
+from tests.pages.support import ADMIN, org_context, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def test_open_waits_for_the_list_and_finds_apps_by_developer_name(
     page: Page, sim: SimulatorServer, org: OrgContext
 ) -> None:
     """has_app() is true for a connected app's exact Developer Name and false for anything else."""
-    add_app(sim, "Integration Builder")
+    add_connected_app(sim, "Integration Builder")
     sign_in(page, sim)
 
     apps = AppManagerPage(page, org).open()
@@ -71,7 +71,7 @@ def test_start_new_connected_app_opens_the_form_in_the_shell(page: Page, sim: Si
 
 def test_view_opens_the_app_s_view_page(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
     """The row menu's View leads to that app's View page, where the legacy release shows its Consumer Key."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     sign_in(page, sim)
 
     view = AppManagerPage(page, org).open().view("Integration_Builder")
@@ -83,8 +83,8 @@ def test_manage_picks_the_row_with_exactly_that_developer_name(
     page: Page, sim: SimulatorServer, org: OrgContext
 ) -> None:
     """With Integration_Builder and Integration_Builder_2 listed, manage() opens the one asked for."""
-    add_app(sim, "Integration Builder 2", api_name="Integration_Builder_2", permitted_users="1")
-    add_app(sim, "Integration Builder")
+    add_connected_app(sim, "Integration Builder 2", api_name="Integration_Builder_2", permitted_users="1")
+    add_connected_app(sim, "Integration Builder")
     sign_in(page, sim)
 
     manage = AppManagerPage(page, org).open().manage("Integration_Builder")
@@ -111,7 +111,7 @@ def test_a_missing_row_raises_screen_not_reached_with_the_list_it_saw(
 def test_a_slow_org_still_lists_and_opens_apps(page: Page, make_sim: Callable[..., SimulatorServer]) -> None:
     """With every response 300 ms late the list, the row menu and the View page are all waited for."""
     sim = make_sim(latency_ms=300)
-    app = add_app(sim)
+    app = add_connected_app(sim)
     sign_in(page, sim)
 
     view = AppManagerPage(page, org_context(sim)).open().view("Integration_Builder")
@@ -141,8 +141,8 @@ def test_manage_finds_an_app_in_every_rendering_of_the_list_scrolling_a_lazy_one
 ) -> None:
     """Datatable or Aura table, all rows or a first slice: manage() opens the Manage page of the app asked for."""
     sim = make_sim(render=[f"app_list={app_list}", f"app_rows={app_rows}"])
-    app = add_app(sim, LAST_APP)
-    add_app(sim, "Integration Builder")
+    app = add_connected_app(sim, LAST_APP)
+    add_connected_app(sim, "Integration Builder")
     sign_in(page, sim)
     apps = AppManagerPage(page, org_context(sim)).open()
     assert in_dom(page, "Zenith_Ledger_Sync") is (app_rows == "all")
@@ -160,8 +160,9 @@ def test_has_app_reads_the_developer_name_column_in_every_rendering(
 ) -> None:
     """has_app() finds apps past the first slice, tells two "Sales" apps apart, and never matches an App Name."""
     sim = make_sim(render=[f"app_list={app_list}", f"app_rows={app_rows}"])
-    add_app(sim, LAST_APP)
-    add_app(sim, "Runbook_Helper", api_name="Runbook_Helper_App")  # an App Name that looks like a Developer Name
+    add_connected_app(sim, LAST_APP)
+    # an App Name that looks like a Developer Name
+    add_connected_app(sim, "Runbook_Helper", api_name="Runbook_Helper_App")
     sign_in(page, sim)
     apps = AppManagerPage(page, org_context(sim)).open()
 
@@ -178,7 +179,7 @@ def test_view_opens_the_view_page_in_every_rendering_of_the_list(
 ) -> None:
     """The row menu's View (a datatable's button menu or the Aura menu at the end of the body) opens that app."""
     sim = make_sim(render=[f"app_list={app_list}", f"app_rows={app_rows}"])
-    app = add_app(sim, LAST_APP)
+    app = add_connected_app(sim, LAST_APP)
     sign_in(page, sim)
 
     view = AppManagerPage(page, org_context(sim)).open().view("Zenith_Ledger_Sync")
@@ -191,7 +192,7 @@ def test_a_missing_app_is_reported_after_the_lazy_list_was_scrolled_to_its_end(
 ) -> None:
     """manage() of an unlisted app first loads every row, then names the app and lists what the list holds."""
     sim = make_sim(render=["app_rows=lazy"])
-    add_app(sim, LAST_APP)
+    add_connected_app(sim, LAST_APP)
     sign_in(page, sim)
     apps = AppManagerPage(page, org_context(sim)).open()
 
@@ -247,6 +248,6 @@ def test_a_connected_app_created_through_the_chooser_is_in_the_org(
     new_app.add_scopes(form.scopes)
     new_app.save()
 
-    (app,) = httpx.get(f"{sim.base_url}/__sim__/state").json()["apps"]
+    (app,) = sim_state(sim)["apps"]
     assert (app["name"], app["api_name"]) == ("Integration Builder", "Integration_Builder")
     assert app["scopes"] == ["api", "refresh_token"]

@@ -11,7 +11,8 @@ from runbook.pages.errors import ScreenNotReached
 from runbook.simulator.connected_app_common import PERMSETS_PATH
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import ConnectedApp
-from tests.pages.conftest import add_app, add_permission_set, in_shell, sign_in
+from runbook.testing import add_connected_app, add_permission_set
+from tests.pages.support import in_shell, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,7 @@ def open_assignment(
 def test_select_and_save_link_the_permission_set_to_the_app(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
     """The ticked set is linked in the org and listed on the Connected App Detail page that follows."""
     ps = add_permission_set(sim, "Integration Builder Users")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     assignment = open_assignment(page, sim, org, app)
 
     assignment.select("Integration Builder Users")
@@ -42,7 +43,7 @@ def test_selecting_another_set_keeps_the_ones_already_linked(page: Page, sim: Si
     """is_selected() reflects existing links, and select() adds to them rather than replacing them."""
     existing = add_permission_set(sim, "Existing Users")
     ps = add_permission_set(sim, "Integration Builder Users")
-    app = add_app(sim, permission_set_ids=[existing.id])
+    app = add_connected_app(sim, permission_set_ids=[existing.id])
     assignment = open_assignment(page, sim, org, app, shell=False)
     assert assignment.is_selected("Existing Users") and not assignment.is_selected("Integration Builder Users")
 
@@ -57,7 +58,7 @@ def test_selecting_a_set_that_is_not_listed_raises_screen_not_reached(
 ) -> None:
     """The error names the missing set and shows the sets that are offered; nothing is linked."""
     add_permission_set(sim, "Other Users")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     assignment = open_assignment(page, sim, org, app)
 
     with pytest.raises(ScreenNotReached) as missed:

@@ -10,7 +10,8 @@ from runbook.pages.connected_app_manage import ConnectedAppManagePage
 from runbook.simulator.connected_app_common import MANAGE_PATH
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import ConnectedApp
-from tests.pages.conftest import add_app, add_permission_set, in_shell, sign_in
+from runbook.testing import add_connected_app, add_permission_set
+from tests.pages.support import in_shell, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +29,7 @@ def open_manage(
 
 def test_permitted_users_reads_the_policy_the_page_states(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
     """A new app lets all users self-authorize, and the page object reads exactly that label."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
 
     manage = open_manage(page, sim, org, app)
 
@@ -37,7 +38,7 @@ def test_permitted_users_reads_the_policy_the_page_states(page: Page, sim: Simul
 
 def test_the_standalone_page_reads_the_same_as_in_the_shell(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
     """Opened on its classic path the page is read directly, with the same results."""
-    app = add_app(sim, permitted_users="1")
+    app = add_connected_app(sim, permitted_users="1")
 
     manage = open_manage(page, sim, org, app, shell=False)
 
@@ -51,7 +52,7 @@ def test_linked_permission_sets_lists_the_sets_linked_to_the_app(
     """The Permission Sets related list names the linked set and not the others."""
     linked = add_permission_set(sim, "Integration Builder Users")
     add_permission_set(sim, "Other Users")
-    app = add_app(sim, permission_set_ids=[linked.id])
+    app = add_connected_app(sim, permission_set_ids=[linked.id])
 
     manage = open_manage(page, sim, org, app)
 
@@ -61,7 +62,7 @@ def test_linked_permission_sets_lists_the_sets_linked_to_the_app(
 
 def test_edit_policies_opens_the_policies_form(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
     """Edit Policies leads to "Connected App Edit" with the current Permitted Users chosen."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
 
     policies = open_manage(page, sim, org, app).edit_policies()
 
@@ -72,7 +73,7 @@ def test_edit_policies_opens_the_policies_form(page: Page, sim: SimulatorServer,
 def test_manage_permission_sets_opens_the_assignment_list(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
     """Manage Permission Sets leads to the checkbox list of the org's permission sets."""
     add_permission_set(sim, "Integration Builder Users")
-    app = add_app(sim)
+    app = add_connected_app(sim)
 
     assignment = open_manage(page, sim, org, app).manage_permission_sets()
 
@@ -84,8 +85,8 @@ def test_permission_set_labels_are_the_linked_sets_exactly(page: Page, sim: Simu
     """Each linked set's label once, and an empty list when none is linked."""
     linked = add_permission_set(sim, "Integration Builder Users")
     longer = add_permission_set(sim, "Integration Builder Users Extra")
-    app = add_app(sim, permission_set_ids=[linked.id, longer.id])
-    bare = add_app(sim, name="Bare App")
+    app = add_connected_app(sim, permission_set_ids=[linked.id, longer.id])
+    bare = add_connected_app(sim, name="Bare App")
 
     assert open_manage(page, sim, org, app).permission_set_labels() == [linked.label, longer.label]
     assert open_manage(page, sim, org, bare).permission_set_labels() == []

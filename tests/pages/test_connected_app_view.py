@@ -14,16 +14,8 @@ from runbook.pages.errors import IdentityCheckFailed, ScreenNotReached
 from runbook.simulator.connected_app_common import DETAIL_PATH
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import ConnectedApp
-from tests.pages.conftest import (
-    add_app,
-    in_shell,
-    mailbox_code,
-    org_context,
-    sign_in,
-    to_emailed_code,
-    totp_now,
-    wrong_code,
-)
+from runbook.testing import add_connected_app, emailed_code
+from tests.pages.support import in_shell, org_context, sign_in, to_emailed_code, totp_now, wrong_code
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +60,7 @@ def test_the_legacy_view_page_shows_the_consumer_key_in_the_shell(
     page: Page, sim: SimulatorServer, org: OrgContext
 ) -> None:
     """Before 2023 the key is printed on the View page; read_consumer_key() reads it from the shell's iframe."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     view = open_view(page, sim, org, in_shell("ConnectedApplication", view_path(app)))
 
     assert view.shows_consumer_key()
@@ -79,7 +71,7 @@ def test_the_legacy_view_page_opened_standalone_shows_the_same_key(
     page: Page, sim: SimulatorServer, org: OrgContext
 ) -> None:
     """Opened on its classic path, outside the shell, the page object reads the page itself."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     view = open_view(page, sim, org, view_path(app))
 
     assert view.root is page
@@ -88,7 +80,7 @@ def test_the_legacy_view_page_opened_standalone_shows_the_same_key(
 
 def test_the_current_view_page_has_no_key_and_says_so(page: Page, current: SimulatorServer) -> None:
     """read_consumer_key() on a current-release page raises ScreenNotReached naming the Consumer Key."""
-    app = add_app(current)
+    app = add_connected_app(current)
     view = in_shell_view(page, current, app)
 
     assert not view.shows_consumer_key()
@@ -103,7 +95,7 @@ def test_manage_consumer_details_opens_a_window_that_gives_the_key_after_an_auth
     page: Page, current: SimulatorServer
 ) -> None:
     """The popup asks for the authenticator code, then shows the key; close() closes only the popup."""
-    app = add_app(current)
+    app = add_connected_app(current)
     view = in_shell_view(page, current, app)
     asked: list[bool] = []
 
@@ -120,14 +112,14 @@ def test_manage_consumer_details_opens_a_window_that_gives_the_key_after_an_auth
 
 def test_the_consumer_details_window_accepts_an_e_mailed_code(page: Page, current: SimulatorServer) -> None:
     """On the e-mail verification page code_for is told so, and the code from the mailbox opens the details."""
-    app = add_app(current)
+    app = add_connected_app(current)
     view = in_shell_view(page, current, app)
     details = view.open_consumer_details()
     details.identity().wait_until_loaded()
     to_emailed_code(details.page)
     asked: list[bool] = []
 
-    key = details.read_consumer_key(recording(asked, lambda: mailbox_code(current)))
+    key = details.read_consumer_key(recording(asked, lambda: emailed_code(current)))
 
     assert key == app.consumer_key
     assert asked == [True]
@@ -138,7 +130,7 @@ def test_a_wrong_code_in_the_consumer_details_window_raises_identity_check_faile
     page: Page, current: SimulatorServer
 ) -> None:
     """A refused code is reported with Salesforce's message and the key stays hidden."""
-    app = add_app(current)
+    app = add_connected_app(current)
     view = in_shell_view(page, current, app)
     details = view.open_consumer_details()
 
@@ -149,9 +141,21 @@ def test_a_wrong_code_in_the_consumer_details_window_raises_identity_check_faile
     assert not verified_for(current, app)
 
 
+def test_an_authenticator_code_refused_once_is_followed_by_one_more(page: Page, current: SimulatorServer) -> None:
+    """authenticator_retry: a refused code (used a moment ago by another run) gets one more try, then the key."""
+    app = add_connected_app(current)
+    details = in_shell_view(page, current, app).open_consumer_details()
+    codes = iter([wrong_code(), totp_now()])
+
+    key = details.read_consumer_key(lambda by_email: next(codes), authenticator_retry=True)
+
+    assert key == app.consumer_key
+    assert verified_for(current, app)
+
+
 def test_a_second_visit_to_consumer_details_needs_no_code(page: Page, current: SimulatorServer) -> None:
     """Once the session passed the check for this app, the window shows the key without asking again."""
-    app = add_app(current)
+    app = add_connected_app(current)
     view = in_shell_view(page, current, app)
     first = view.open_consumer_details()
     first.read_consumer_key(lambda by_email: totp_now())
@@ -168,7 +172,7 @@ def test_a_second_visit_to_consumer_details_needs_no_code(page: Page, current: S
 
 def test_standalone_manage_consumer_details_continues_in_the_same_tab(page: Page, current: SimulatorServer) -> None:
     """On the bare classic page no window opens: the check and the details follow in this tab, which close() keeps."""
-    app = add_app(current)
+    app = add_connected_app(current)
     view = open_view(page, current, org_context(current), view_path(app))
 
     details = view.open_consumer_details()
@@ -184,7 +188,7 @@ def test_standalone_manage_consumer_details_continues_in_the_same_tab(page: Page
 def test_the_view_page_reads_what_the_app_holds(page: Page, sim: SimulatorServer) -> None:
     """Name, contact, OAuth, callback URLs, scopes, digital signatures and certificate fingerprint, in the shell."""
     fingerprint = ":".join(["0A"] * 32)
-    app = add_app(
+    app = add_connected_app(
         sim,
         callback_urls=["https://one.example.com/cb", "https://two.example.com/cb"],
         use_digital_signatures=True,
@@ -201,7 +205,7 @@ def test_the_view_page_reads_what_the_app_holds(page: Page, sim: SimulatorServer
 
 def test_an_app_without_a_certificate_shows_no_fingerprint(page: Page, sim: SimulatorServer) -> None:
     """Use digital signatures off: the flag reads False and there is no fingerprint to compare."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     view = in_shell_view(page, sim, app)
 
     assert view.uses_digital_signatures() is False

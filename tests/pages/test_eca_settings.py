@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -14,16 +12,12 @@ import runbook.pages.eca_settings
 from runbook.pages.eca_settings import ExternalClientAppSettingsPage
 from runbook.pages.errors import CreationBlocked, ScreenNotReached
 from runbook.simulator.server import SimulatorServer
-from tests.pages.conftest import org_context, sign_in
+from runbook.testing import sim_state
+from tests.pages.support import org_context, sign_in
 
 pytestmark = pytest.mark.browser
 
 REAL_PATH = "/lightning/setup/ExternalClientApplicationSettings/home"
-
-
-def state(sim: SimulatorServer) -> dict[str, Any]:
-    data: dict[str, Any] = httpx.get(f"{sim.base_url}/__sim__/state").json()
-    return data
 
 
 @pytest.mark.parametrize("inputs", ["slds", "native"])
@@ -39,7 +33,7 @@ def test_allow_creation_confirms_with_enable_and_turns_the_setting_on(
     settings.allow_creation()
 
     assert settings.creation_allowed()
-    assert state(sim)["connected_app_creation_allowed"] is True
+    assert sim_state(sim)["connected_app_creation_allowed"] is True
 
 
 def test_allow_creation_survives_clicks_lost_before_the_page_is_wired(
@@ -53,7 +47,7 @@ def test_allow_creation_survives_clicks_lost_before_the_page_is_wired(
     settings.allow_creation()
 
     assert settings.creation_allowed()
-    assert state(sim)["connected_app_creation_allowed"] is True
+    assert sim_state(sim)["connected_app_creation_allowed"] is True
 
 
 def test_allow_creation_is_a_no_op_when_creation_is_already_allowed(page: Page, sim: SimulatorServer) -> None:
@@ -65,7 +59,7 @@ def test_allow_creation_is_a_no_op_when_creation_is_already_allowed(page: Page, 
 
     assert settings.creation_allowed()
     assert "Allow creation of connected apps?" not in settings.seen()
-    assert state(sim)["connected_app_creation_allowed"] is True
+    assert sim_state(sim)["connected_app_creation_allowed"] is True
 
 
 @pytest.mark.parametrize("inputs", ["slds", "native"])
@@ -83,7 +77,7 @@ def test_allow_creation_in_a_blocked_org_raises_creation_blocked(
     assert "Salesforce Support" in str(blocked.value)
     assert "Connected app creation is restricted in this org" in blocked.value.seen
     assert not settings.creation_allowed()
-    assert state(sim)["connected_app_creation_allowed"] is False
+    assert sim_state(sim)["connected_app_creation_allowed"] is False
 
 
 def test_open_goes_to_the_sourced_path(page: Page, sim: SimulatorServer) -> None:
@@ -109,7 +103,7 @@ def test_open_reaches_the_screen_through_quick_find_when_the_path_is_not_it(
     assert settings.is_current()
     assert page.url.endswith(REAL_PATH)
     settings.allow_creation()
-    assert state(sim)["connected_app_creation_allowed"] is True
+    assert sim_state(sim)["connected_app_creation_allowed"] is True
 
 
 def test_start_new_connected_app_opens_the_form_once_creation_is_allowed(
@@ -139,4 +133,4 @@ def test_start_new_connected_app_before_allowing_raises_screen_not_reached(
         settings.start_new_connected_app()
 
     assert missed.value.expected == "the New Connected App button"
-    assert state(sim)["connected_app_creation_allowed"] is False
+    assert sim_state(sim)["connected_app_creation_allowed"] is False

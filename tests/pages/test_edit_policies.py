@@ -10,7 +10,8 @@ from runbook.pages.edit_policies import EditPoliciesPage
 from runbook.simulator.connected_app_common import POLICIES_PATH
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import ConnectedApp
-from tests.pages.conftest import add_app, in_shell, sign_in
+from runbook.testing import add_connected_app
+from tests.pages.support import in_shell, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +30,7 @@ def test_set_admin_approved_accepts_the_confirm_and_save_stores_it(
     page: Page, sim: SimulatorServer, org: OrgContext
 ) -> None:
     """The confirm is accepted (dismissing it would revert the choice), and Save records the policy."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     policies = open_policies(page, sim, org, app)
 
     message = policies.set_admin_approved()
@@ -42,7 +43,7 @@ def test_set_admin_approved_accepts_the_confirm_and_save_stores_it(
 
 def test_set_admin_approved_when_already_chosen_asks_nothing(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
     """No confirm is raised for a choice that does not change; the method says so with an empty message."""
-    app = add_app(sim, permitted_users="1")
+    app = add_connected_app(sim, permitted_users="1")
     policies = open_policies(page, sim, org, app)
 
     assert policies.set_admin_approved() == ""
@@ -54,7 +55,7 @@ def test_the_standalone_policies_page_saves_back_to_the_standalone_detail(
     page: Page, sim: SimulatorServer, org: OrgContext
 ) -> None:
     """On the classic path, outside the shell, the native confirm and the save work the same way."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     policies = open_policies(page, sim, org, app, shell=False)
     assert policies.root is page
 

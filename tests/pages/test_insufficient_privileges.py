@@ -10,8 +10,8 @@ from runbook.pages.insufficient_privileges import InsufficientPrivilegesPage
 from runbook.pages.setup_home import SetupHomePage
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS
-from tests.conftest import frontdoor_url
-from tests.pages.conftest import sign_in
+from runbook.testing import frontdoor_url
+from tests.pages.support import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,8 @@ from runbook.pages.login import LoginPage, LoginRefused
 from runbook.pages.setup_home import SetupHomePage
 from runbook.pages.verify_identity import VerifyIdentityPage
 from runbook.simulator.server import SimulatorServer
-from tests.pages.conftest import ADMIN, add_app, mailbox_code, to_emailed_code, totp_now, wrong_code
+from runbook.testing import add_connected_app, emailed_code
+from tests.pages.support import ADMIN, to_emailed_code, totp_now, wrong_code
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +57,7 @@ def test_a_start_path_with_several_query_parameters_survives_the_login(
     page: Page, sim: SimulatorServer, org: OrgContext
 ) -> None:
     """open(start_path) keeps every parameter of the path, so the browser lands exactly there after verifying."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     start = f"/app/mgmt/forceconnectedapps/forceAppDetail.apexp?appLayout=setup&connectedAppId={app.id}"
 
     LoginPage(page, org).open(start).sign_in(ADMIN["username"], ADMIN["password"])
@@ -89,7 +90,7 @@ def test_an_e_mailed_code_verifies_the_login(page: Page, sim: SimulatorServer, o
     verify = VerifyIdentityPage(page, org).wait_until_loaded()
     assert verify.uses_email()
 
-    verify.verify(lambda: mailbox_code(sim))
+    verify.verify(lambda: emailed_code(sim))
 
     assert SetupHomePage(page, org).wait_until_loaded().is_current()
     assert signed_in_sessions(sim) == 1

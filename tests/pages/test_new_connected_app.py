@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from runbook.certs import load_certificate
 from runbook.pages.base import OrgContext
 from runbook.pages.connected_app_created import ConnectedAppCreatedPage
 from runbook.pages.errors import CreationBlocked, PageError, SalesforceError
 from runbook.pages.new_connected_app import NewConnectedAppPage
 from runbook.pages.specs import ConnectedAppForm
 from runbook.simulator.server import SimulatorServer
-from tests.certificates import sha256_fingerprint
-from tests.pages.conftest import ADMIN, add_app, in_shell, org_context, sign_in
+from runbook.testing import add_connected_app
+from tests.pages.support import ADMIN, in_shell, org_context, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +71,7 @@ def test_the_filled_form_saves_and_continue_leads_to_the_view_page(
         ADMIN["username"],
     )
     assert app.callback_urls == list(CALLBACKS)
-    assert app.certificate_sha256 == sha256_fingerprint(form.certificate)
+    assert app.certificate_sha256 == load_certificate(form.certificate).sha256_fingerprint
     assert app.scopes == ["api", "refresh_token"]
     assert view.read_consumer_key() == app.consumer_key
 
@@ -151,7 +152,7 @@ def test_a_duplicate_api_name_raises_salesforce_error_with_the_banner_text(
     page: Page, sim: SimulatorServer, org: OrgContext, form: ConnectedAppForm
 ) -> None:
     """The form comes back with its error banner and the field's message; both are in the SalesforceError."""
-    add_app(sim, "Integration Builder")
+    add_connected_app(sim, "Integration Builder")
     new_app = open_form(page, sim, org)
     fill(new_app, form)
 
@@ -185,7 +186,7 @@ def test_saving_again_after_fixing_the_error_reaches_the_confirmation(
     page: Page, sim: SimulatorServer, org: OrgContext, form: ConnectedAppForm
 ) -> None:
     """The old page's error banner is not mistaken for the new outcome when the corrected form is saved."""
-    add_app(sim, "Integration Builder")
+    add_connected_app(sim, "Integration Builder")
     new_app = open_form(page, sim, org)
     fill(new_app, form)
     with pytest.raises(SalesforceError):

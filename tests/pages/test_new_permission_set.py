@@ -10,7 +10,8 @@ from runbook.pages.errors import SalesforceError
 from runbook.pages.new_permission_set import NewPermissionSetPage
 from runbook.pages.specs import PermissionSetForm
 from runbook.simulator.server import SimulatorServer
-from tests.pages.conftest import add_permission_set, in_shell, sign_in
+from runbook.testing import add_permission_set
+from tests.pages.support import in_shell, sign_in
 
 pytestmark = pytest.mark.browser
 

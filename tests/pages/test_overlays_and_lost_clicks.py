@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from runbook.certs import load_certificate
 from runbook.pages.base import OrgContext, SetupPage
 from runbook.pages.connected_app_manage import ConnectedAppManagePage
 from runbook.pages.connected_app_view import ConnectedAppViewPage
@@ -24,8 +24,8 @@ from runbook.pages.permission_sets import PermissionSetsPage
 from runbook.pages.specs import ConnectedAppForm, PermissionSetForm
 from runbook.simulator.connected_app_common import DETAIL_PATH, MANAGE_PATH
 from runbook.simulator.server import SimulatorServer
-from tests.certificates import sha256_fingerprint
-from tests.pages.conftest import ADMIN, add_app, add_permission_set, in_shell, org_context, sign_in, totp_now
+from runbook.testing import add_connected_app, add_permission_set, sim_state
+from tests.pages.support import ADMIN, in_shell, org_context, sign_in, totp_now
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,6 @@ RENDERINGS = {
 }
 GUIDANCE = "Find Your Way Around Setup"
 ADMIN_APPROVED = "Admin approved users are pre-authorized"
-
-
-def state(sim: SimulatorServer) -> dict[str, Any]:
-    data: dict[str, Any] = httpx.get(f"{sim.base_url}/__sim__/state").json()
-    return data
 
 
 @pytest.fixture(params=list(RENDERINGS))
@@ -108,7 +103,7 @@ def test_a_late_prompt_and_banner_are_closed_when_the_next_action_comes(
     assert form.is_current()
     assert page.get_by_role("dialog").count() == 0
     expect(page.get_by_role("button", name="Close banner")).to_have_count(0)
-    assert state(sim)["overlays_dismissed"] == {"banner": True, "guidance": True}
+    assert sim_state(sim)["overlays_dismissed"] == {"banner": True, "guidance": True}
 
 
 def test_dismiss_overlays_closes_the_prompt_and_the_banner_even_while_their_buttons_ignore_clicks(
@@ -123,7 +118,7 @@ def test_dismiss_overlays_closes_the_prompt_and_the_banner_even_while_their_butt
         home.dismiss_overlays()
 
     assert page.get_by_role("dialog").count() == 0 and page.get_by_role("button", name="Close banner").count() == 0
-    assert state(lost_clicks)["overlays_dismissed"] == {"banner": True, "guidance": True}
+    assert sim_state(lost_clicks)["overlays_dismissed"] == {"banner": True, "guidance": True}
 
 
 APP_DIALOGS = {
@@ -178,7 +173,7 @@ def test_a_permission_set_is_created_once_and_found_again(page: Page, rendered: 
 
     again = PermissionSetsPage(page, org).open().open_permission_set("Integration Users")
     assert again.is_current()
-    snapshot = state(rendered)
+    snapshot = sim_state(rendered)
     assert snapshot["counters"]["permission_set_create_attempts"] == 1
     assert [(p["label"], p["api_name"], p["license"]) for p in snapshot["permission_sets"]] == [
         ("Integration Users", "Integration_Users", "")
@@ -190,7 +185,7 @@ def test_the_policy_and_the_permission_set_of_an_app_are_saved(
     page: Page, rendered: SimulatorServer, where: str
 ) -> None:
     """Manage -> Edit Policies -> admin-approved -> Save -> Manage Permission Sets -> tick -> Save, each saved once."""
-    app = add_app(rendered)
+    app = add_connected_app(rendered)
     add_permission_set(rendered, "Integration Users")
     path = f"{MANAGE_PATH}?applicationId={app.application_id}"
     sign_in(page, rendered, in_shell("ConnectedApplication", path) if where == "shell" else path)
@@ -206,7 +201,7 @@ def test_the_policy_and_the_permission_set_of_an_app_are_saved(
     manage = assignment.save()
 
     assert "Integration Users" in manage.linked_permission_sets()
-    (saved,) = state(rendered)["apps"]
+    (saved,) = sim_state(rendered)["apps"]
     assert (saved["permitted_users_label"], saved["permission_set_names"]) == (ADMIN_APPROVED, ["Integration_Users"])
 
 
@@ -232,7 +227,7 @@ def test_a_connected_app_is_created_once_from_the_form_in_the_shell(
     new_app.add_scopes(form.scopes)
     view = new_app.save().continue_()
 
-    snapshot = state(rendered)
+    snapshot = sim_state(rendered)
     assert (snapshot["counters"]["app_create_attempts"], snapshot["counters"]["app_creates"]) == (1, 1)
     (app,) = snapshot["apps"]
     assert (app["api_name"], app["callback_urls"], app["scopes"]) == (
@@ -240,7 +235,7 @@ def test_a_connected_app_is_created_once_from_the_form_in_the_shell(
         list(form.callback_urls),
         ["api", "refresh_token"],
     )
-    assert app["certificate_sha256"] == sha256_fingerprint(certificate)
+    assert app["certificate_sha256"] == load_certificate(certificate).sha256_fingerprint
     assert view.read_consumer_key() == app["consumer_key"]
 
 
@@ -249,7 +244,7 @@ def test_manage_consumer_details_opens_its_window_once_even_when_the_first_click
 ) -> None:
     """Current release, in the shell: the window opens (one, not two) and the identity check leads to the key."""
     sim = make_sim(release="current", render=RENDERINGS["lost-clicks"])
-    app = add_app(sim)
+    app = add_connected_app(sim)
     sign_in(page, sim, in_shell("ConnectedApplication", f"{DETAIL_PATH}?connectedAppId={app.id}"))
     view = ConnectedAppViewPage(page, org_context(sim)).wait_until_loaded()
 
@@ -270,4 +265,4 @@ def test_a_slow_save_is_not_sent_twice(page: Page, make_sim: Callable[..., Simul
     form.fill(PermissionSetForm(label="Slow Save"))
 
     assert form.save().is_current()
-    assert state(sim)["counters"]["permission_set_create_attempts"] == 1
+    assert sim_state(sim)["counters"]["permission_set_create_attempts"] == 1

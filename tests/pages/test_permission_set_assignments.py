@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -13,7 +12,8 @@ from runbook.pages.errors import SalesforceError
 from runbook.pages.permission_set_assignments import PermissionSetAssignmentsPage, UserNotFound
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import PermissionSet
-from tests.pages.conftest import ADMIN, ASSIGNEE, add_permission_set, assign, org_context, sign_in
+from runbook.testing import add_permission_set, assign_permission_set, sim_state
+from tests.pages.support import ADMIN, ASSIGNEE, org_context, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +27,8 @@ def open_assignments(
 
 def assignments_of(sim: SimulatorServer, ps: PermissionSet) -> list[tuple[str, str]]:
     """(username, expiration) of each assignment of ``ps``, as the simulator's state endpoint reports them."""
-    state = httpx.get(f"{sim.base_url}/__sim__/state").json()
-    return [(a["username"], a["expiration"]) for a in state["assignments"] if a["permission_set"] == ps.api_name]
+    assignments = sim_state(sim)["assignments"]
+    return [(a["username"], a["expiration"]) for a in assignments if a["permission_set"] == ps.api_name]
 
 
 @pytest.mark.parametrize("assign_users", ["page", "modal"])
@@ -60,13 +60,13 @@ def test_clicks_lost_while_the_page_is_not_wired_yet_are_repeated(
     assignments.assign(ASSIGNEE["username"])
 
     assert assignments_of(sim, ps) == [(ASSIGNEE["username"], "")]
-    assert httpx.get(f"{sim.base_url}/__sim__/state").json()["counters"]["assignment_creates"] == 1
+    assert sim_state(sim)["counters"]["assignment_creates"] == 1
 
 
 def test_is_assigned_reads_the_current_assignments(page: Page, sim: SimulatorServer, org: OrgContext) -> None:
     """An assignment already in the org is listed; a user without one is not."""
     ps = add_permission_set(sim, "Integration Builder Users")
-    assign(sim, ps, ASSIGNEE["username"])
+    assign_permission_set(sim, ps, ASSIGNEE["username"])
 
     assignments = open_assignments(page, sim, org, ps)
 
@@ -95,7 +95,7 @@ def test_assigning_a_user_twice_raises_salesforce_error_with_the_summary_result(
     """The Assignment Summary's failure is reported, not taken for success, and no duplicate is made."""
     sim = make_sim(render=[])
     ps = add_permission_set(sim, "Integration Builder Users")
-    assign(sim, ps, ASSIGNEE["username"])
+    assign_permission_set(sim, ps, ASSIGNEE["username"])
     assignments = open_assignments(page, sim, org_context(sim), ps)
 
     with pytest.raises(SalesforceError) as refused:

@@ -9,7 +9,8 @@ from runbook.pages.base import OrgContext
 from runbook.pages.errors import ScreenNotReached
 from runbook.pages.permission_set_detail import PermissionSetDetailPage
 from runbook.simulator.server import SimulatorServer
-from tests.pages.conftest import add_permission_set, in_shell, org_context, sign_in
+from runbook.testing import add_permission_set
+from tests.pages.support import in_shell, org_context, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,8 @@ from playwright.sync_api import Page
 from runbook.pages.base import OrgContext
 from runbook.pages.permission_sets import PermissionSetsPage
 from runbook.simulator.server import SimulatorServer
-from tests.pages.conftest import add_permission_set, sign_in
+from runbook.testing import add_permission_set
+from tests.pages.support import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from runbook.pages.errors import ScreenNotReached
 from runbook.pages.login import LoginPage
 from runbook.pages.setup_home import SetupHomePage
 from runbook.simulator.server import SimulatorServer
-from tests.pages.conftest import org_context, sign_in
+from tests.pages.support import org_context, sign_in
 
 pytestmark = pytest.mark.browser
 

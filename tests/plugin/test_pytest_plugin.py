@@ -13,24 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from runbook.plan import build_plan
-from runbook.pytest_plugin import simulator_spec
+from runbook.procedure import PROCEDURE
 
 pytest_plugins = ["pytester"]
 
-PLAN = build_plan(simulator_spec("http://127.0.0.1", "legacy"))
-STEP_NAMES = [f"{step.id} {step.title}" for step in PLAN]
+STEP_NAMES = [f"{step.id} {step.title}" for step in PROCEDURE]
 INNER_TIMEOUT_S = 180
 
 # Run alongside the procedure: checks the org through the simulator's state, not the browser.
 ORG_STATE_TEST = """
-import json
-import urllib.request
+from runbook.testing import sim_state
 
 
 def test_the_org_has_what_the_article_asks_for(runbook_sim):
-    with urllib.request.urlopen(runbook_sim.base_url + "/__sim__/state") as response:
-        state = json.load(response)
+    state = sim_state(runbook_sim)
     (app,) = state["apps"]
     assert app["api_name"] == "Integration_Builder"
     assert app["scopes"] == ["api", "refresh_token"]
@@ -137,8 +133,10 @@ def test_a_broken_screen_fails_its_step_skips_the_rest_and_reports_the_drift(pyt
     assert screenshot.read_bytes().startswith(b"\x89PNG")
     assert (screenshot.parent / "trace.zip").is_file()
     assert [c.find("skipped").get("message") for c in cases[-3:]] == [reason] * 3  # type: ignore[union-attr]
-    traces = sorted(p.parent.name for p in (pytester.path / "test-results").rglob("trace.zip"))
+    run_dir = run_directory(pytester)
+    traces = sorted(p.parent.name for p in (pytester.path / "test-results").rglob("trace.zip") if p.parent != run_dir)
     assert traces == [screenshot.parent.name], "retain-on-failure keeps the failed step's trace only"
+    assert (run_dir / "trace.zip").is_file(), "and the run's own trace, as `runbook run` keeps it after a failure"
     info = json.loads((run_directory(pytester) / "run.json").read_text(encoding="utf-8"))
     assert info["status"] == "failed"
     assert properties(cases[-1])["runbook_run_dir"] == str(run_directory(pytester).relative_to(pytester.path))
@@ -217,10 +215,9 @@ def test_a_users_own_test_runs_on_each_rendering_it_parametrizes(pytester: pytes
     """runbook_sim parametrized indirectly with renderings starts a simulator serving each one."""
     pytester.makepyfile(
         test_mine="""
-        import json
-        import urllib.request
-
         import pytest
+
+        from runbook.testing import sim_state
 
 
         RENDERINGS = [["app_list=table", "hosts=single"], "app_list=datatable"]
@@ -228,8 +225,7 @@ def test_a_users_own_test_runs_on_each_rendering_it_parametrizes(pytester: pytes
 
         @pytest.mark.parametrize("runbook_sim", RENDERINGS, indirect=True)
         def test_app_manager_in_each_rendering(app_manager_page, runbook_sim):
-            with urllib.request.urlopen(runbook_sim.base_url + "/__sim__/state") as response:
-                state = json.load(response)
+            state = sim_state(runbook_sim)
             assert app_manager_page.data_rows().count() > 0
             role = "table" if state["rendering"]["app_list"] == "table" else "grid"
             assert app_manager_page.page.get_by_role(role).count() == 1
@@ -287,3 +283,26 @@ def test_the_two_targets_exclude_each_other_and_a_bad_spec_stops_at_once(pyteste
     missing = pytester.runpytest_subprocess("--runbook", "missing.toml")
     assert missing.ret == pytest.ExitCode.USAGE_ERROR
     missing.stderr.fnmatch_lines(["ERROR: --runbook missing.toml: 1 problem in the run spec*", "*does not exist*"])
+
+
+# A QA repository of its own, with the `pages/` package such repositories very often have.
+THEIR_PAGES = "class AppManagerPage:\n    owner = 'the QA team'\n"
+THEIR_TEST = """
+from pages.app_manager import AppManagerPage
+
+
+def test_their_page_objects_and_the_plugins_fixtures_live_together(app_manager_page, runbook_org):
+    assert AppManagerPage.owner == "the QA team"
+    assert type(app_manager_page).__module__ == "runbook.pages.app_manager"
+    assert app_manager_page.page.url.startswith(runbook_org.base_url)
+"""
+
+
+@pytest.mark.browser
+def test_a_qa_project_with_its_own_pages_package_uses_the_plugin_and_its_fixtures(pytester: pytest.Pytester) -> None:
+    """Their `pages.app_manager` is theirs; the plugin's fixtures bring ours as `runbook.pages.app_manager`."""
+    package = pytester.mkpydir("pages")
+    (package / "app_manager.py").write_text(THEIR_PAGES, encoding="utf-8")
+    pytester.makepyfile(test_their_setup=THEIR_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=INNER_TIMEOUT_S)
+    result.assert_outcomes(passed=1)

@@ -8,19 +8,18 @@ controls (``BASE``); the page-object tests run App Manager in the realistic defa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from runbook.simulator.screens_apps import APP_ROWS_BATCH, LIGHTNING_APPS
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import ConnectedApp
-from tests.conftest import frontdoor_url
+from runbook.testing import add_connected_app, frontdoor_url
+from tests.simulator.sessions import signed_in
 
 APP_MANAGER = "/lightning/setup/NavigationMenus/home"
 APPS_JSON = "/lightning/setup/NavigationMenus/apps.json"
@@ -41,21 +40,9 @@ def app_manager_sim(make_sim: SimFactory, *render: str, **settings: Any) -> Simu
     return make_sim(render=[*BASE, *render], **settings)
 
 
-@contextmanager
-def signed_in(sim: SimulatorServer) -> Iterator[httpx.Client]:
-    """An HTTP client signed in as the admin through frontdoor.jsp."""
-    with httpx.Client(base_url=sim.base_url, follow_redirects=False) as c:
-        c.get(frontdoor_url(sim))
-        yield c
-
-
-def add_app(
-    sim: SimulatorServer, name: str = "Runbook Integration", api_name: str = "Runbook_Integration"
-) -> ConnectedApp:
-    app = ConnectedApp(name=name, api_name=api_name, contact_email="admin@runbook-demo.example")
-    with sim.org.lock:
-        sim.org.apps[app.id] = app
-    return app
+def add_app(sim: SimulatorServer, name: str = "Runbook Integration") -> ConnectedApp:
+    """A connected app without OAuth settings: App Manager lists it all the same."""
+    return add_connected_app(sim, name, oauth_enabled=False)
 
 
 def open_app_manager(page: Page, sim: SimulatorServer) -> None:
@@ -302,7 +289,7 @@ def test_lazy_rows_show_a_first_slice_and_the_rest_as_the_list_is_scrolled_to_it
 ) -> None:
     """Only the first rows are in the DOM; scrolling the list to its end loads the next ones until all are there."""
     sim = app_manager_sim(make_sim, f"app_list={app_list_kind}", "app_rows=lazy")
-    add_app(sim, "Zenith Ledger Sync", "Zenith_Ledger_Sync")  # sorts last
+    add_app(sim, "Zenith Ledger Sync")  # sorts last
     total = len(LIGHTNING_APPS) + 1
     open_app_manager(page, sim)
     expect(app_rows(page)).to_have_count(APP_ROWS_BATCH)

@@ -13,9 +13,10 @@ from playwright.sync_api import Page, expect
 
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS
-from tests.conftest import ADMIN, frontdoor_url
+from runbook.testing import frontdoor_url, mailbox, sim_state
 
 USERS = {u["username"]: u for u in DEMO_USERS}
+ADMIN = "admin@runbook-demo.example"
 VIEWER = "viewer@runbook-demo.example"
 TOTP_PATH = "/_ui/identity/verification/method/TotpVerificationFinishUi/e"
 EMAIL_PATH = "/_ui/identity/verification/method/EmailVerificationFinishUi/e"
@@ -56,10 +57,6 @@ def verify_totp(c: httpx.Client, verify_location: str, code: str) -> httpx.Respo
     return c.post(TOTP_PATH, data=form)
 
 
-def state(sim: SimulatorServer) -> dict:
-    return httpx.get(f"{sim.base_url}/__sim__/state").json()
-
-
 def test_login_page_offers_the_fields_automation_looks_for(sim: SimulatorServer) -> None:
     """The login page has the real title, form name, ids, labels and Log In button."""
     with client(sim) as c:
@@ -82,7 +79,7 @@ def test_wrong_password_shows_the_error_box_and_sets_no_session(sim: SimulatorSe
         assert "username and password" in response.text
         assert "sid" not in response.cookies
         assert c.get(APP_MANAGER).status_code == 302
-    assert state(sim)["counters"]["logins"] == 0
+    assert sim_state(sim)["counters"]["logins"] == 0
 
 
 def test_right_password_opens_an_unverified_session_and_asks_for_a_code(sim: SimulatorServer) -> None:
@@ -114,7 +111,7 @@ def test_a_wrong_authenticator_code_is_refused_with_the_error_shown(sim: Simulat
         assert response.status_code == 200
         assert 'class="errorMsg"' in response.text
         assert c.get(APP_MANAGER).status_code == 302
-    assert state(sim)["counters"]["logins"] == 0
+    assert sim_state(sim)["counters"]["logins"] == 0
 
 
 def test_an_already_used_code_is_refused(sim: SimulatorServer) -> None:
@@ -140,7 +137,7 @@ def test_after_login_and_verification_the_user_lands_on_the_start_url(sim: Simul
         assert done.status_code == 303 and done.headers["location"] == APP_MANAGER
         assert c.get(APP_MANAGER).status_code == 200
         assert c.get("/").headers["location"] == SETUP_HOME
-    assert state(sim)["counters"]["logins"] == 1
+    assert sim_state(sim)["counters"]["logins"] == 1
 
 
 @pytest.mark.parametrize("start_url", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "/\t/evil"])
@@ -174,7 +171,7 @@ def test_email_verification_accepts_the_mailed_code_once(sim: SimulatorServer) -
         page = c.get(email_link.group(1).replace("&amp;", "&"))
         assert "<title>Verify Your Identity | Salesforce</title>" in page.text
         assert re.search(r'<label for="emc"[^>]*>Verification Code</label>', page.text)
-        mails = httpx.get(f"{sim.base_url}/__sim__/mailbox", params={"to": ADMIN}).json()
+        mails = mailbox(sim, ADMIN)
         assert len(mails) == 1 and re.fullmatch(r"\d{6}", mails[0]["code"])
         first_code = mails[0]["code"]
         form = {"vpol": "login", "retURL": SETUP_HOME, "_CONFIRMATIONTOKEN": token_in(page.text)}
@@ -183,7 +180,7 @@ def test_email_verification_accepts_the_mailed_code_once(sim: SimulatorServer) -
         resend = re.search(r'href="([^"]+EmailVerificationStartUi/e\?[^"]+)"[^>]*>Resend Code<', page.text)
         assert resend
         assert c.get(resend.group(1).replace("&amp;", "&")).headers["location"].startswith(EMAIL_PATH)
-        mails = httpx.get(f"{sim.base_url}/__sim__/mailbox", params={"to": ADMIN}).json()
+        mails = mailbox(sim, ADMIN)
         assert len(mails) == 2
         if first_code != mails[1]["code"]:
             stale = c.post(EMAIL_PATH, data={**form, "emc": first_code})

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import unescape
 
-import httpx
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import BREAKAGES, SimConfig
-from tests.simulator.test_connected_app_form import add_app, sign_in, sign_in_browser
+from runbook.testing import add_connected_app, sign_in_browser, sim_state
+from tests.simulator.sessions import sign_in
 from tests.simulator.test_connected_app_manage import POLICIES, policy_form
 from tests.simulator.test_creation_modes import APP_MANAGER, ECA_SETTINGS, header_buttons
 
@@ -26,7 +26,7 @@ def test_an_unknown_breakage_is_refused_with_the_known_names() -> None:
 
 def test_nothing_is_broken_by_default(sim: SimulatorServer) -> None:
     """A simulator started without breakages serves the documented screens, and its state says so."""
-    assert httpx.get(f"{sim.base_url}/__sim__/state").json()["broken"] == []
+    assert sim_state(sim)["broken"] == []
     client, _ = sign_in(sim)
     with client:
         assert "New Connected App" in header_buttons(client.get(APP_MANAGER).text)
@@ -35,7 +35,7 @@ def test_nothing_is_broken_by_default(sim: SimulatorServer) -> None:
 def test_the_new_connected_app_button_can_be_taken_away_everywhere(make_sim: Callable[..., SimulatorServer]) -> None:
     """new_connected_app_button: neither App Manager nor External Client App Settings offers the button."""
     sim = make_sim(broken=frozenset({"new_connected_app_button"}))
-    assert httpx.get(f"{sim.base_url}/__sim__/state").json()["broken"] == ["new_connected_app_button"]
+    assert sim_state(sim)["broken"] == ["new_connected_app_button"]
     client, _ = sign_in(sim)
     with client:
         assert header_buttons(client.get(APP_MANAGER).text) == ["New Lightning App"]
@@ -47,7 +47,7 @@ def test_the_new_connected_app_button_can_be_taken_away_everywhere(make_sim: Cal
 def test_the_permitted_users_field_can_be_relabelled(make_sim: Callable[..., SimulatorServer]) -> None:
     """permitted_users_label: Edit Policies shows "Authorized Users" under a new id; saving still works."""
     sim = make_sim(broken=frozenset({"permitted_users_label"}))
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, session = sign_in(sim)
     with client:
         html = unescape(client.get(f"{POLICIES}?applicationId={app.application_id}").text)
@@ -65,7 +65,7 @@ def test_the_permitted_users_field_can_be_relabelled(make_sim: Callable[..., Sim
 def test_the_relabelled_field_still_asks_to_confirm(page: Page, make_sim: Callable[..., SimulatorServer]) -> None:
     """The broken screen keeps Salesforce's native confirm: only the label and id changed."""
     sim = make_sim(broken=frozenset({"permitted_users_label"}))
-    app = add_app(sim)
+    app = add_connected_app(sim)
     sign_in_browser(page.context, sim)
     page.goto(f"{sim.base_url}{POLICIES}?applicationId={app.application_id}")
     messages: list[str] = []

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from runbook.testing import frontdoor_token, sim_state
 
 RUNBOOK = Path(sys.executable).parent / "runbook"
 READY_TIMEOUT = 30.0
@@ -55,7 +55,7 @@ def running_sim(*args: str) -> Iterator[str]:
 def test_runbook_sim_announces_its_url_and_serves_the_chosen_settings() -> None:
     """--release current --creation toggle: one stdout line with the URL; /__sim__/state reports those settings."""
     with running_sim("--release", "current", "--creation", "toggle") as base_url:
-        state = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+        state = sim_state(base_url)
     assert state["release"] == "current"
     assert state["creation"] == "toggle"
     assert state["connected_app_creation_allowed"] is False
@@ -77,11 +77,11 @@ def test_runbook_sim_seeds_users_from_a_json_file(tmp_path: Path) -> None:
     path = tmp_path / "users.json"
     path.write_text(json.dumps(users), encoding="utf-8")
     with running_sim("--users", str(path)) as base_url:
-        state = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
-        token = httpx.post(f"{base_url}/__sim__/frontdoor-token", json={"username": "ops@example.test"}, timeout=10)
+        state = sim_state(base_url)
+        token = frontdoor_token(base_url, "ops@example.test")
     seeded = {u["username"]: u["is_admin"] for u in state["users"]}
     assert seeded == {"ops@example.test": True, "bot@example.test": False}
-    assert token.status_code == 200
+    assert token
 
 
 def test_runbook_sim_refuses_a_bad_users_file_with_a_clear_message(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_runbook_sim_refuses_a_bad_users_file_with_a_clear_message(tmp_path: Pat
 def test_runbook_sim_serves_a_screen_broken_on_purpose_and_refuses_unknown_breakages() -> None:
     """`--break NAME` reaches the org's state; an unknown name exits 2 listing the known ones."""
     with running_sim("--break", "permitted_users_label") as base_url:
-        state = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+        state = sim_state(base_url)
     assert state["broken"] == ["permitted_users_label"]
     result = subprocess.run(
         [str(RUNBOOK), "sim", "--port", "0", "--break", "nope"], capture_output=True, text=True, timeout=60
@@ -116,12 +116,12 @@ def test_runbook_sim_serves_a_screen_broken_on_purpose_and_refuses_unknown_break
 def test_runbook_sim_serves_split_hosts_by_default_and_renderings_on_request() -> None:
     """By default the org is five hosts; --hosts single and --render NAME=VALUE change what /__sim__/state reports."""
     with running_sim() as base_url:
-        split = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+        split = sim_state(base_url)
     assert set(split["hosts"]) == {"login", "instance", "lightning", "setup", "vf"}
     assert split["hosts"]["instance"] == base_url
     assert split["rendering"]["app_list"] == "datatable"
     with running_sim("--hosts", "single", "--render", "app_list=table", "--render", "handlers=ready") as base_url:
-        single = httpx.get(f"{base_url}/__sim__/state", timeout=10).json()
+        single = sim_state(base_url)
     assert single["hosts"] == {"single": base_url}
     assert (single["rendering"]["app_list"], single["rendering"]["handlers"]) == ("table", "ready")
 

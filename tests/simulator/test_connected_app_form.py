@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -12,13 +11,14 @@ from urllib.parse import quote
 import httpx
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from runbook.simulator.server import SimulatorServer
-from runbook.simulator.state import SCOPES, ConnectedApp, Release, Session, sha256_fingerprint
+from runbook.simulator.state import SCOPES, Release, Session, sha256_fingerprint
+from runbook.testing import add_connected_app, self_signed_certificate, sign_in_browser
+from tests.simulator.sessions import sign_in
 
 ADMIN = "admin@runbook-demo.example"
 VIEWER = "viewer@runbook-demo.example"
@@ -46,72 +46,22 @@ CALLBACKS = (
 INVALID = "Invalid Data. Review all error messages below to correct your data."
 
 
-# --- helpers shared with the view and manage tests -------------------------------------------------
-def sign_in(sim: SimulatorServer, username: str = ADMIN) -> tuple[httpx.Client, Session]:
-    """An httpx client with a signed-in session (the sign-in screens are tested elsewhere)."""
-    org = sim.org
-    user = org.user_by_username(username)
-    assert user is not None
-    session = org.new_session(user)
-    session.verified.add("login")
-    client = httpx.Client(base_url=sim.base_url, cookies={"sid": session.sid}, follow_redirects=False)
-    return client, session
-
-
-def sign_in_browser(context: BrowserContext, sim: SimulatorServer, username: str = ADMIN) -> Session:
-    """Give the browser a signed-in session cookie."""
-    _client, session = sign_in(sim, username)
-    _client.close()
-    context.add_cookies([{"name": "sid", "value": session.sid, "url": sim.base_url}])
-    return session
-
-
-def add_app(sim: SimulatorServer, name: str = "Integration Builder", **fields: Any) -> ConnectedApp:
-    """A connected app put straight into the org (as if the form had created it)."""
-    app = ConnectedApp(
-        name=name,
-        api_name=fields.pop("api_name", re.sub(r"\W+", "_", name)),
-        contact_email=fields.pop("contact_email", "admin@example.com"),
-        oauth_enabled=fields.pop("oauth_enabled", True),
-        callback_urls=fields.pop("callback_urls", ["https://example.com/callback"]),
-        scopes=fields.pop("scopes", ["api", "refresh_token"]),
-        scope_labels=fields.pop("scope_labels", list(SCOPES[sim.org.config.release][:2])),
-        **fields,
-    )
-    with sim.org.lock:
-        sim.org.apps[app.id] = app
-    return app
-
-
 # --- certificates -------------------------------------------------------------------------------
-def _certificate(key: Any, common_name: str = "Integration Builder") -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-
-
 @pytest.fixture(scope="session")
 def certs() -> dict[str, bytes]:
     """Certificate files of every kind the form must accept or refuse."""
     rsa2048 = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    good = _certificate(rsa2048)
+    good = self_signed_certificate(key=rsa2048)
     pem = good.public_bytes(serialization.Encoding.PEM)
     return {
         "pem": pem,
         "der": good.public_bytes(serialization.Encoding.DER),
-        "rsa1024": _certificate(rsa.generate_private_key(public_exponent=65537, key_size=1024)).public_bytes(
+        "rsa1024": self_signed_certificate(
+            key=rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        ).public_bytes(serialization.Encoding.PEM),
+        "ec": self_signed_certificate(key=ec.generate_private_key(ec.SECP256R1())).public_bytes(
             serialization.Encoding.PEM
         ),
-        "ec": _certificate(ec.generate_private_key(ec.SECP256R1())).public_bytes(serialization.Encoding.PEM),
         "private_key": rsa2048.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ),
@@ -276,7 +226,7 @@ def test_api_names_breaking_the_rules_are_refused(sim: SimulatorServer, admin: A
 
 def test_an_api_name_already_used_by_another_app_is_refused(sim: SimulatorServer, admin: Any, certs: Any) -> None:
     """API names are unique among the org's apps, ignoring case."""
-    add_app(sim, "Existing", api_name="Integration_Builder")
+    add_connected_app(sim, "Existing", api_name="Integration_Builder")
     client, session = admin
     response = post_form(client, session, certs["pem"], API="integration_builder")
     assert "already uses this API Name" in field_error(response.text, API)
@@ -467,7 +417,7 @@ def test_editing_an_existing_app_updates_it_without_counting_a_creation(
     sim: SimulatorServer, admin: Any, certs: Any
 ) -> None:
     """forceAppEdit.apexp?connectedAppId= edits the app in place and keeps its consumer key."""
-    app = add_app(sim, "Old Name", api_name="Integration_Builder")
+    app = add_connected_app(sim, "Old Name", api_name="Integration_Builder")
     key = app.consumer_key
     client, session = admin
     page = client.get(f"{FORM}?connectedAppId={app.id}").text

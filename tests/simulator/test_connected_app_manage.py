@@ -6,13 +6,13 @@ from html import unescape
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from runbook.simulator.server import SimulatorServer
-from runbook.simulator.state import PermissionSet
-from tests.simulator.test_connected_app_form import VIEWER, add_app, sign_in, sign_in_browser
+from runbook.testing import add_connected_app, add_permission_set, sign_in_browser, sim_state
+from tests.simulator.sessions import sign_in
+from tests.simulator.test_connected_app_form import VIEWER
 
 BASE = "/_ui/core/application/force/connectedapp"
 MANAGE = f"{BASE}/ForceConnectedApplicationPage/d"
@@ -20,13 +20,6 @@ POLICIES = f"{BASE}/ForceConnectedApplicationPage/e"
 PERMSETS = f"{BASE}/ForceConnectedApplicationPermSetPage/e"
 PROFILES = f"{BASE}/ForceConnectedApplicationProfilePage/e"
 LIST = "/app/mgmt/forceconnectedapps/connectedAppList.apexp"
-
-
-def add_permission_set(sim: SimulatorServer, label: str) -> PermissionSet:
-    ps = PermissionSet(label=label, api_name=label.replace(" ", "_"))
-    with sim.org.lock:
-        sim.org.permission_sets[ps.id] = ps
-    return ps
 
 
 @pytest.fixture
@@ -56,7 +49,7 @@ def policy_form(csrf: str, **fields: str) -> dict[str, str]:
 # --- Manage -------------------------------------------------------------------------------------------
 def test_the_manage_page_shows_the_detail_policies_and_related_lists(sim: SimulatorServer, admin: Any) -> None:
     """Connected App Detail with the default policies, Edit Policies, Manage Profiles and Manage Permission Sets."""
-    app = add_app(sim, "Integration Builder")
+    app = add_connected_app(sim, "Integration Builder")
     client, _ = admin
     html = unescape(client.get(f"{MANAGE}?applicationId={app.application_id}").text)
     assert "<title>Connected App: Integration Builder</title>" in html
@@ -83,7 +76,7 @@ def test_unknown_ids_give_data_not_available_on_every_admin_page(sim: SimulatorS
 
 def test_non_admins_get_insufficient_privileges(sim: SimulatorServer) -> None:
     """The admin-side pages refuse users without admin rights."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, _ = sign_in(sim, VIEWER)
     for path in (MANAGE, POLICIES, PERMSETS, PROFILES):
         response = client.get(f"{path}?applicationId={app.application_id}")
@@ -94,7 +87,7 @@ def test_non_admins_get_insufficient_privileges(sim: SimulatorServer) -> None:
 # --- Edit Policies --------------------------------------------------------------------------------------
 def test_edit_policies_shows_the_policy_fields_with_current_values(sim: SimulatorServer, admin: Any) -> None:
     """Connected App Edit: userpolicy select (0/1), IP Relaxation, four refresh policies, Timeout Value."""
-    app = add_app(sim, refresh_token_policy="specific_lifetime:3:HOURS")
+    app = add_connected_app(sim, refresh_token_policy="specific_lifetime:3:HOURS")
     client, session = admin
     html = unescape(client.get(f"{POLICIES}?applicationId={app.application_id}").text)
     assert '<h2 class="mainTitle">Connected App Edit</h2>' in html
@@ -119,7 +112,7 @@ def test_edit_policies_shows_the_policy_fields_with_current_values(sim: Simulato
 
 def test_saving_policies_stores_them_and_returns_to_the_manage_page(sim: SimulatorServer, admin: Any) -> None:
     """Admin-approved, relaxed IP, a 3-hour refresh lifetime and a 1-hour timeout are stored and shown."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, session = admin
     data = policy_form(
         session.csrf,
@@ -136,7 +129,7 @@ def test_saving_policies_stores_them_and_returns_to_the_manage_page(sim: Simulat
     assert (app.permitted_users, app.ip_relaxation) == ("1", "BYPASS")
     assert app.refresh_token_policy == "specific_lifetime:3:HOURS"
     assert app.session_timeout == "60"
-    state = httpx.get(f"{sim.base_url}/__sim__/state").json()
+    state = sim_state(sim)
     assert state["apps"][0]["permitted_users_label"] == "Admin approved users are pre-authorized"
     html = client.get(response.headers["location"]).text
     assert "Admin approved users are pre-authorized" in html
@@ -145,7 +138,7 @@ def test_saving_policies_stores_them_and_returns_to_the_manage_page(sim: Simulat
 
 def test_an_idle_refresh_policy_needs_a_number(sim: SimulatorServer, admin: Any) -> None:
     """Choosing "if not used for N" without a sensible N re-shows the page with errors and stores nothing."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, session = admin
     for bad in ("", "0", "abc", "1000"):
         data = policy_form(session.csrf, userpolicy="1", refreshpolicy="specific_inactivity", inactivityvalue=bad)
@@ -158,7 +151,7 @@ def test_an_idle_refresh_policy_needs_a_number(sim: SimulatorServer, admin: Any)
 
 def test_unknown_policy_values_are_refused(sim: SimulatorServer, admin: Any) -> None:
     """Values that are not among the options are refused."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, session = admin
     data = policy_form(session.csrf, userpolicy="2", ippolicy="NOPE", sessiontimeout="7")
     response = client.post(f"{POLICIES}?applicationId={app.application_id}", data=data)
@@ -169,7 +162,7 @@ def test_unknown_policy_values_are_refused(sim: SimulatorServer, admin: Any) -> 
 
 def test_policies_without_the_csrf_token_are_refused(sim: SimulatorServer, admin: Any) -> None:
     """A policy POST with a forged confirmation token changes nothing."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, _ = admin
     response = client.post(f"{POLICIES}?applicationId={app.application_id}", data=policy_form("forged", userpolicy="1"))
     assert response.status_code == 403
@@ -178,7 +171,7 @@ def test_policies_without_the_csrf_token_are_refused(sim: SimulatorServer, admin
 
 def test_cancel_on_edit_policies_changes_nothing(sim: SimulatorServer, admin: Any) -> None:
     """Cancel returns to the Manage page without storing the submitted values."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, session = admin
     data = policy_form(session.csrf, userpolicy="1", cancel="Cancel")
     del data["save"]
@@ -192,7 +185,7 @@ def test_the_permission_set_page_lists_every_set_checked_when_linked(sim: Simula
     """One labelled checkbox per permission set in the org, checked for those already linked."""
     first = add_permission_set(sim, "Integration Users")
     second = add_permission_set(sim, "API Only")
-    app = add_app(sim, permission_set_ids=[first.id])
+    app = add_connected_app(sim, permission_set_ids=[first.id])
     client, _ = admin
     html = client.get(f"{PERMSETS}?applicationId={app.application_id}").text
     assert "<title>Application Permission Set Assignment</title>" in html
@@ -207,14 +200,14 @@ def test_saving_permission_sets_links_them_without_duplicates(sim: SimulatorServ
     """Save stores the checked sets once each (unknown ids ignored) and the related list shows them."""
     first = add_permission_set(sim, "Integration Users")
     second = add_permission_set(sim, "API Only")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, session = admin
     data = {"_CONFIRMATIONTOKEN": session.csrf, "save": "Save", "permsets": [first.id, first.id, second.id, "0PSnope"]}
     response = client.post(f"{PERMSETS}?applicationId={app.application_id}", data=data)
     assert response.status_code == 303
     assert response.headers["location"] == f"{MANAGE}?applicationId={app.application_id}"
     assert app.permission_set_ids == [first.id, second.id]
-    state = httpx.get(f"{sim.base_url}/__sim__/state").json()
+    state = sim_state(sim)
     assert state["apps"][0]["permission_set_names"] == ["Integration_Users", "API_Only"]
     html = client.get(response.headers["location"]).text
     assert '<th scope="row">Integration Users</th><td>Integration_Users</td>' in html
@@ -226,7 +219,7 @@ def test_saving_permission_sets_links_them_without_duplicates(sim: SimulatorServ
 def test_saving_permission_sets_needs_the_csrf_token(sim: SimulatorServer, admin: Any) -> None:
     """A forged permission set assignment changes nothing."""
     ps = add_permission_set(sim, "Integration Users")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, _ = admin
     response = client.post(
         f"{PERMSETS}?applicationId={app.application_id}", data={"_CONFIRMATIONTOKEN": "x", "permsets": ps.id}
@@ -237,7 +230,7 @@ def test_saving_permission_sets_needs_the_csrf_token(sim: SimulatorServer, admin
 
 def test_profiles_are_assigned_from_the_seeded_list(sim: SimulatorServer, admin: Any) -> None:
     """Application Profile Assignment lists standard profiles; Save stores the checked names."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, session = admin
     html = client.get(f"{PROFILES}?applicationId={app.application_id}").text
     assert "Application Profile Assignment" in html
@@ -252,7 +245,7 @@ def test_profiles_are_assigned_from_the_seeded_list(sim: SimulatorServer, admin:
 # --- Manage Connected Apps list ---------------------------------------------------------------------------
 def test_the_list_links_each_app_to_its_manage_page(sim: SimulatorServer, admin: Any) -> None:
     """Standalone, the Connected Apps list links plainly; in the frame it uses srcUp with an encoded address."""
-    app = add_app(sim, "Integration Builder")
+    app = add_connected_app(sim, "Integration Builder")
     client, _ = admin
     html = client.get(LIST).text
     assert "<title>Connected Apps</title>" in html
@@ -276,7 +269,7 @@ def test_choosing_admin_approved_raises_a_native_confirm(
     page: Page, sim: SimulatorServer, accept: bool, expected: str
 ) -> None:
     """Switching Permitted Users to admin-approved asks to confirm; OK keeps it, Cancel reverts; Save stores it."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     sign_in_browser(page.context, sim)
     page.goto(f"{sim.base_url}{POLICIES}?applicationId={app.application_id}")
     messages: list[str] = []
@@ -300,7 +293,7 @@ def test_choosing_admin_approved_raises_a_native_confirm(
 def test_from_the_shell_list_to_permission_sets_and_back(page: Page, sim: SimulatorServer) -> None:
     """In the shell: list link (srcUp) -> Manage -> Manage Permission Sets -> check -> Save -> related list."""
     ps = add_permission_set(sim, "Integration Users")
-    app = add_app(sim, "Shell App")
+    app = add_connected_app(sim, "Shell App")
     sign_in_browser(page.context, sim)
     page.goto(f"{sim.base_url}/lightning/setup/ConnectedApplication/home")
     frame = page.frame_locator('force-aloha-page iframe[tabindex="0"]')

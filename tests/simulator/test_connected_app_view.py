@@ -11,7 +11,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from runbook.simulator.server import SimulatorServer
-from tests.simulator.test_connected_app_form import ADMIN, VIEWER, add_app, sign_in, sign_in_browser
+from runbook.testing import add_connected_app, sign_in_browser
+from tests.simulator.sessions import sign_in
+from tests.simulator.test_connected_app_form import ADMIN, VIEWER
 
 VIEW = "/app/mgmt/forceconnectedapps/forceAppDetail.apexp"
 CONSUMER = "/app/mgmt/forceconnectedapps/forceAppConsumerDetails.apexp"
@@ -28,7 +30,7 @@ TITLE_SUFFIX = "Salesforce - Developer Edition"
 
 def test_the_view_page_shows_the_apps_settings(sim: SimulatorServer) -> None:
     """Title, headings, Basic Information and the OAuth section with callbacks, scope labels and certificate."""
-    app = add_app(
+    app = add_connected_app(
         sim,
         "Integration Builder",
         description="For OutSystems",
@@ -55,7 +57,7 @@ def test_the_view_page_shows_the_apps_settings(sim: SimulatorServer) -> None:
 
 def test_the_view_page_also_opens_by_application_id(sim: SimulatorServer) -> None:
     """forceAppDetail.apexp?applicationId=<06P id> shows the same app."""
-    app = add_app(sim, "By Application Id")
+    app = add_connected_app(sim, "By Application Id")
     client, _ = sign_in(sim)
     response = client.get(f"{VIEW}?applicationId={app.application_id}")
     assert response.status_code == 200
@@ -64,7 +66,7 @@ def test_the_view_page_also_opens_by_application_id(sim: SimulatorServer) -> Non
 
 def test_legacy_release_prints_the_key_and_hides_the_secret_behind_click_to_reveal(sim: SimulatorServer) -> None:
     """Before 2023 the View page held the Consumer Key, and the secret behind "Click to reveal"."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, _ = sign_in(sim)
     html = client.get(f"{VIEW}?connectedAppId={app.id}").text
     assert f'<span id="{KEY_ON_VIEW}">{app.consumer_key}</span>' in html
@@ -77,7 +79,7 @@ def test_legacy_release_prints_the_key_and_hides_the_secret_behind_click_to_reve
 def test_current_release_hides_the_key_behind_manage_consumer_details(make_sim: Any) -> None:
     """Since 2023 the View page has Manage Consumer Details and no key or secret; framed, the button opens a popup."""
     sim = make_sim(release="current")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, _ = sign_in(sim)
     html = unescape(client.get(f"{VIEW}?connectedAppId={app.id}").text)
     assert f'id="{MANAGE_CONSUMER}"' in html
@@ -101,7 +103,7 @@ def test_unknown_ids_give_data_not_available(sim: SimulatorServer) -> None:
 
 def test_non_admins_get_insufficient_privileges(sim: SimulatorServer) -> None:
     """Users without admin rights cannot see the View page or the consumer details."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, _ = sign_in(sim, VIEWER)
     for path in (f"{VIEW}?connectedAppId={app.id}", f"{CONSUMER}?connectedAppId={app.id}"):
         response = client.get(path)
@@ -112,7 +114,7 @@ def test_non_admins_get_insufficient_privileges(sim: SimulatorServer) -> None:
 def test_consumer_details_first_ask_for_identity_verification(make_sim: Any) -> None:
     """Without the consumer:<id> verification the page redirects to the verification page and back."""
     sim = make_sim(release="current")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     client, _ = sign_in(sim)
     response = client.get(f"{CONSUMER}?connectedAppId={app.id}")
     assert response.status_code == 302
@@ -126,8 +128,8 @@ def test_consumer_details_first_ask_for_identity_verification(make_sim: Any) -> 
 def test_verified_sessions_see_the_key_and_secret(make_sim: Any) -> None:
     """After the identity check for this app, Consumer Details shows key, secret and Copy buttons."""
     sim = make_sim(release="current")
-    app = add_app(sim)
-    other = add_app(sim, "Other App")
+    app = add_connected_app(sim)
+    other = add_connected_app(sim, "Other App")
     client, session = sign_in(sim)
     session.verified.add(f"consumer:{app.id}")
     html = client.get(f"{CONSUMER}?connectedAppId={app.id}").text
@@ -149,7 +151,7 @@ def framed_view_url(sim: SimulatorServer, app: Any) -> str:
 def test_manage_consumer_details_opens_a_new_window_with_the_key(page: Page, make_sim: Any) -> None:
     """In the Lightning shell the button opens a popup; once verified, it shows the consumer key."""
     sim = make_sim(release="current")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     session = sign_in_browser(page.context, sim)
     session.verified.add(f"consumer:{app.id}")
     page.goto(framed_view_url(sim, app))
@@ -167,7 +169,7 @@ def test_manage_consumer_details_opens_a_new_window_with_the_key(page: Page, mak
 def test_an_unverified_popup_lands_on_the_verification_page(page: Page, make_sim: Any) -> None:
     """Without the identity check the popup goes to the verification URL for this app."""
     sim = make_sim(release="current")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     sign_in_browser(page.context, sim)
     page.goto(framed_view_url(sim, app))
     with page.expect_popup() as info:
@@ -181,7 +183,7 @@ def test_an_unverified_popup_lands_on_the_verification_page(page: Page, make_sim
 def test_standalone_manage_consumer_details_navigates_in_the_same_tab(page: Page, make_sim: Any) -> None:
     """On the bare classic page the button navigates the same tab: identity check, then Consumer Details."""
     sim = make_sim(release="current")
-    app = add_app(sim)
+    app = add_connected_app(sim)
     sign_in_browser(page.context, sim)
     page.goto(f"{sim.base_url}{VIEW}?applicationId={app.application_id}")
     page.get_by_role("button", name="Manage Consumer Details").click()
@@ -199,7 +201,7 @@ def test_standalone_manage_consumer_details_navigates_in_the_same_tab(page: Page
 @pytest.mark.browser
 def test_click_to_reveal_shows_the_secret_in_the_legacy_release(page: Page, sim: SimulatorServer) -> None:
     """The legacy secret stays hidden until Click to reveal is clicked."""
-    app = add_app(sim)
+    app = add_connected_app(sim)
     sign_in_browser(page.context, sim)
     page.goto(f"{sim.base_url}{VIEW}?connectedAppId={app.id}")
     secret = page.locator(f'[id="{SECRET_ON_VIEW}"]')

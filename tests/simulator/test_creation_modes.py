@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
-import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from runbook.simulator.server import SimulatorServer
-from tests.conftest import frontdoor_url
+from runbook.testing import frontdoor_url, sim_state
+from tests.simulator.sessions import signed_in
 
 APP_MANAGER = "/lightning/setup/NavigationMenus/home"
 ECA_NODE = "ExternalClientApplicationSettings"  # reference G
@@ -23,19 +21,6 @@ NEW_CA_ADDRESS = (
     "address=%2Fapp%2Fmgmt%2Fforceconnectedapps%2FforceAppEdit.apexp%3FretURL%3D%252Fsetup%252FNavigationMenus%252Fhome"
 )
 SWITCH = "Allow creation of connected apps"
-
-
-@contextmanager
-def signed_in(sim: SimulatorServer) -> Iterator[httpx.Client]:
-    """An HTTP client signed in as the admin through frontdoor.jsp."""
-    with httpx.Client(base_url=sim.base_url, follow_redirects=False) as c:
-        c.get(frontdoor_url(sim))
-        yield c
-
-
-def state(sim: SimulatorServer) -> dict[str, Any]:
-    data: dict[str, Any] = httpx.get(f"{sim.base_url}/__sim__/state").json()
-    return data
 
 
 def header_buttons(html: str) -> list[str]:
@@ -177,7 +162,7 @@ def test_the_switch_post_needs_the_confirmation_token(make_sim: Callable[..., Si
             ECA_SAVE, data={"setting": "connected_app_creation", "value": "true", "_CONFIRMATIONTOKEN": token}
         )
         assert accepted.status_code == 200
-    assert httpx.get(f"{sim.base_url}/__sim__/state").json()["connected_app_creation_allowed"] is True
+    assert sim_state(sim)["connected_app_creation_allowed"] is True
 
 
 @pytest.mark.browser
@@ -199,13 +184,13 @@ def test_toggle_mode_turns_creation_on_only_after_enable_is_confirmed(
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
     expect(switch).not_to_be_checked()
-    assert state(sim)["connected_app_creation_allowed"] is False
+    assert sim_state(sim)["connected_app_creation_allowed"] is False
     click_switch(page, SWITCH)
     page.get_by_role("dialog").get_by_role("button", name="Enable").click()
     expect(page.get_by_role("status").filter(has_text="can now be created")).to_be_visible()
     expect(switch).to_be_checked()
     expect(new_app).to_be_visible()
-    assert state(sim)["connected_app_creation_allowed"] is True
+    assert sim_state(sim)["connected_app_creation_allowed"] is True
     new_app.click()
     page.wait_for_url(re.compile(rf"/lightning/setup/{ECA_NODE}/page\?" + re.escape(NEW_CA_ADDRESS) + "$"))
 
@@ -221,7 +206,7 @@ def test_an_slds_toggle_reads_enabled_or_disabled_in_its_accessible_name(
     click_switch(page, SWITCH)
     page.get_by_role("dialog").get_by_role("button", name="Enable").click()
     expect(page.get_by_role("checkbox", name=f"{SWITCH} Enabled", exact=True)).to_be_checked()
-    assert state(sim)["connected_app_creation_allowed"] is True
+    assert sim_state(sim)["connected_app_creation_allowed"] is True
 
 
 @pytest.mark.browser
@@ -237,7 +222,7 @@ def test_with_slds_inputs_a_plain_check_on_the_switch_is_intercepted(
         switch.check(timeout=1_500)
     expect(switch).not_to_be_checked()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    assert state(sim)["connected_app_creation_allowed"] is False
+    assert sim_state(sim)["connected_app_creation_allowed"] is False
 
 
 @pytest.mark.browser
@@ -255,7 +240,7 @@ def test_blocked_mode_shows_a_disabled_switch_and_why(
     expect(page.get_by_role("button", name="New Connected App")).to_have_count(0)
     page.get_by_text(SWITCH, exact=True).click(force=True)  # Playwright would refuse: the control is disabled
     expect(switch).not_to_be_checked()
-    assert state(sim)["connected_app_creation_allowed"] is False
+    assert sim_state(sim)["connected_app_creation_allowed"] is False
 
 
 @pytest.mark.browser

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +11,8 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from runbook.simulator.server import SimulatorServer
-from tests.simulator.sessions import client_for, sign_in
+from runbook.testing import sign_in_browser, sim_state
+from tests.simulator.sessions import client_for
 
 NEW_PS = "/udd/PermissionSet/newPermissionSet.apexp"
 NEW_PS_IN_SHELL = "/lightning/setup/PermSets/page?address=%2Fudd%2FPermissionSet%2FnewPermissionSet.apexp"
@@ -26,11 +26,6 @@ COUNT_CLICKS = "window.__clicksSeen = 0; document.addEventListener('click', () =
 WINDOW_END = (
     "(ms) => performance.timeOrigin + performance.getEntriesByType('navigation')[0].domContentLoadedEventStart + ms"
 )
-
-
-def state(sim: SimulatorServer) -> dict[str, Any]:
-    data: dict[str, Any] = httpx.get(f"{sim.base_url}/__sim__/state").json()
-    return data
 
 
 def click_until_checked(box: Locator) -> float:
@@ -48,7 +43,7 @@ def test_a_click_in_the_window_does_nothing_and_after_it_everything_works(
 ) -> None:
     """On a classic page: Save and a checkbox clicked at once are ignored (no handler, no default); later both work."""
     sim = make_sim(render=DELAYED)
-    sign_in(page.context, sim)
+    sign_in_browser(page.context, sim)
     page.add_init_script(COUNT_CLICKS)
     page.goto(sim.base_url + NEW_PS)
     window_end = page.evaluate(WINDOW_END, DELAY_MS)
@@ -61,13 +56,13 @@ def test_a_click_in_the_window_does_nothing_and_after_it_everything_works(
     assert time.time() * 1000 < window_end, "the clicks came too late to test the window"
     assert not box.is_checked()
     assert page.evaluate("window.__clicksSeen") == 0
-    assert state(sim)["counters"]["permission_set_create_attempts"] == 0
+    assert sim_state(sim)["counters"]["permission_set_create_attempts"] == 0
 
     assert click_until_checked(box) >= window_end
     assert page.evaluate("window.__clicksSeen") >= 1
     page.get_by_role("button", name="Save").first.click()
     expect(page).to_have_title("Permission Set: Integration Users")
-    saved = state(sim)
+    saved = sim_state(sim)
     assert saved["counters"]["permission_set_create_attempts"] == 1
     assert [(p["label"], p["session_activation_required"]) for p in saved["permission_sets"]] == [
         ("Integration Users", True)
@@ -80,7 +75,7 @@ def test_the_shell_and_its_classic_frame_each_ignore_clicks_right_after_they_loa
 ) -> None:
     """A Setup tree link in the shell, then a checkbox in the framed classic page: lost at first, working later."""
     sim = make_sim(render=DELAYED)
-    sign_in(page.context, sim)
+    sign_in_browser(page.context, sim)
     page.add_init_script(COUNT_CLICKS)
     page.goto(sim.base_url + HOME)
     window_end = page.evaluate(WINDOW_END, DELAY_MS)

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from runbook.simulator.hosts import SPLIT_ADDRESSES
 from runbook.simulator.server import SimulatorServer
-from tests.conftest import frontdoor_url
+from runbook.testing import frontdoor_url, request_log, sim_state
 
 SETUP_HOME = "/lightning/setup/SetupOneHome/home"
 
@@ -23,7 +23,7 @@ def split(make_sim: Callable[..., SimulatorServer]) -> SimulatorServer:
 
 def test_split_hosts_listen_on_five_loopback_addresses_with_one_port(split: SimulatorServer) -> None:
     """Each host role has its own loopback address, all on the same port, and the state names them."""
-    state = httpx.get(f"{split.base_url}/__sim__/state").json()
+    state = sim_state(split)
     assert state["hosts"] == {role: f"http://{address}:{split.port}" for role, address in SPLIT_ADDRESSES.items()}
     assert split.base_url == state["hosts"]["instance"]
     assert split.login_url == state["hosts"]["login"]
@@ -34,17 +34,14 @@ def test_a_setup_path_on_the_login_host_shows_the_login_page(split: SimulatorSer
     response = httpx.get(split.login_url + SETUP_HOME)
     assert response.status_code == 200
     assert "<title>Login | Salesforce</title>" in response.text
-    log = httpx.get(f"{split.base_url}/__sim__/requests").json()
+    log = request_log(split)
     assert {"host": "login", "method": "GET", "path": SETUP_HOME} in log
 
 
 def test_a_cookie_is_good_only_on_the_host_that_set_it(split: SimulatorServer) -> None:
     """The instance's session cookie sent to the Setup host does not open Setup there: it asks the bridge."""
     with httpx.Client() as client:
-        token = client.post(
-            f"{split.base_url}/__sim__/frontdoor-token", json={"username": "admin@runbook-demo.example"}
-        )
-        landing = client.get(f"{split.base_url}/secur/frontdoor.jsp?sid={token.json()['token']}")
+        landing = client.get(frontdoor_url(split))
         assert landing.status_code == 302
         instance_cookie = landing.cookies["sid"]
         response = httpx.get(split.origin("setup") + SETUP_HOME, cookies={"sid": instance_cookie})
@@ -58,8 +55,7 @@ def test_a_cookie_is_good_only_on_the_host_that_set_it(split: SimulatorServer) -
 def test_the_instance_passes_setup_on_through_the_lightning_host_with_one_time_hops(split: SimulatorServer) -> None:
     """Setup asked of the instance hops to the Lightning host, then to the Setup host; a hop works once."""
     # Split hosts' cookies are Secure, which httpx keeps from http: each is carried by hand.
-    token = httpx.post(f"{split.base_url}/__sim__/frontdoor-token", json={"username": "admin@runbook-demo.example"})
-    landing = httpx.get(f"{split.base_url}/secur/frontdoor.jsp?sid={token.json()['token']}")
+    landing = httpx.get(frontdoor_url(split))
     to_lightning = httpx.get(split.base_url + SETUP_HOME, cookies={"sid": landing.cookies["sid"]})
     hop = to_lightning.headers["location"]
     assert hop.startswith(split.origin("lightning") + "/secur/hop?")
@@ -102,7 +98,7 @@ def test_password_sign_in_on_the_login_host_lands_on_the_setup_host(page: Page, 
     page.locator("#tc").fill(pyotp.TOTP(admin["totp_seed"]).now())
     page.locator("#save").click()
     expect(page).to_have_url(split.origin("setup") + SETUP_HOME)
-    roles = [entry["host"] for entry in httpx.get(f"{split.base_url}/__sim__/requests").json()]
+    roles = [entry["host"] for entry in request_log(split)]
     assert roles.index("instance") < roles.index("lightning") < roles.index("setup")
 
 

@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from runbook.simulator.server import SimulatorServer
-from tests.simulator.sessions import client_for, sign_in
+from runbook.testing import reset_org, sign_in_browser, sim_state
+from tests.simulator.sessions import client_for
 from tests.simulator.test_shell import GENERATED_ID
 
 HOME = "/lightning/setup/SetupOneHome/home"
@@ -34,13 +35,6 @@ document.addEventListener('DOMContentLoaded', () => {
 """
 
 
-def state(sim: SimulatorServer) -> dict[str, Any]:
-    response = httpx.get(f"{sim.base_url}/__sim__/state")
-    response.raise_for_status()
-    data: dict[str, Any] = response.json()
-    return data
-
-
 def late_templates(page: Page) -> str:
     """What the page still holds back for later (the content of its late-overlay templates)."""
     return str(page.evaluate("[...document.querySelectorAll('template.lateOverlay')].map(t => t.innerHTML).join('')"))
@@ -56,7 +50,7 @@ def test_the_banner_and_the_guidance_prompt_arrive_half_a_second_to_three_second
 ) -> None:
     """Neither is in the page when it loads; each is put on it 0.5-3 s after its script started."""
     sim = make_sim(render=LATE)
-    sign_in(page.context, sim)
+    sign_in_browser(page.context, sim)
     page.add_init_script(RECORD_TIMES)
     page.goto(sim.base_url + HOME)
 
@@ -74,7 +68,7 @@ def test_the_banner_and_the_guidance_prompt_arrive_half_a_second_to_three_second
 def test_the_late_overlays_cover_the_controls(page: Page, make_sim: Callable[..., SimulatorServer]) -> None:
     """The prompt's backdrop takes the pointer over the whole page; the banner lies over the top of the content."""
     sim = make_sim(render=LATE)
-    sign_in(page.context, sim)
+    sign_in_browser(page.context, sim)
     page.goto(sim.base_url + HOME)
     banner = page.get_by_role("alert").filter(has_text=BANNER)
     expect(guidance(page)).to_be_visible(timeout=10_000)
@@ -100,7 +94,7 @@ def test_dismissed_overlays_leave_now_and_stay_away_until_the_org_is_reset(
 ) -> None:
     """Dismiss and Close banner remove them and tell the org; later pages do not bring them back; reset does."""
     sim = make_sim(render=LATE)
-    sign_in(page.context, sim)
+    sign_in_browser(page.context, sim)
     page.goto(sim.base_url + HOME)
     expect(guidance(page)).to_be_visible(timeout=10_000)
 
@@ -110,16 +104,16 @@ def test_dismissed_overlays_leave_now_and_stay_away_until_the_org_is_reset(
     with page.expect_response(lambda r: r.url.endswith("/__sim__/banner/dismiss")):
         page.get_by_role("button", name="Close banner").click()
     expect(page.get_by_role("alert").filter(has_text=BANNER)).to_have_count(0)
-    assert state(sim)["overlays_dismissed"] == {"banner": True, "guidance": True}
+    assert sim_state(sim)["overlays_dismissed"] == {"banner": True, "guidance": True}
 
     page.reload()
     expect(page.get_by_placeholder("Quick Find")).to_be_visible()
     assert "Dismiss" not in late_templates(page) and BANNER not in late_templates(page)
     assert page.get_by_role("dialog").count() == 0 and page.get_by_text(BANNER).count() == 0
 
-    httpx.post(f"{sim.base_url}/__sim__/reset").raise_for_status()
-    assert state(sim)["overlays_dismissed"] == {"banner": False, "guidance": False}
-    sign_in(page.context, sim)
+    reset_org(sim)
+    assert sim_state(sim)["overlays_dismissed"] == {"banner": False, "guidance": False}
+    sign_in_browser(page.context, sim)
     page.goto(sim.base_url + HOME)
     assert "Dismiss" in late_templates(page) and BANNER in late_templates(page)
 
@@ -171,11 +165,11 @@ def test_the_guidance_dismissal_endpoint_needs_no_session_and_is_remembered(
 ) -> None:
     """POST /__sim__/guidance/dismiss is test-only like the banner's; the state lists both dismissals."""
     sim = make_sim(render=["overlays=late"])
-    assert state(sim)["overlays_dismissed"] == {"banner": False, "guidance": False}
+    assert sim_state(sim)["overlays_dismissed"] == {"banner": False, "guidance": False}
 
     httpx.post(f"{sim.base_url}/__sim__/guidance/dismiss").raise_for_status()
 
-    assert state(sim)["overlays_dismissed"] == {"banner": False, "guidance": True}
+    assert sim_state(sim)["overlays_dismissed"] == {"banner": False, "guidance": True}
     client, _ = client_for(sim)
     with client:
         html = client.get(HOME).text

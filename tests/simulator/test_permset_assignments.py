@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -14,8 +13,9 @@ from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from runbook.simulator.server import SimulatorServer
-from runbook.simulator.state import Assignment, PermissionSet
-from tests.simulator.sessions import client_for, sign_in
+from runbook.simulator.state import PermissionSet
+from runbook.testing import add_permission_set, assign_permission_set, sign_in_browser, sim_state, user_named
+from tests.simulator.sessions import client_for
 
 ADMIN = "admin@runbook-demo.example"
 INTEGRATION = "integration@runbook-demo.example"
@@ -24,19 +24,6 @@ ACTIVE_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def add_permission_set(sim: SimulatorServer, label: str = "Integration Users") -> PermissionSet:
-    ps = PermissionSet(label=label, api_name=label.replace(" ", "_"))
-    with sim.org.lock:
-        sim.org.permission_sets[ps.id] = ps
-    return ps
-
-
-def user_id(sim: SimulatorServer, username: str) -> str:
-    user = sim.org.user_by_username(username)
-    assert user is not None
-    return user.id
 
 
 def page_url(ps: PermissionSet) -> str:
@@ -48,20 +35,13 @@ def assign(client: httpx.Client, ps: PermissionSet, csrf: str | None, **body: ob
     return client.post(f"/aura/permsets/{ps.id}/assignments", json=body, headers=headers)
 
 
-def state(sim: SimulatorServer) -> dict[str, Any]:
-    data: dict[str, Any] = httpx.get(f"{sim.base_url}/__sim__/state").json()
-    return data
-
-
 # --- HTTP -------------------------------------------------------------------------------------------
 
 
 def test_the_assignments_page_lists_current_assignments_inside_the_shell(sim: SimulatorServer) -> None:
     """The Lightning page (no iframe) has the header, Add Assignment and a Full Name/Username/Expiration Date table."""
     ps = add_permission_set(sim)
-    with sim.org.lock:
-        a = Assignment(permission_set_id=ps.id, user_id=user_id(sim, INTEGRATION), expiration="2031-02-03")
-        sim.org.assignments[a.id] = a
+    assign_permission_set(sim, ps, INTEGRATION, expiration="2031-02-03")
     client, _ = client_for(sim)
     html = client.get(page_url(ps)).text
     assert "<iframe" not in html and "oneAlohaPage" not in html
@@ -87,15 +67,15 @@ def test_assign_creates_one_assignment_per_user_and_refuses_a_duplicate(sim: Sim
     """Assign answers Success per new assignment, and an error (no second record) for a user who already has it."""
     ps = add_permission_set(sim)
     client, csrf = client_for(sim)
-    ivy = user_id(sim, INTEGRATION)
+    ivy = user_named(sim, INTEGRATION).id
     first = assign(client, ps, csrf, userIds=[ivy, ivy], expiration="none", timeZone="America/Los_Angeles")
     assert first.status_code == 200
     assert [(r["username"], r["result"]) for r in first.json()["results"]] == [(INTEGRATION, "Success")]
-    again = assign(client, ps, csrf, userIds=[ivy, user_id(sim, VIEWER)], expiration="none")
+    again = assign(client, ps, csrf, userIds=[ivy, user_named(sim, VIEWER).id], expiration="none")
     results = {r["username"]: r for r in again.json()["results"]}
     assert results[INTEGRATION]["success"] is False and "already assigned" in results[INTEGRATION]["result"]
     assert results[VIEWER]["result"] == "Success"
-    snapshot = state(sim)
+    snapshot = sim_state(sim)
     pairs = sorted((a["username"], a["permission_set"], a["expiration"]) for a in snapshot["assignments"])
     assert pairs == [(INTEGRATION, "Integration_Users", ""), (VIEWER, "Integration_Users", "")]
     assert snapshot["counters"]["assignment_creates"] == 2
@@ -106,10 +86,12 @@ def test_an_expiration_option_sets_the_date_that_many_days_ahead(sim: SimulatorS
     """1 Day / 1 Week / 30 Days / 60 Days expire that many days after today in the chosen time zone."""
     ps = add_permission_set(sim)
     client, csrf = client_for(sim)
-    response = assign(client, ps, csrf, userIds=[user_id(sim, INTEGRATION)], expiration=option, timeZone="Asia/Tokyo")
+    response = assign(
+        client, ps, csrf, userIds=[user_named(sim, INTEGRATION).id], expiration=option, timeZone="Asia/Tokyo"
+    )
     assert response.json()["results"][0]["result"] == "Success"
     today = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
-    [a] = state(sim)["assignments"]
+    [a] = sim_state(sim)["assignments"]
     assert a["expiration"] == (today + dt.timedelta(days=days)).isoformat()
 
 
@@ -117,25 +99,25 @@ def test_a_custom_expiration_date_must_be_a_future_date(sim: SimulatorServer) ->
     """Custom date takes a future ISO date; a past or missing one is refused with 400 and no assignment."""
     ps = add_permission_set(sim)
     client, csrf = client_for(sim)
-    ivy = user_id(sim, INTEGRATION)
+    ivy = user_named(sim, INTEGRATION).id
     assert assign(client, ps, csrf, userIds=[ivy], expiration="custom", customDate="2001-01-01").status_code == 400
     assert assign(client, ps, csrf, userIds=[ivy], expiration="custom", customDate="").status_code == 400
-    assert state(sim)["assignments"] == []
+    assert sim_state(sim)["assignments"] == []
     ok = assign(client, ps, csrf, userIds=[ivy], expiration="custom", customDate="2099-12-31")
     assert ok.json()["results"][0]["result"] == "Success"
-    assert [a["expiration"] for a in state(sim)["assignments"]] == ["2099-12-31"]
+    assert [a["expiration"] for a in sim_state(sim)["assignments"]] == ["2099-12-31"]
 
 
 def test_assign_needs_the_page_csrf_token_in_the_header_or_the_body(sim: SimulatorServer) -> None:
     """Without the session's token (or with another) assign is refused with 403; the body field also works."""
     ps = add_permission_set(sim)
     client, csrf = client_for(sim)
-    ivy = user_id(sim, INTEGRATION)
+    ivy = user_named(sim, INTEGRATION).id
     assert assign(client, ps, None, userIds=[ivy]).status_code == 403
     assert assign(client, ps, "forged", userIds=[ivy]).status_code == 403
-    assert state(sim)["assignments"] == []
+    assert sim_state(sim)["assignments"] == []
     assert assign(client, ps, None, userIds=[ivy], token=csrf).status_code == 200
-    assert len(state(sim)["assignments"]) == 1
+    assert len(sim_state(sim)["assignments"]) == 1
 
 
 @pytest.mark.parametrize("target", ["page", "users", "assign"])
@@ -146,11 +128,11 @@ def test_a_user_who_is_not_an_admin_cannot_see_or_assign(sim: SimulatorServer, t
     response = {
         "page": lambda: client.get(page_url(ps)),
         "users": lambda: client.get(f"/aura/permsets/{ps.id}/assignable-users"),
-        "assign": lambda: assign(client, ps, csrf, userIds=[user_id(sim, VIEWER)]),
+        "assign": lambda: assign(client, ps, csrf, userIds=[user_named(sim, VIEWER).id]),
     }[target]()
     assert response.status_code == 403
     assert "Insufficient Privileges" in response.text
-    assert state(sim)["assignments"] == []
+    assert sim_state(sim)["assignments"] == []
 
 
 def test_an_unknown_permission_set_has_no_assignments_page(sim: SimulatorServer) -> None:
@@ -158,7 +140,7 @@ def test_an_unknown_permission_set_has_no_assignments_page(sim: SimulatorServer)
     client, csrf = client_for(sim)
     assert client.get("/lightning/setup/PermSets/0PS000000000000AAA/PermissionSetAssignment/home").status_code == 404
     missing = PermissionSet(label="Gone", api_name="Gone")
-    assert assign(client, missing, csrf, userIds=[user_id(sim, INTEGRATION)]).status_code == 404
+    assert assign(client, missing, csrf, userIds=[user_named(sim, INTEGRATION).id]).status_code == 404
 
 
 @pytest.mark.parametrize("assign_users", ["page", "modal"])
@@ -210,7 +192,7 @@ def test_manage_assignments_on_the_framed_detail_page_opens_the_lightning_assign
 ) -> None:
     """Manage Assignments inside the shell's frame navigates the top window to the Lightning page."""
     ps = add_permission_set(sim)
-    sign_in(context, sim)
+    sign_in_browser(context, sim)
     page.goto(f"{sim.base_url}/lightning/setup/PermSets/page?address=%2F{ps.id}")
     page.frame_locator(ACTIVE_FRAME).get_by_role("button", name="Manage Assignments").click()
     expect(page).to_have_url(f"{sim.base_url}{page_url(ps)}")
@@ -266,7 +248,7 @@ def test_the_add_assignment_wizard_assigns_the_integration_user(
     """Add Assignment -> user -> Next -> 1 Week -> Assign -> Success summary -> Done -> listed, in each rendering."""
     sim = make_sim(render=[f"inputs={inputs}", f"assign_users={assign_users}"])
     ps = add_permission_set(sim)
-    sign_in(context, sim)
+    sign_in_browser(context, sim)
     page.goto(f"{sim.base_url}{page_url(ps)}")
     table = page.get_by_role("table", name="Current Assignments")
     expect(table.get_by_role("row")).to_have_count(1)  # the header only
@@ -276,7 +258,7 @@ def test_the_add_assignment_wizard_assigns_the_integration_user(
     page.get_by_role("dialog").get_by_role("button", name="Done").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(table.get_by_role("row", name=re.compile(INTEGRATION))).to_contain_text("Ivy Integration")
-    snapshot = state(sim)
+    snapshot = sim_state(sim)
     week = (dt.datetime.now(ZoneInfo("America/Los_Angeles")).date() + dt.timedelta(days=7)).isoformat()
     assert [(a["username"], a["permission_set"], a["expiration"]) for a in snapshot["assignments"]] == [
         (INTEGRATION, "Integration_Users", week)
@@ -290,16 +272,14 @@ def test_the_wizard_refuses_to_assign_a_user_a_second_time(
 ) -> None:
     """Assigning a user who already has the permission set shows an error in the summary and adds nothing."""
     ps = add_permission_set(sim)
-    with sim.org.lock:
-        a = Assignment(permission_set_id=ps.id, user_id=user_id(sim, INTEGRATION))
-        sim.org.assignments[a.id] = a
-    sign_in(context, sim)
+    assign_permission_set(sim, ps, INTEGRATION)
+    sign_in_browser(context, sim)
     page.goto(f"{sim.base_url}{page_url(ps)}")
     open_wizard_and_assign(page, "Ivy Integration")
     row = page.get_by_role("table", name="Assignment Summary").get_by_role("row", name=re.compile("Ivy Integration"))
     expect(row).to_contain_text("already assigned")
     expect(row).not_to_contain_text("Success")
-    snapshot = state(sim)
+    snapshot = sim_state(sim)
     assert len(snapshot["assignments"]) == 1
     assert snapshot["counters"]["assignment_creates"] == 0
 
@@ -311,7 +291,7 @@ def test_on_the_page_cancel_and_closing_the_expiration_dialog_go_back(
     """assign_users=page: closing the expiration dialog returns to the user list, Cancel to the assignments."""
     sim = make_sim(render=["assign_users=page"])
     ps = add_permission_set(sim)
-    sign_in(context, sim)
+    sign_in_browser(context, sim)
     page.goto(f"{sim.base_url}{page_url(ps)}")
     page.get_by_role("button", name="Add Assignment").click()
     tick(page, "Ivy Integration", "slds")
@@ -325,7 +305,7 @@ def test_on_the_page_cancel_and_closing_the_expiration_dialog_go_back(
     expect(page.get_by_role("table", name="Current Assignments")).to_be_visible()
     expect(page.get_by_role("button", name="Add Assignment")).to_be_visible()
     expect(page.get_by_role("heading", name="Select Users to Assign")).to_be_hidden()
-    assert state(sim)["assignments"] == []
+    assert sim_state(sim)["assignments"] == []
 
 
 @pytest.mark.browser
@@ -336,7 +316,7 @@ def test_with_slds_inputs_a_plain_check_on_a_user_or_an_option_is_intercepted(
     """check() without force on the 1 px clipped inputs fails with "intercepts pointer events"; nothing changes."""
     sim = make_sim(render=["inputs=slds", f"assign_users={assign_users}"])
     ps = add_permission_set(sim)
-    sign_in(context, sim)
+    sign_in_browser(context, sim)
     page.goto(f"{sim.base_url}{page_url(ps)}")
     page.get_by_role("button", name="Add Assignment").click()
     ivy = page.get_by_role("checkbox", name="Select Ivy Integration")
@@ -351,7 +331,7 @@ def test_with_slds_inputs_a_plain_check_on_a_user_or_an_option_is_intercepted(
     with pytest.raises(PlaywrightTimeoutError, match="intercepts pointer events"):
         week.check(timeout=1_500)
     expect(week).not_to_be_checked()
-    assert state(sim)["assignments"] == []
+    assert sim_state(sim)["assignments"] == []
 
 
 @pytest.mark.browser
@@ -361,7 +341,7 @@ def test_with_native_inputs_a_plain_check_works(
     """inputs=native keeps plain visible inputs: check() on the user's checkbox and on an option just works."""
     sim = make_sim(render=["inputs=native", "assign_users=modal"])
     ps = add_permission_set(sim)
-    sign_in(context, sim)
+    sign_in_browser(context, sim)
     page.goto(f"{sim.base_url}{page_url(ps)}")
     page.get_by_role("button", name="Add Assignment").click()
     page.get_by_role("checkbox", name="Select Ivy Integration").check(timeout=5_000)
@@ -369,5 +349,5 @@ def test_with_native_inputs_a_plain_check_works(
     page.get_by_role("dialog").get_by_role("radio", name="1 Week").check(timeout=5_000)
     page.get_by_role("dialog").get_by_role("button", name="Assign").click()
     expect(page.get_by_role("dialog").get_by_role("heading", name="Assignment Summary")).to_be_visible()
-    [assignment] = state(sim)["assignments"]
+    [assignment] = sim_state(sim)["assignments"]
     assert assignment["username"] == INTEGRATION and assignment["expiration"]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from runbook.simulator.server import SimulatorServer
-from runbook.simulator.state import PermissionSet
-from tests.simulator.sessions import client_for, sign_in
+from runbook.testing import add_permission_set, sign_in_browser, sim_state
+from tests.simulator.sessions import client_for
 
 ADMIN = "admin@runbook-demo.example"
 VIEWER = "viewer@runbook-demo.example"
@@ -23,23 +22,11 @@ ACTIVE_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def add_permission_set(sim: SimulatorServer, label: str, api_name: str, **kwargs: object) -> PermissionSet:
-    ps = PermissionSet(label=label, api_name=api_name, **kwargs)  # type: ignore[arg-type]
-    with sim.org.lock:
-        sim.org.permission_sets[ps.id] = ps
-    return ps
-
-
 def form(csrf: str, **fields: str) -> dict[str, str]:
     data = {"_CONFIRMATIONTOKEN": csrf, "page:form:block:buttons:save": "Save"}
     defaults = {"label": "Integration Users", "developerName": "Integration_Users", "description": "", "license": ""}
     defaults.update(fields)
     data.update({F + k: v for k, v in defaults.items()})
-    return data
-
-
-def state(sim: SimulatorServer) -> dict[str, Any]:
-    data: dict[str, Any] = httpx.get(f"{sim.base_url}/__sim__/state").json()
     return data
 
 
@@ -74,8 +61,8 @@ def test_a_fresh_org_lists_no_permission_sets_under_the_setup_headings(sim: Simu
 
 def test_the_list_links_each_permission_set_label_to_its_detail_page_in_label_order(sim: SimulatorServer) -> None:
     """Rows are sorted by label; each label links to /<0PS id> through navigateToUrl."""
-    zed = add_permission_set(sim, "Zed Access", "Zed_Access", description="last one", license="Identity")
-    alpha = add_permission_set(sim, "alpha access", "alpha_access")
+    zed = add_permission_set(sim, "Zed Access", api_name="Zed_Access", description="last one", license="Identity")
+    alpha = add_permission_set(sim, "alpha access", api_name="alpha_access")
     client, _ = client_for(sim)
     html = client.get("/0PS").text
     labels = re.findall(r'<th scope="row" class="dataCell"><a [^>]*>([^<]+)</a>', html)
@@ -90,7 +77,7 @@ def test_the_list_links_each_permission_set_label_to_its_detail_page_in_label_or
 def test_the_list_pages_through_many_permission_sets(sim: SimulatorServer) -> None:
     """With 60 sets the list shows 25 a page with a row count and Previous/Next Page links."""
     for i in range(60):
-        add_permission_set(sim, f"Set {i:02d}", f"Set_{i:02d}")
+        add_permission_set(sim, f"Set {i:02d}", api_name=f"Set_{i:02d}")
     client, _ = client_for(sim)
     first = client.get("/0PS").text
     assert len(re.findall(r'<tr class="dataRow', first)) == 25
@@ -177,7 +164,7 @@ def test_save_refuses_each_invalid_field_and_re_renders_the_form_with_the_errors
     row = html.split(f'id="{F}{field}"', 1)[1].split("</tr>", 1)[0]
     assert '<div class="errorMsg">' in row and message in row
     assert html.count('<div class="errorMsg">') == 1
-    snapshot = state(sim)
+    snapshot = sim_state(sim)
     assert snapshot["permission_sets"] == []
     assert snapshot["counters"]["permission_set_create_attempts"] == 1
     assert snapshot["counters"]["permission_set_creates"] == 0
@@ -198,12 +185,12 @@ def test_an_invalid_save_keeps_what_was_typed(sim: SimulatorServer) -> None:
 
 def test_an_api_name_already_used_in_any_letter_case_is_refused(sim: SimulatorServer) -> None:
     """API names are unique among permission sets, case-insensitively."""
-    add_permission_set(sim, "Integration Users", "Integration_Users")
+    add_permission_set(sim, "Integration Users", api_name="Integration_Users")
     client, csrf = client_for(sim)
     html = client.post(NEW, data=form(csrf, label="Other", developerName="INTEGRATION_users")).text
     assert 'class="message errorM3"' in html
     assert "already in use" in html.split(f'id="{F}developerName"', 1)[1].split("</tr>", 1)[0]
-    assert len(state(sim)["permission_sets"]) == 1
+    assert len(sim_state(sim)["permission_sets"]) == 1
 
 
 def test_a_valid_save_creates_the_permission_set_and_goes_to_its_detail_page(sim: SimulatorServer) -> None:
@@ -214,7 +201,7 @@ def test_a_valid_save_creates_the_permission_set_and_goes_to_its_detail_page(sim
     data[F + "sessionActivationRequired"] = "1"
     response = client.post(NEW, data=data)
     assert response.status_code == 303
-    snapshot = state(sim)
+    snapshot = sim_state(sim)
     [ps] = snapshot["permission_sets"]
     assert response.headers["location"] == f"/{ps['id']}"
     assert ps["id"].startswith("0PS") and len(ps["id"]) == 18
@@ -231,7 +218,7 @@ def test_a_save_inside_the_shell_frame_asks_the_shell_to_open_the_detail_page(si
     client, csrf = client_for(sim)
     response = client.post(f"{NEW}?isdtp=p1", data=form(csrf))
     assert response.status_code == 200
-    [ps] = state(sim)["permission_sets"]
+    [ps] = sim_state(sim)["permission_sets"]
     assert f'navigateToUrl("/{ps["id"]}?isdtp=p1", "PermSets")' in response.text
 
 
@@ -242,7 +229,7 @@ def test_save_without_the_confirmation_token_is_refused(sim: SimulatorServer) ->
     del missing["_CONFIRMATIONTOKEN"]
     assert client.post(NEW, data=missing).status_code == 403
     assert client.post(NEW, data=form("not-the-token")).status_code == 403
-    snapshot = state(sim)
+    snapshot = sim_state(sim)
     assert snapshot["permission_sets"] == []
     assert snapshot["counters"]["permission_set_creates"] == 0
 
@@ -255,7 +242,7 @@ def test_cancel_returns_to_the_list_without_creating_anything(sim: SimulatorServ
     data["page:form:block:bottom:cancel"] = "Cancel"
     response = client.post(NEW, data=data)
     assert response.status_code == 303 and response.headers["location"] == "/0PS"
-    snapshot = state(sim)
+    snapshot = sim_state(sim)
     assert snapshot["permission_sets"] == []
     assert snapshot["counters"]["permission_set_create_attempts"] == 0
 
@@ -265,7 +252,7 @@ def test_cancel_returns_to_the_list_without_creating_anything(sim: SimulatorServ
 
 def test_the_detail_page_shows_the_overview_and_the_buttons(sim: SimulatorServer) -> None:
     """/<0PS id> shows Label, API Name, Description, a blank License for --None-- and the five buttons."""
-    ps = add_permission_set(sim, "Integration Users", "Integration_Users", description="For the API user")
+    ps = add_permission_set(sim, "Integration Users", api_name="Integration_Users", description="For the API user")
     client, _ = client_for(sim)
     html = client.get(f"/{ps.id}").text
     assert "<title>Permission Set: Integration Users</title>" in html
@@ -300,7 +287,7 @@ def test_an_unknown_permission_set_id_shows_data_not_available(sim: SimulatorSer
 @pytest.mark.parametrize("method", ["list", "new", "detail", "save"])
 def test_a_user_who_is_not_an_admin_gets_insufficient_privileges(sim: SimulatorServer, method: str) -> None:
     """The viewer is signed in but not an admin: every permission set page answers 403 Insufficient Privileges."""
-    ps = add_permission_set(sim, "Integration Users", "Integration_Users")
+    ps = add_permission_set(sim, "Integration Users", api_name="Integration_Users")
     client, csrf = client_for(sim, VIEWER)
     response = {
         "list": lambda: client.get("/0PS"),
@@ -310,7 +297,7 @@ def test_a_user_who_is_not_an_admin_gets_insufficient_privileges(sim: SimulatorS
     }[method]()
     assert response.status_code == 403
     assert "Insufficient Privileges" in response.text
-    assert len(state(sim)["permission_sets"]) == 1
+    assert len(sim_state(sim)["permission_sets"]) == 1
 
 
 def test_without_a_session_the_pages_send_to_the_login_page(sim: SimulatorServer) -> None:
@@ -328,7 +315,7 @@ def test_the_api_name_is_filled_from_the_label_when_the_label_loses_focus(
     page: Page, context: BrowserContext, sim: SimulatorServer
 ) -> None:
     """Leaving Label fills an empty API Name: illegal runs to one underscore, none trailing, X before a digit."""
-    sign_in(context, sim)
+    sign_in_browser(context, sim)
     page.goto(f"{sim.base_url}{NEW}")
     label = page.get_by_label("Label", exact=True)
     api_name = page.get_by_label("API Name", exact=True)
@@ -354,7 +341,7 @@ def test_a_permission_set_created_through_the_lightning_shell_opens_its_detail_i
     page: Page, context: BrowserContext, sim: SimulatorServer
 ) -> None:
     """PermSets home -> New -> Save, all inside the shell's frames; old frames stay hidden with tabindex -1."""
-    sign_in(context, sim)
+    sign_in_browser(context, sim)
     page.goto(f"{sim.base_url}/lightning/setup/PermSets/home")
     frame = page.frame_locator(ACTIVE_FRAME)
     expect(frame.locator("h2.pageDescription")).to_have_text("Permission Sets")
@@ -370,7 +357,7 @@ def test_a_permission_set_created_through_the_lightning_shell_opens_its_detail_i
     detail = page.frame_locator(ACTIVE_FRAME)
     expect(detail.locator("h1.pageType")).to_have_text("Permission Set")
     expect(detail.locator("h2.pageDescription")).to_have_text("Integration Users")
-    [ps] = state(sim)["permission_sets"]
+    [ps] = sim_state(sim)["permission_sets"]
     assert ps["api_name"] == "Integration_Users" and ps["description"] == "For the integration user"
     expect(page).to_have_url(re.compile(rf"address=%2F{ps['id']}"))
     active = page.locator(ACTIVE_FRAME)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -12,20 +11,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from runbook.simulator.server import SimulatorServer
-from runbook.simulator.state import PermissionSet
-from tests.conftest import frontdoor_url
+from runbook.testing import add_permission_set, frontdoor_url
+from tests.simulator.sessions import signed_in
 
 USERS_HOME = "/lightning/setup/ManageUsers/home"
 FRAME_TITLE = "All Users ~ Salesforce - Developer Edition"
 FRAMES = "force-aloha-page iframe[name^=vfFrameId_]"
-
-
-@contextmanager
-def signed_in(sim: SimulatorServer) -> Iterator[httpx.Client]:
-    """An HTTP client signed in as the admin through frontdoor.jsp."""
-    with httpx.Client(base_url=sim.base_url, follow_redirects=False) as c:
-        c.get(frontdoor_url(sim))
-        yield c
 
 
 @pytest.mark.parametrize(
@@ -177,8 +168,7 @@ GENERATED_ID = re.compile(r"^(input|select|radio|checkbox|checkbox-toggle|help|m
 
 def test_shell_pages_carry_no_made_up_ids(sim: SimulatorServer) -> None:
     """Every id on the Lightning pages is of the generated kind; the shell itself has none."""
-    ps = PermissionSet(label="Integration Users", api_name="Integration_Users")
-    sim.org.permission_sets[ps.id] = ps
+    ps = add_permission_set(sim, "Integration Users")
     pages = [
         "/lightning/setup/SetupOneHome/home",
         "/lightning/setup/NavigationMenus/home",

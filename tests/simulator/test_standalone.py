@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from runbook.simulator.server import SimulatorServer
-from runbook.simulator.state import PermissionSet
-from tests.simulator.test_connected_app_form import add_app, sign_in, sign_in_browser
+from runbook.testing import add_connected_app, add_permission_set, sign_in_browser
+from tests.simulator.sessions import sign_in
 
 MANAGE = "/_ui/core/application/force/connectedapp/ForceConnectedApplicationPage/d"
 POLICIES = "/_ui/core/application/force/connectedapp/ForceConnectedApplicationPage/e"
@@ -33,17 +33,10 @@ def expect_standalone(page: Page, path: str, title: str) -> None:
     expect(page.locator("force-aloha-page")).to_have_count(0)
 
 
-def add_permission_set(sim: SimulatorServer, label: str = "Integration Users") -> PermissionSet:
-    ps = PermissionSet(label=label, api_name=label.replace(" ", "_"))
-    with sim.org.lock:
-        sim.org.permission_sets[ps.id] = ps
-    return ps
-
-
 @pytest.mark.browser
 def test_the_connected_apps_list_manage_and_edit_policies_work_standalone(page: Page, sim: SimulatorServer) -> None:
     """Connected Apps list -> Manage -> Edit Policies -> Save returns to Manage with the new policy."""
-    app = add_app(sim, "Standalone App")
+    app = add_connected_app(sim, "Standalone App")
     sign_in_browser(page.context, sim)
     page.goto(sim.base_url + LIST)
     expect_standalone(page, LIST, "Connected Apps")
@@ -61,7 +54,7 @@ def test_the_connected_apps_list_manage_and_edit_policies_work_standalone(page: 
 @pytest.mark.browser
 def test_the_assignment_pages_of_a_connected_app_work_standalone(page: Page, sim: SimulatorServer) -> None:
     """Manage -> Manage Permission Sets -> Save links the set; Manage Profiles -> Cancel changes nothing."""
-    app = add_app(sim, "Standalone App")
+    app = add_connected_app(sim, "Standalone App")
     ps = add_permission_set(sim)
     sign_in_browser(page.context, sim)
     page.goto(f"{sim.base_url}{MANAGE}?applicationId={app.application_id}")
@@ -83,7 +76,7 @@ def test_the_assignment_pages_of_a_connected_app_work_standalone(page: Page, sim
 @pytest.mark.browser
 def test_the_view_page_edit_and_manage_buttons_work_standalone(page: Page, sim: SimulatorServer) -> None:
     """View -> Edit -> Cancel returns to View; View -> Manage opens the Connected App Detail page."""
-    app = add_app(sim, "Viewed App")
+    app = add_connected_app(sim, "Viewed App")
     sign_in_browser(page.context, sim)
     page.goto(f"{sim.base_url}{VIEW}?connectedAppId={app.id}")
     expect_standalone(page, VIEW, "Connected App: Viewed App")
@@ -131,7 +124,7 @@ def test_a_new_connected_app_can_be_created_standalone(page: Page, sim: Simulato
 
 def test_every_image_a_classic_page_shows_can_be_loaded(sim: SimulatorServer) -> None:
     """Check marks and the error icon are inline images: no classic page asks for a file that is not there."""
-    app = add_app(sim, "Pictured App")
+    app = add_connected_app(sim, "Pictured App")
     ps = add_permission_set(sim)
     client, session = sign_in(sim)
     with client:

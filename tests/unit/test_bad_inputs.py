@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from runbook import cli_run, console, engine
 from runbook.cli import app
-from tests.certificates import self_signed
-from tests.unit.conftest import SPEC_TOML
+from runbook.testing import self_signed_certificate
+from tests.unit.support import SPEC_TOML
 
 PASSWORD = "pw-Very-Secret-1"
 IN_FILE_PASSWORD = "pw-Written-In-File-2"
@@ -48,7 +48,7 @@ def spec_text(
 
 
 def good_certificate(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    return self_signed(tmp_path / "app.crt", key=request.getfixturevalue("rsa_key"))
+    return self_signed_certificate(tmp_path / "app.crt", key=request.getfixturevalue("rsa_key"))
 
 
 def with_certificate(
@@ -91,24 +91,26 @@ def private_key_file(path: Path, request: pytest.FixtureRequest) -> None:
 
 
 def oversized_file(path: Path, request: pytest.FixtureRequest) -> None:
-    self_signed(path, key=request.getfixturevalue("rsa_key"))
+    self_signed_certificate(path, key=request.getfixturevalue("rsa_key"))
     path.write_bytes(path.read_bytes() + b"# padding\n" * 450)
 
 
 CASES = {
     "private key as certificate": Case(with_certificate(private_key_file), "app.certificate", "this is a private key"),
     "expired certificate": Case(
-        with_certificate(lambda p, r: self_signed(p, key=r.getfixturevalue("rsa_key"), days=1, not_before_days=-30)),
+        with_certificate(
+            lambda p, r: self_signed_certificate(p, key=r.getfixturevalue("rsa_key"), days=1, not_before_days=-30)
+        ),
         "app.certificate",
         "expired on",
     ),
     "EC certificate": Case(
-        with_certificate(lambda p, r: self_signed(p, key=r.getfixturevalue("ec_key"))),
+        with_certificate(lambda p, r: self_signed_certificate(p, key=r.getfixturevalue("ec_key"))),
         "app.certificate",
         "elliptic-curve (EC) key",
     ),
     "RSA 1024 certificate": Case(
-        with_certificate(lambda p, r: self_signed(p, key=r.getfixturevalue("small_rsa_key"))),
+        with_certificate(lambda p, r: self_signed_certificate(p, key=r.getfixturevalue("small_rsa_key"))),
         "app.certificate",
         "RSA key of 1024 bits; Salesforce needs 2048 bits",
     ),

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from runbook.certs import fingerprint, generate_certificate, load_certificate
 from runbook.errors import CertificateError, UsageError
-from tests.unit.conftest import key_pem, make_cert, pem
+from runbook.testing import self_signed_certificate
+from tests.unit.support import key_pem, pem
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -28,7 +29,7 @@ def _mode(path: Path) -> int:
 
 def test_a_valid_rsa_2048_pem_certificate_is_accepted(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """PEM RSA 2048: accepted with subject, key size, expiry and SHA-256 fingerprint, and no warning."""
-    cert = make_cert(rsa_key)
+    cert = self_signed_certificate(key=rsa_key)
     path = tmp_path / "app.crt"
     path.write_bytes(pem(cert))
     info = load_certificate(path)
@@ -43,7 +44,7 @@ def test_a_valid_rsa_2048_pem_certificate_is_accepted(tmp_path: Path, rsa_key: r
 
 def test_a_der_certificate_is_accepted_and_converted_to_pem(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """DER input gives PEM bytes for the upload, equal to the same certificate's PEM."""
-    cert = make_cert(rsa_key)
+    cert = self_signed_certificate(key=rsa_key)
     path = tmp_path / "app.cer"
     path.write_bytes(cert.public_bytes(serialization.Encoding.DER))
     info = load_certificate(path)
@@ -75,7 +76,7 @@ def test_a_der_private_key_file_is_refused_with_advice(tmp_path: Path, rsa_key: 
 def test_a_key_and_certificate_bundle_is_refused(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """A PEM file with a key and a certificate: told the key must not be uploaded."""
     path = tmp_path / "bundle.pem"
-    path.write_bytes(key_pem(rsa_key) + pem(make_cert(rsa_key)))
+    path.write_bytes(key_pem(rsa_key) + pem(self_signed_certificate(key=rsa_key)))
     with pytest.raises(CertificateError, match="private key together with a certificate") as caught:
         load_certificate(path)
     assert "only the certificate" in str(caught.value)
@@ -83,7 +84,7 @@ def test_a_key_and_certificate_bundle_is_refused(tmp_path: Path, rsa_key: rsa.RS
 
 def test_an_expired_certificate_is_refused(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """A certificate whose validity ended yesterday is refused, naming the date."""
-    cert = make_cert(rsa_key, valid_from_days=-30, valid_days=29)
+    cert = self_signed_certificate(key=rsa_key, not_before_days=-30, days=29)
     path = tmp_path / "old.crt"
     path.write_bytes(pem(cert))
     with pytest.raises(CertificateError, match="expired on") as caught:
@@ -95,7 +96,7 @@ def test_a_certificate_expiring_within_30_days_is_accepted_with_a_warning(
     tmp_path: Path, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """Ten days left: accepted, with one warning that gives the date."""
-    cert = make_cert(rsa_key, valid_from_days=-1, valid_days=11)
+    cert = self_signed_certificate(key=rsa_key, not_before_days=-1, days=11)
     path = tmp_path / "soon.crt"
     path.write_bytes(pem(cert))
     info = load_certificate(path)
@@ -108,7 +109,7 @@ def test_an_ec_certificate_is_refused_with_advice_to_use_rsa(
 ) -> None:
     """EC keys are rejected by Salesforce for digital signatures; the message says to use RSA 2048+."""
     path = tmp_path / "ec.crt"
-    path.write_bytes(pem(make_cert(ec_key)))
+    path.write_bytes(pem(self_signed_certificate(key=ec_key)))
     with pytest.raises(CertificateError, match="Salesforce rejects EC keys") as caught:
         load_certificate(path)
     assert "RSA key of 2048 bits or more" in str(caught.value)
@@ -117,7 +118,7 @@ def test_an_ec_certificate_is_refused_with_advice_to_use_rsa(
 def test_an_rsa_1024_certificate_is_refused(tmp_path: Path, small_rsa_key: rsa.RSAPrivateKey) -> None:
     """RSA below 2048 bits is refused, naming the size found."""
     path = tmp_path / "small.crt"
-    path.write_bytes(pem(make_cert(small_rsa_key)))
+    path.write_bytes(pem(self_signed_certificate(key=small_rsa_key)))
     with pytest.raises(CertificateError, match="1024 bits; Salesforce needs 2048"):
         load_certificate(path)
 
@@ -125,7 +126,9 @@ def test_an_rsa_1024_certificate_is_refused(tmp_path: Path, small_rsa_key: rsa.R
 def test_a_file_over_4_kb_is_refused(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """A certificate padded past 4 KB (e.g. with openssl's text dump) is refused for its size."""
     path = tmp_path / "big.crt"
-    path.write_bytes(b"Certificate:\n" + b"    padding line of a text dump\n" * 140 + pem(make_cert(rsa_key)))
+    path.write_bytes(
+        b"Certificate:\n" + b"    padding line of a text dump\n" * 140 + pem(self_signed_certificate(key=rsa_key))
+    )
     assert path.stat().st_size > 4096
     with pytest.raises(CertificateError, match="under 4 KB"):
         load_certificate(path)
@@ -134,7 +137,7 @@ def test_a_file_over_4_kb_is_refused(tmp_path: Path, rsa_key: rsa.RSAPrivateKey)
 def test_a_pkcs12_bundle_is_refused_with_the_export_command(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """A .p12 holds the private key; the message says how to export the certificate alone."""
     bundle = pkcs12.serialize_key_and_certificates(
-        b"app", rsa_key, make_cert(rsa_key), None, serialization.BestAvailableEncryption(b"pw")
+        b"app", rsa_key, self_signed_certificate(key=rsa_key), None, serialization.BestAvailableEncryption(b"pw")
     )
     path = tmp_path / "bundle.bin"
     path.write_bytes(bundle)
@@ -146,7 +149,7 @@ def test_a_pkcs12_bundle_is_refused_with_the_export_command(tmp_path: Path, rsa_
 def test_a_certificate_chain_is_refused(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """Two certificates in one file: asked for the app's own certificate only."""
     path = tmp_path / "chain.pem"
-    path.write_bytes(pem(make_cert(rsa_key)) + pem(make_cert(rsa_key)))
+    path.write_bytes(pem(self_signed_certificate(key=rsa_key)) + pem(self_signed_certificate(key=rsa_key)))
     with pytest.raises(CertificateError, match="2 certificates"):
         load_certificate(path)
 

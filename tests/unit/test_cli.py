@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from runbook import cli
 from runbook.cli import app
 from runbook.spec import load_spec
-from tests.unit.conftest import SPEC_TOML
+from tests.unit.support import SPEC_TOML
 
 PASSWORD = "pw-Very-Secret-1"
 PASSPHRASE = "key-Passphrase-77"

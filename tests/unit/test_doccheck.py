@@ -152,21 +152,21 @@ def test_the_registry_scans_locator_text_and_helpers_that_forward_it() -> None:
 
 
 def test_the_real_registry_knows_the_labels_the_page_objects_use() -> None:
-    """Labels from get_by_label, get_by_role(name=), helpers, ReleaseLabels, allow-list and plan are known."""
+    """Labels from get_by_label, get_by_role(name=), helpers, SetupLabels, allow-list and plan are known."""
     registry = default_registry()
     for label in (
         "Callback URL",  # get_by_label
         "Manage Permission Sets",  # get_by_role(name=)
         "Enable OAuth Settings",  # through NewConnectedAppPage._field
         "Manage",  # through AppManagerPage._row_action
-        "Manage Consumer Details",  # ReleaseLabels
+        "Manage Consumer Details",  # SetupLabels
         "Service Setup Home",  # allow-list
         "None",  # the plan's wording ("keep License at --None--")
         "Edit Policies.",  # trailing punctuation inside the bold is ignored
     ):
         assert registry.knows(label), label
     assert not registry.knows("New External Client App")
-    assert registry.sources["Manage Consumer Details"] == "ReleaseLabels.manage_consumer_details"
+    assert registry.sources["Manage Consumer Details"] == "SetupLabels.manage_consumer_details"
 
 
 def test_every_allow_listed_label_says_why_it_needs_no_locator() -> None:
@@ -179,11 +179,11 @@ def test_every_allow_listed_label_says_why_it_needs_no_locator() -> None:
 
 
 def test_a_registry_without_the_allow_list_does_not_know_navigation_names(tmp_path: Path) -> None:
-    """Scanning only a tiny pages folder: its labels and the release tables are known, menu nodes are not."""
+    """Scanning only a tiny pages folder: its labels and the labels table are known, menu nodes are not."""
     (tmp_path / "widget.py").write_text(PAGE_SOURCE, encoding="utf-8")
     registry = build_registry(tmp_path, steps=(), allowed={})
     assert registry.knows("Widget Name")
-    assert registry.knows("New Connected App")  # ReleaseLabels
+    assert registry.knows("New Connected App")  # SetupLabels
     assert not registry.knows("User Interface")
 
 

@@ -11,14 +11,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from runbook.engine import KEY_PASSPHRASE_ENV, prepare_certificate, resume_point
 from runbook.errors import CredentialsError
-from runbook.plan import build_plan
+from runbook.procedure import build_plan
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
+from runbook.runner import KEY_PASSPHRASE_ENV, prepare_certificate, resume_point
 from runbook.spec import RunSpec, spec_from_dict
-from tests.certificates import self_signed
-from tests.unit.conftest import spec_dict
+from runbook.testing import self_signed_certificate
+from tests.unit.support import spec_dict
 
 PASSPHRASE = "key-Passphrase-77"
 MOMENT = datetime(2026, 11, 27, 18, 45, 12, tzinfo=UTC)
@@ -91,7 +91,7 @@ def test_a_run_with_no_results_resumes_at_the_first_step(tmp_path: Path) -> None
 
 def test_a_pem_certificate_is_uploaded_as_it_is(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """The developer's PEM file is the upload file; nothing is written to the run directory; no key is involved."""
-    cert = self_signed(tmp_path / "app.crt", key=rsa_key)
+    cert = self_signed_certificate(tmp_path / "app.crt", key=rsa_key)
     spec = make_spec(tmp_path, str(cert))
     run = make_run(tmp_path, spec)
     info, upload, key = prepare_certificate(spec, run, {})
@@ -103,7 +103,7 @@ def test_a_pem_certificate_is_uploaded_as_it_is(tmp_path: Path, rsa_key: rsa.RSA
 
 def test_a_der_certificate_is_converted_to_pem_in_the_run_directory(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     """A DER file is written as certificate/upload.crt in PEM form, the same certificate, and uploaded from there."""
-    cert = self_signed(tmp_path / "app.cer", key=rsa_key, der=True)
+    cert = self_signed_certificate(tmp_path / "app.cer", key=rsa_key, der=True)
     spec = make_spec(tmp_path, str(cert))
     run = make_run(tmp_path, spec)
     info, upload, key = prepare_certificate(spec, run, {})

@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from runbook.certs import CertificateInfo, generate_certificate
 from runbook.handoff import HANDOFF_DIR, HANDOFF_FILE, HANDOFF_JSON, AppFacts, write_handoff
-from runbook.plan import build_plan
+from runbook.procedure import build_plan
 from runbook.rundir import RunDir
 from runbook.spec import RunSpec, spec_from_dict
-from tests.certificates import self_signed
-from tests.unit.conftest import spec_dict
+from runbook.testing import self_signed_certificate
+from tests.unit.support import spec_dict
 
 CONSUMER_KEY = "3MVG9fakeConsumerKey.for_tests_only_0123456789"
 PASSPHRASE = "correct-Horse-battery-77"
@@ -41,7 +41,7 @@ def make_run(tmp_path: Path, spec: RunSpec) -> RunDir:
 @pytest.fixture
 def given(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> tuple[RunSpec, CertificateInfo, RunDir]:
     """A spec with the developer's certificate, its checked info, and a fresh run directory."""
-    spec = make_spec(tmp_path, str(self_signed(tmp_path / "app.crt", key=rsa_key)))
+    spec = make_spec(tmp_path, str(self_signed_certificate(tmp_path / "app.crt", key=rsa_key)))
     assert spec.app.certificate_info is not None
     return spec, spec.app.certificate_info, make_run(tmp_path, spec)
 

@@ -10,14 +10,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from runbook.certs import generate_certificate, pem_fingerprint
-from runbook.engine import KEY_PASSPHRASE_ENV, prepare_certificate
 from runbook.errors import CertificateError
 from runbook.keypairs import KEY_PAIRS_DIR_ENV, key_pair_store
-from runbook.plan import build_plan
+from runbook.procedure import build_plan
 from runbook.rundir import RunDir
+from runbook.runner import KEY_PASSPHRASE_ENV, prepare_certificate
 from runbook.spec import RunSpec, spec_from_dict
+from runbook.testing import self_signed_certificate
 from runbook.vault import KeyPair, KeyPairStore, VaultError
-from tests.unit.conftest import key_pem, make_cert, pem, spec_dict
+from tests.unit.support import key_pem, pem, spec_dict
 
 PASSPHRASE = "kept-Key-passphrase-55"
 
@@ -65,7 +66,7 @@ def test_a_private_key_that_is_not_encrypted_is_never_kept(tmp_path: Path, rsa_k
     """Only an encrypted PKCS#8 key is written; a plain one is refused and nothing is written."""
     store = KeyPairStore(tmp_path / "kept.pem")
     with pytest.raises(VaultError, match="encrypted"):
-        store.save(KeyPair(pem(make_cert(rsa_key)), key_pem(rsa_key)))
+        store.save(KeyPair(pem(self_signed_certificate(key=rsa_key)), key_pem(rsa_key)))
     assert not store.exists()
 
 
@@ -123,7 +124,7 @@ def test_a_kept_certificate_that_expired_is_refused_with_the_file_to_delete(
         serialization.BestAvailableEncryption(PASSPHRASE.encode()),
     )
     store = key_pair_store(spec, env)
-    store.save(KeyPair(pem(make_cert(rsa_key, valid_from_days=-30, valid_days=10)), encrypted))
+    store.save(KeyPair(pem(self_signed_certificate(key=rsa_key, not_before_days=-30, days=10)), encrypted))
     run = make_run(tmp_path, spec)
     with pytest.raises(CertificateError, match="Delete that file") as refused:
         prepare_certificate(spec, run, env)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from runbook.plan import PERMITTED_USERS_ADMIN_APPROVED, Plan, Step, build_plan
+from runbook.pages.labels import LABELS
+from runbook.plan import Plan, Step
+from runbook.procedure import build_plan
 from runbook.spec import DEFAULT_CALLBACK_URLS, load_spec, spec_from_dict
-from tests.unit.conftest import spec_dict
+from tests.unit.support import spec_dict
 
 EXPECTED_IDS = [f"create-app.{n}" for n in range(1, 12)] + [f"preauthorize.{n}" for n in range(1, 13)]
 SECRETS = {"RUNBOOK_PASSWORD": "pw-Very-Secret-1", "RUNBOOK_TOTP_SEED": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
@@ -81,7 +83,7 @@ def test_inputs_carry_the_resolved_values(write_spec: Callable[..., Path], cert_
     assert _inputs(plan, "preauthorize.3")["API Name"] == ["Integration_Builder_Users"]
     assert _inputs(plan, "preauthorize.3")["License"] == ["None"]
     assert _inputs(plan, "preauthorize.6")["user"] == ["integration@acme.example"]
-    assert _inputs(plan, "preauthorize.10")["Permitted Users"] == [PERMITTED_USERS_ADMIN_APPROVED]
+    assert _inputs(plan, "preauthorize.10")["Permitted Users"] == [LABELS.permitted_users_admin]
     assert _inputs(plan, "preauthorize.12")["API Name"] == ["Integration_Builder_Users"]
 
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from runbook.errors import StepFailed
-from runbook.plan import Plan, build_plan
+from runbook.plan import Plan
+from runbook.procedure import build_plan
 from runbook.report import JUNIT_FILE, REPORT_FILE, write_junit, write_report
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
 from runbook.spec import spec_from_dict
-from tests.unit.conftest import spec_dict
+from tests.unit.support import spec_dict
 
 FAILED_STEP = "create-app.9"
 SHOT = "screenshots/09-create-app.9.png"

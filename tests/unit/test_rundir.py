@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from runbook.errors import UsageError
-from runbook.plan import Plan, build_plan
+from runbook.files import atomic_write
+from runbook.plan import Plan
+from runbook.procedure import build_plan
 from runbook.results import Outcome, StepResult
-from runbook.rundir import RunDir, atomic_write, new_run_id
+from runbook.rundir import RunDir, new_run_id
 from runbook.spec import RunSpec, spec_from_dict
-from tests.unit.conftest import spec_dict
+from tests.unit.support import spec_dict
 
 T0 = datetime(2026, 11, 27, 18, 45, 12, tzinfo=UTC)
 

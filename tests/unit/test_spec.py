@@ -16,7 +16,6 @@ from runbook.spec import (
     DEFAULT_CALLBACK_URLS,
     DEFAULT_SCOPES,
     LoginMethod,
-    ReleaseChoice,
     RunSpec,
     Secrets,
     api_name_problem,
@@ -26,7 +25,8 @@ from runbook.spec import (
     scope_options,
     spec_from_dict,
 )
-from tests.unit.conftest import SPEC_TOML, make_cert, pem, spec_dict
+from runbook.testing import self_signed_certificate
+from tests.unit.support import SPEC_TOML, pem, spec_dict
 
 SECRET_ENV = {
     "RUNBOOK_PASSWORD": "pw-Very-Secret-1",
@@ -46,6 +46,13 @@ def problems(data: dict[str, Any], env: dict[str, str] | None = None) -> dict[st
 # --- defaults and derivations -------------------------------------------------------------------
 
 
+def test_an_older_specs_release_is_accepted_and_not_kept() -> None:
+    """``run.release`` is told by the screen now: older specs with it still load, and it is not written back."""
+    spec = spec_from_dict(spec_dict(run={"release": "current"}), {})
+    assert "release" not in spec.to_toml()
+    assert "release" not in spec.summary()["run"]
+
+
 def test_a_minimal_spec_file_loads_with_the_articles_defaults(write_spec: Callable[..., Path]) -> None:
     """Left out, callback URLs and scopes are the article's, login is password, run options are the defaults."""
     spec = load_spec(write_spec(), {})
@@ -53,7 +60,6 @@ def test_a_minimal_spec_file_loads_with_the_articles_defaults(write_spec: Callab
     assert spec.app.scopes == DEFAULT_SCOPES == ("api", "refresh_token")
     assert spec.org.login is LoginMethod.PASSWORD
     assert spec.options.timeout_ms == 30_000
-    assert spec.options.release is ReleaseChoice.AUTO
     assert spec.app.enable_creation_if_needed is True
     assert spec.permission_set.license == "None"
     assert spec.app.description is None
@@ -261,7 +267,7 @@ def test_an_ec_certificate_is_refused_at_load_time_with_advice(
     tmp_path: Path, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
     """The certificate is validated with the spec, so an EC key is an app.certificate problem."""
-    (tmp_path / "ec.crt").write_bytes(pem(make_cert(ec_key)))
+    (tmp_path / "ec.crt").write_bytes(pem(self_signed_certificate(key=ec_key)))
     with pytest.raises(SpecErrors) as caught:
         spec_from_dict(spec_dict(app={"certificate": "ec.crt"}), {}, base_dir=tmp_path)
     (error,) = caught.value.errors

@@ -1,0 +1,345 @@
+"""The one step runner, and the one start and finish of a run, shared by the CLI and pytest's QA mode.
+
+``runbook run``, ``resume`` and ``demo`` (``runbook.engine``) and the pytest plugin
+(``runbook.pytest_plugin``) differ only in who owns the browser and which ``RunCallbacks`` they add:
+both open a run with ``ProcedureRun.begin``, sign in with ``ProcedureRun.sign_in``, run every step
+through ``run_step`` and end with ``ProcedureRun.end``, so a step fails, is recorded, paused for
+the identity check and reported the same way in both.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+
+from runbook.callbacks import CallbackList, RunCallbacks
+from runbook.certs import CertificateInfo, generate_certificate, load_certificate
+from runbook.errors import CredentialsError, OrgFeatureBlocked, RunbookError, RunFailure, StepFailed
+from runbook.keypairs import key_pair_store, restore_kept_pair
+from runbook.logs import REDACTOR, log_to
+from runbook.pages.base import OrgContext
+from runbook.pages.errors import PageError
+from runbook.pages.labels import LABELS
+from runbook.plan import Plan, Step
+from runbook.procedure import PROCEDURE, Procedure
+from runbook.results import Outcome, StepResult
+from runbook.rundir import RunDir
+from runbook.session import check_session, load_session_state, saved_setup_url
+from runbook.signin import AskCode, CodeSource, sign_in_with_frontdoor, sign_in_with_password
+from runbook.spec import LoginMethod, RunSpec, require_credentials
+from runbook.steps import RunContext
+from runbook.totp import TotpSource
+
+log = structlog.get_logger("runbook")
+
+KEY_PASSPHRASE_ENV = "RUNBOOK_KEY_PASSPHRASE"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- one step ------------------------------------------------------------------------------------------------
+def failure_of(step: Step, exc: Exception, screenshot: Path | None) -> RunbookError:
+    """What a run reports when ``step`` raised ``exc``: the org's block, a step failure, or a bug of ours."""
+    if isinstance(exc, OrgFeatureBlocked):
+        return exc
+    if isinstance(exc, PageError):
+        return StepFailed(
+            step.id,
+            exc.screen,
+            exc.expected or "the next screen",
+            REDACTOR.scrub(exc.seen or "-"),
+            screenshot=screenshot,
+            message=REDACTOR.scrub(str(exc)),
+        )
+    text = str(exc).strip()
+    first_line = REDACTOR.scrub(text.splitlines()[0] if text else type(exc).__name__)
+    if isinstance(exc, PlaywrightError | CredentialsError):
+        return StepFailed(step.id, "the browser", "the step to complete", first_line, screenshot=screenshot)
+    return RunFailure(f"internal error in {step.id} ({type(exc).__name__}): {first_line[:300]}")
+
+
+def run_step(ctx: RunContext, step: Step, callbacks: RunCallbacks, procedure: Procedure = PROCEDURE) -> StepResult:
+    """Run one documented step and record its result; a failure is recorded too, never raised.
+
+    On failure ``callbacks.step_failed`` hears the exception and the error the run reports, before
+    ``step_finished``. KeyboardInterrupt and other BaseExceptions go through untouched.
+    """
+    structlog.contextvars.bind_contextvars(step=step.id)
+    callbacks.step_started(step)
+    log.info("step_started", title=step.title)
+    started, clock = _now(), time.monotonic()
+    problem: Exception | None = None
+    try:
+        report = procedure.step(step.id).does(ctx)
+    except Exception as exc:  # every failure is the step's: recorded, with evidence, then reported
+        problem = exc
+    finally:
+        structlog.contextvars.unbind_contextvars("step")
+    outcome = Outcome.FAILED if problem is not None else report.outcome
+    shot = callbacks.step_evidence(ctx, step, outcome)
+    duration = round(time.monotonic() - clock, 3)
+    if problem is None:
+        result = StepResult(
+            step.id, outcome, started, _now(), duration, detail=report.detail, screenshot=shot, data=report.data
+        )
+        ctx.run_dir.record(result)
+        log.info("step_finished", step=step.id, outcome=outcome.value, detail=report.detail)
+    else:
+        error = failure_of(step, problem, ctx.run_dir.path / shot if shot else None)
+        message = REDACTOR.scrub(str(error))
+        result = StepResult(
+            step.id,
+            Outcome.FAILED,
+            started,
+            _now(),
+            duration,
+            detail=message.splitlines()[0][:300] if message else "failed",
+            error=message,
+            screenshot=shot,
+        )
+        ctx.run_dir.record(result)
+        log.error("step_failed", step=step.id, error=message)
+        callbacks.step_failed(step, problem, error)
+    callbacks.step_finished(step, result)
+    return result
+
+
+def skip_steps(run_dir: RunDir, steps: Sequence[Step], callbacks: RunCallbacks, reason: str) -> None:
+    """Record ``steps`` as skipped with ``reason`` (after a failure, a block or the person's stop)."""
+    for step in steps:
+        moment = _now()
+        result = StepResult(step.id, Outcome.SKIPPED, moment, moment, 0.0, detail=f"skipped: {reason}")
+        run_dir.record(result)
+        callbacks.step_finished(step, result)
+
+
+class _FailureKept(RunCallbacks):
+    def __init__(self) -> None:
+        self.error: RunbookError | None = None
+
+    def step_failed(self, step: Step, exc: Exception, error: RunbookError) -> None:
+        self.error = error
+
+
+def run_steps(
+    ctx: RunContext, plan: Plan, start_at: str, callbacks: RunCallbacks, procedure: Procedure = PROCEDURE
+) -> RunbookError | None:
+    """Run the plan's steps from ``start_at`` to the end or the first failure; the error that ended it."""
+    steps = list(plan)
+    start = plan.index(start_at)
+    for index in range(start, len(steps)):
+        step = steps[index]
+        if not callbacks.confirm_step(step):
+            skip_steps(ctx.run_dir, steps[index:], callbacks, f"the run was stopped before {step.id}")
+            return StepFailed(step.id, "terminal", "a go-ahead", "stop", message="Stopped at the person's request.")
+        kept = _FailureKept()
+        result = run_step(ctx, step, CallbackList([callbacks, kept]), procedure)
+        if result.outcome is Outcome.FAILED:
+            blocked = isinstance(kept.error, OrgFeatureBlocked)
+            reason = f"{step.id} found the org blocks this procedure" if blocked else f"{step.id} failed"
+            skip_steps(ctx.run_dir, steps[index + 1 :], callbacks, reason)
+            return kept.error or RunFailure(f"{step.id} failed")
+    return None
+
+
+def resume_point(run_dir: RunDir, procedure: Procedure = PROCEDURE) -> str | None:
+    """Where a resume starts: the first unfinished step, or the start of the form it was filling."""
+    first = run_dir.first_unfinished()
+    return None if first is None else procedure.resume_point(first)
+
+
+# --- the run around the steps ----------------------------------------------------------------------------------
+def prepare_certificate(
+    spec: RunSpec, run_dir: RunDir, env: Mapping[str, str]
+) -> tuple[CertificateInfo, Path, Path | None]:
+    """The certificate to upload, as a PEM file; a private one is made (or reused on resume) when asked."""
+    if spec.app.certificate is None:
+        folder = run_dir.path / "certificate"
+        existing = folder / "certificate.crt"
+        if existing.exists():
+            return load_certificate(existing), existing, folder / "private-key.pem"
+        if restore_kept_pair(spec, run_dir, dict(env)):  # made for this app by an earlier run: the app may hold it
+            return load_certificate(existing), existing, folder / "private-key.pem"
+        passphrase = env.get(KEY_PASSPHRASE_ENV)
+        if not passphrase:
+            raise CredentialsError(
+                f'app.certificate = "generate" needs {KEY_PASSPHRASE_ENV}: the new private key is encrypted with it '
+                "(send the passphrase to the developer by another channel)."
+            )
+        folder.mkdir(mode=0o700, exist_ok=True)
+        made = generate_certificate(folder, spec.app.name, passphrase)
+        # Predictable names inside the run directory, for resume and the hand-off.
+        made.cert_path.rename(existing)
+        made.key_path.rename(folder / "private-key.pem")
+        return made.info, existing, folder / "private-key.pem"
+    info = spec.app.certificate_info or load_certificate(spec.app.certificate)
+    source = spec.app.certificate
+    if info.der and not source.read_bytes().lstrip().startswith(b"-----BEGIN"):
+        # Salesforce takes the PEM form; a DER file is converted for upload.
+        return info, run_dir.write_bytes("certificate/upload.crt", info.pem), None
+    return info, source, None
+
+
+def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> OrgContext:
+    """Sign in; the org returned has Setup where the browser landed (a real org is several hosts)."""
+    secrets = spec.secrets
+    log.info("sign_in_started", method=spec.org.login.value, username=spec.org.username)
+    if spec.org.login is LoginMethod.SESSION:
+        landed = check_session(page, org, spec)
+    elif spec.org.login is LoginMethod.FRONTDOOR:
+        landed = sign_in_with_frontdoor(page, org, secrets.access_token or "", spec.org.username)
+    elif spec.org.login is LoginMethod.PASSWORD:
+        landed = sign_in_with_password(page, org, spec.org.username, secrets.password or "", codes)
+    else:
+        raise CredentialsError(f"sign-in method {spec.org.login.value!r} is not available in this version")
+    log.info("sign_in_finished", method=spec.org.login.value, setup_host=landed.base_url)
+    return landed
+
+
+def org_hosts(org: OrgContext) -> dict[str, str]:
+    """The hosts a run learned (run.json ``hosts``): where it signs in, and where Setup is."""
+    return {"login": org.login_url, "setup": org.base_url}
+
+
+def new_run_context(
+    spec: RunSpec,
+    page: Page,
+    org: OrgContext,
+    run_dir: RunDir,
+    codes: CodeSource,
+    prepared: tuple[CertificateInfo, Path, Path | None],
+    env: Mapping[str, str] | None = None,
+) -> RunContext:
+    """What the steps share, once signed in; ``prepared`` is what ``prepare_certificate`` returned.
+
+    ``env`` (default: the process's) says where the certificates made for apps are kept.
+    """
+    certificate, upload_file, generated_key = prepared
+    generates = spec.app.certificate is None
+    return RunContext(
+        spec=spec,
+        page=page,
+        org=org,
+        run_dir=run_dir,
+        codes=codes,
+        certificate=certificate,
+        certificate_file=upload_file,
+        generated_key=generated_key,
+        log=lambda event, **kw: log.info(event, **kw),
+        key_store=key_pair_store(spec, os.environ if env is None else env) if generates else None,
+    )
+
+
+def run_status(error: RunbookError | None) -> str:
+    """The run's final status for the error that ended it (none: succeeded)."""
+    if error is None:
+        return "succeeded"
+    return "blocked" if isinstance(error, OrgFeatureBlocked) else "failed"
+
+
+class ProcedureRun:
+    """One run of the procedure in one run directory: begin, sign in, steps, end.
+
+    Who owns the browser is the caller's business: it makes a browser context (with
+    ``storage_state`` when a saved session is used) and gives ``sign_in`` its page.
+    """
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        run_dir: RunDir,
+        callbacks: RunCallbacks,
+        *,
+        env: Mapping[str, str],
+        ask: AskCode,
+        on_totp_wait: Callable[[float], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.run_dir = run_dir
+        self.callbacks = callbacks
+        self.env = env
+        self.ask = ask
+        self.on_totp_wait = on_totp_wait
+        self.ctx: RunContext | None = None
+        self.storage_state: dict[str, Any] | None = None
+        self._org = OrgContext(spec.org.url, LABELS, timeout_ms=spec.options.timeout_ms)
+        self._prepared: tuple[CertificateInfo, Path, Path | None] | None = None
+
+    def begin(self, start_at: str, **fields: Any) -> None:
+        """Logs to the run's events, checks credentials, prepares the certificate, loads a saved session.
+
+        Raises what stops the run before any browser: UsageError and its children.
+        """
+        REDACTOR.register(self.spec.secrets.values())
+        log_to(self.run_dir.path / "events.jsonl")
+        structlog.contextvars.bind_contextvars(run_id=self.run_dir.run_id)
+        require_credentials(self.spec)
+        self._prepared = prepare_certificate(self.spec, self.run_dir, self.env)
+        self.run_dir.set_status("running")
+        log.info("run_started", start_at=start_at, steps=len(self.run_dir.plan()), **fields)
+        if self.spec.org.login is LoginMethod.SESSION:
+            self.storage_state = state = load_session_state(self.spec, dict(self.env))
+            if state is not None:
+                setup = saved_setup_url(state) or self.run_dir.info().get("hosts", {}).get("setup", "")
+                self._org = self._org.landed(setup)
+
+    def sign_in(self, page: Page) -> RunContext:
+        """Sign in on ``page`` (nothing is recorded before this returns) and make the steps' context."""
+        assert self._prepared is not None, "begin() first"
+        totp = TotpSource(self.spec.secrets.totp_seed) if self.spec.secrets.totp_seed else None
+        if totp is not None:
+            totp.on_wait = self._totp_wait
+        codes = CodeSource(totp, self.ask)
+        org = sign_in(self.spec, page, self._org, codes)
+        self.run_dir.annotate(hosts=org_hosts(org))
+        self.ctx = new_run_context(self.spec, page, org, self.run_dir, codes, self._prepared, self.env)
+        self.callbacks.browser_ready(self.ctx)
+        return self.ctx
+
+    def _totp_wait(self, seconds: float) -> None:
+        log.info("totp_waiting_for_next_window", seconds=round(seconds, 1))
+        if self.on_totp_wait is not None:
+            self.on_totp_wait(seconds)
+
+    def step(self, step: Step) -> StepResult:
+        """Run one step (pytest's items, one at a time)."""
+        assert self.ctx is not None, "sign_in() first"
+        return run_step(self.ctx, step, self.callbacks)
+
+    def steps(self, start_at: str) -> RunbookError | None:
+        """Run the plan from ``start_at`` (the CLI); the error that stopped it, if any."""
+        assert self.ctx is not None, "sign_in() first"
+        plan = self.run_dir.plan()
+        self.callbacks.run_started(self.run_dir, plan, start_at)
+        return run_steps(self.ctx, plan, start_at, self.callbacks)
+
+    def closing(self, failed: bool) -> None:
+        """The browser is about to close: the trace is written now."""
+        if self.ctx is not None:
+            self.callbacks.run_finishing(self.ctx, failed)
+
+    def closed(self, failed: bool) -> None:
+        """The browser has closed: video and HAR are on disk."""
+        self.callbacks.browser_closed(self.run_dir, failed)
+
+    def end(self, error: RunbookError | None) -> str:
+        """Settle run.json, write the reports, stop logging to the run; the final status."""
+        status = run_status(error)
+        if self.run_dir.status != "running":
+            self.run_dir.set_status("running")
+        self.run_dir.set_status(status, error=str(error) if error else None)
+        log.info("run_finished", status=status)
+        self.callbacks.run_finished(self.run_dir, status, error)
+        structlog.contextvars.unbind_contextvars("run_id")
+        log_to(None)
+        return status

@@ -1,0 +1,78 @@
+"""`runbook run` and `pytest --runbook SPEC` are one runner: their run directories have one shape.
+
+The same spec runs once through the CLI and once as pytest's QA mode against one simulator (the second
+run finds what the first made, so its steps are mostly `unchanged`: the evidence does not depend on it).
+Both run directories must list the same files, their traces the same groups (one per step, titled with
+the step id and its wording), and neither may hold a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from runbook.procedure import PROCEDURE
+from runbook.simulator.server import SimulatorServer
+from runbook.spec import spec_from_dict
+from runbook.testing import frontdoor_token
+from tests.e2e.helpers import cli_run, spec_data
+from tests.e2e.test_evidence import artifact_blobs, leaks, secrets_of
+
+pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.browser
+
+_GROUP = re.compile(r'"title":"((?:create-app|preauthorize)\.\d+ [^"]*)"')
+
+
+def shape(run_dir: Path) -> list[str]:
+    """The run directory's files, relative to it."""
+    return sorted(str(path.relative_to(run_dir)) for path in run_dir.rglob("*") if path.is_file())
+
+
+def trace_groups(trace: Path) -> list[str]:
+    """The titles of the trace's step groups, in order, once each."""
+    with zipfile.ZipFile(trace) as archive:
+        text = "".join(archive.read(name).decode() for name in sorted(archive.namelist()) if name.endswith(".trace"))
+    titles: list[str] = []
+    for title in _GROUP.findall(text):
+        if title not in titles:
+            titles.append(title)
+    return titles
+
+
+def test_a_cli_run_and_a_pytest_run_leave_run_directories_of_one_shape(
+    pytester: pytest.Pytester, make_sim: Callable[..., SimulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same files, same trace groups (all 23 steps, documented order), no secret in either."""
+    sim = make_sim(release="current")
+    token = frontdoor_token(sim)
+    spec = spec_from_dict(spec_data(sim, tmp_path, "frontdoor"), {"RUNBOOK_ACCESS_TOKEN": token}, base_dir=tmp_path)
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(spec.to_toml(), encoding="utf-8")
+    seed = str(secrets_of(sim)["totp seed"])
+    cli = cli_run(spec_file, {"RUNBOOK_ACCESS_TOKEN": token, "RUNBOOK_TOTP_SEED": seed}, "--tracing", "on")
+    assert cli.returncode == 0, cli.stderr
+    (cli_dir,) = spec.options.recordings_dir.iterdir()
+
+    second_token = frontdoor_token(sim)
+    monkeypatch.setenv("RUNBOOK_ACCESS_TOKEN", second_token)
+    monkeypatch.setenv("RUNBOOK_TOTP_SEED", seed)
+    result = pytester.runpytest_subprocess(
+        "--runbook", str(spec_file), "--tracing", "on", "--screenshot", "on", "-p", "no:cacheprovider", timeout=300
+    )
+    result.assert_outcomes(passed=23)
+    (qa_run,) = (pytester.path / "test-results" / "runbook").iterdir()
+
+    assert json.loads((qa_run / "run.json").read_text())["status"] == "succeeded"
+    assert shape(qa_run) == shape(cli_dir)
+    documented = [f"{step.id} {step.title}" for step in PROCEDURE]
+    assert trace_groups(cli_dir / "trace.zip") == documented
+    assert trace_groups(qa_run / "trace.zip") == documented
+    secrets = secrets_of(sim, token, second_token)
+    assert leaks(artifact_blobs(cli_dir), secrets) == []
+    assert leaks(artifact_blobs(qa_run), secrets) == []
