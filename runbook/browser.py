@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +98,13 @@ def find_chromium(*, bundled: bool = True) -> ChromiumChoice:
     )
 
 
+def browser_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Chromium starts with: the process's, without the runbook's own variables (passwords,
+    TOTP seeds, tokens and passphrases live there, and a browser has no use for them)."""
+    source = os.environ if environ is None else environ
+    return {name: value for name, value in source.items() if not name.upper().startswith("RUNBOOK_")}
+
+
 def launch_options(
     choice: ChromiumChoice | None = None, *, headless: bool = True, slow_mo: float = 0
 ) -> dict[str, object]:
@@ -106,7 +114,7 @@ def launch_options(
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # Chromium refuses to start its sandbox as root (CI and containers run as root).
         args.append("--no-sandbox")
-    options: dict[str, object] = {"headless": headless, "args": args}
+    options: dict[str, object] = {"headless": headless, "args": args, "env": browser_env()}
     if slow_mo:
         options["slow_mo"] = slow_mo
     if choice.executable:

@@ -228,8 +228,9 @@ class Recorder:
 
 
 def scrub_run_directory(run_dir: RunDir) -> list[Path]:
-    """A last pass over the run's text artifacts, masking any registered secret value; returns files changed."""
-    text_like = {".json", ".jsonl", ".md", ".toml", ".html", ".xml", ".har", ".txt"}
+    """A last pass over the run's text artifacts and zips (traces, their left-over parts), masking every
+    registered secret value in every form it takes; returns the files changed."""
+    text_like = {".json", ".jsonl", ".md", ".toml", ".html", ".xml", ".har", ".txt", ".zip"}
     files = [p for p in run_dir.path.rglob("*") if p.is_file() and p.suffix in text_like]
     return [p for p in files if scrub_file(p, REDACTOR.values())]
 

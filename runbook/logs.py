@@ -8,8 +8,11 @@ A redaction processor replaces known secret values and secret-named keys before 
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import logging
+import re
 import sys
 import threading
 from collections.abc import Iterable, MutableMapping
@@ -21,6 +24,46 @@ from structlog.typing import EventDict, WrappedLogger
 
 MASK = "***"
 SECRET_KEYS = ("password", "secret", "token", "sid", "totp", "seed", "passphrase", "cookie", "otp", "code")
+
+
+_FORM_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*-._")
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
+
+
+def _form_encoded(secret: str) -> str:
+    """How a browser posts ``secret`` in a form (application/x-www-form-urlencoded, as WHATWG serializes it):
+    space as '+', letters, digits and ``*-._`` kept, every other byte of its UTF-8 as %XX."""
+    return "".join(
+        chr(byte) if byte in _FORM_SAFE else "+" if byte == 0x20 else f"%{byte:02X}" for byte in secret.encode("utf-8")
+    )
+
+
+def _base64_cores(secret: str) -> set[str]:
+    """The base64 characters that encode only ``secret``'s bytes, at each of the three alignments it can
+    have inside a longer value (a Basic authorization header carries ``user:password``)."""
+    data, cores = secret.encode("utf-8"), set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
+        start, end = (0, 2, 3)[offset], (offset + len(data)) // 3 * 4
+        if end - start >= 8:
+            cores.add(encoded[start:end])
+    return cores
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every form in which ``secret`` may be written: raw, percent- and form-encoded (either hex case), JSON-
+    and HTML-escaped (and both, as a DOM snapshot inside a trace is), and base64 inside a longer value."""
+    from urllib.parse import quote, quote_plus
+
+    url = {quote(secret, safe=""), quote(secret), quote_plus(secret, safe=""), _form_encoded(secret)}
+    url |= {_PERCENT.sub(lambda m: m.group(0).lower(), form) for form in url}
+    markup = {html.escape(secret, quote=True), html.escape(secret, quote=False)}
+    markup |= {form.replace("&#x27;", "&#39;") for form in markup}
+    plain = {secret} | url | markup
+    escaped = {json.dumps(form)[1:-1] for form in plain} | {
+        json.dumps(form, ensure_ascii=False)[1:-1] for form in plain
+    }
+    return {form for form in plain | escaped | _base64_cores(secret) if form}
 
 
 class Redactor:
@@ -40,8 +83,14 @@ class Redactor:
         with self._lock:
             return list(self._values)
 
+    def forms(self) -> list[str]:
+        """Every form of every registered value (``secret_forms``), longest first."""
+        with self._lock:
+            values = list(self._values)
+        return sorted({form for value in values for form in secret_forms(value)}, key=len, reverse=True)
+
     def scrub(self, text: str) -> str:
-        for value in sorted(self._values, key=len, reverse=True):
+        for value in self.forms():
             if value in text:
                 text = text.replace(value, MASK)
         return text

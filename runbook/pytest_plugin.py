@@ -224,7 +224,10 @@ def pytest_fixture_setup(
 ) -> Generator[None, Any, Any]:
     result = yield
     if fixturedef.argname == "browser_type_launch_args" and isinstance(result, dict):
+        from runbook.browser import browser_env
+
         _use_machine_chromium(result, request)
+        result.setdefault("env", browser_env())  # the browser never sees RUNBOOK_* secrets
     return result
 
 

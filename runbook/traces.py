@@ -17,20 +17,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from runbook.files import atomic_write
+from runbook.logs import secret_forms
 
 MASK = b"***"
 _COMPANIONS = (".trace", ".network", ".stacks")
 
 
 def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
-    """``data`` with every occurrence of each secret (as UTF-8 and as it appears URL-encoded) masked."""
-    from urllib.parse import quote
-
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        for form in {secret, quote(secret, safe=""), quote(secret)}:
-            encoded = form.encode("utf-8")
-            if encoded in data:
-                data = data.replace(encoded, MASK)
+    """``data`` with every occurrence of each secret, in every form it may be written in, masked."""
+    forms = {form for secret in secrets if secret for form in secret_forms(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        encoded = form.encode("utf-8")
+        if encoded in data:
+            data = data.replace(encoded, MASK)
     return data
 
 

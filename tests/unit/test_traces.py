@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import zipfile
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 from runbook.traces import MASK, merge_traces, scrub_bytes, scrub_file
 
@@ -166,3 +167,67 @@ def test_scrub_file_leaves_a_clean_zip_unchanged(tmp_path: Path) -> None:
     assert scrub_file(path, ["absent-secret-value"]) is False
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.zip"]
+
+
+# --- every encoding a browser, a HAR or a trace writes a secret in -----------------------------------------
+# Passwords an attacker or an unlucky user would pick: every printable ASCII class, and non-ASCII letters.
+ADVERSARIAL = ("Pa ss~w*rd'(x)!2026", 'q"uo\\te<b>&amp;%41+/=?#;:,`^{|}$', "Pässwörd-Ümlaut-2026")
+
+
+def encodings(secret: str) -> dict[str, str]:
+    """``secret`` as it lands in evidence files, each written by the encoder that writes it there."""
+    import base64
+    import html
+    import json
+    from urllib.parse import quote, urlencode
+
+    form = urlencode({"pw": secret})  # Python's form encoder keeps '~'; Chromium's writes %7E: both below
+    chromium_form = "".join(
+        chr(b) if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "*-._") else "+" if b == 32 else f"%{b:02X}"
+        for b in secret.encode()
+    )
+    snapshot = json.dumps({"html": f'<input value="{html.escape(secret)}">'})  # a DOM snapshot in a trace
+    return {
+        "raw": secret,
+        "percent": quote(secret, safe=""),
+        "percent, lower-case hex": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(secret, safe="")),
+        "form (Python)": form,
+        "form (Chromium)": f"pw={chromium_form}",
+        "HAR postData.params": json.dumps({"params": [{"name": "pw", "value": secret}]}),
+        "HAR, non-ASCII kept": json.dumps({"value": secret}, ensure_ascii=False),
+        "DOM snapshot": snapshot,
+        "Basic authorization": "Authorization: Basic "
+        + base64.b64encode(f"admin@example.com:{secret}".encode()).decode(),
+    }
+
+
+def test_every_encoding_of_an_adversarial_secret_is_masked() -> None:
+    """Form encoding (+, %7E, *), JSON and HTML escapes, lower-case hex, base64: no run of the secret is left."""
+    for secret in ADVERSARIAL:
+        for where, text in encodings(secret).items():
+            cleaned = scrub_bytes(text.encode(), [secret]).decode()
+            assert MASK.decode() in cleaned, f"{where}: {text!r}"
+            assert secret not in cleaned and secret not in unquote_plus(cleaned), f"{where}: {cleaned!r}"
+
+
+def test_the_trials_form_post_is_masked() -> None:
+    """The HAR line found by the security trial: the password form-encoded by Chromium."""
+    body = b"un=admin%40example.com&pw=Pa+ss%7Ew*rd%27%28x%29%212026&rememberUn=on"
+    assert scrub_bytes(body, ["Pa ss~w*rd'(x)!2026"]) == b"un=admin%40example.com&pw=***&rememberUn=on"
+
+
+def test_the_last_pass_over_a_run_directory_masks_zips_too(tmp_path: Path) -> None:
+    """A trace part left by an interrupted run is a zip: the final pass rewrites it with the secret masked."""
+    from runbook.evidence import scrub_run_directory
+    from runbook.logs import REDACTOR
+    from runbook.plan import Plan
+    from runbook.rundir import RunDir
+
+    run = RunDir.create(tmp_path, Plan(()), {})
+    part = run.path / ".trace-part-00.zip"
+    with zipfile.ZipFile(part, "w") as chunk:
+        chunk.writestr("trace.network", f'{{"cookie": "sid={COOKIE}"}}')
+    REDACTOR.register([COOKIE])
+    assert part in scrub_run_directory(run)
+    with zipfile.ZipFile(part) as chunk:
+        assert COOKIE not in chunk.read("trace.network").decode()
