@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12 as pkcs12_format
 from cryptography.x509.oid import NameOID
 
 from runbook.errors import CertificateError
+from runbook.files import FileTooLarge, read_capped
 
 MAX_CERTIFICATE_BYTES = 4096
 MIN_RSA_BITS = 2048
@@ -83,7 +84,12 @@ def load_certificate(path: Path, *, now: datetime | None = None) -> CertificateI
             "Give the app's certificate alone, not a chain or a bundle."
         )
     try:
-        data = path.read_bytes()
+        data = read_capped(path, MAX_CERTIFICATE_BYTES)
+    except FileTooLarge as exc:  # a device or a file that grew after the size check
+        raise CertificateError(
+            f"{path} is larger than 4 KB; Salesforce only accepts certificates under 4 KB. "
+            "Give the app's certificate alone, not a chain or a bundle."
+        ) from exc
     except OSError as exc:
         raise CertificateError(f"cannot read {path}: {exc.strerror or exc}.") from exc
     cert = _parse_pem(path, data) if b"-----BEGIN " in data else _parse_der(path, data)

@@ -29,6 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from runbook.errors import UsageError
+from runbook.files import read_capped
+
+# An article is a page of Markdown; more than this is not one (and /dev/zero must not fill the memory).
+MAX_ARTICLE_BYTES = 4 * 1024 * 1024
 
 if TYPE_CHECKING:
     from runbook.plan import Step
@@ -851,7 +855,7 @@ def check_article(
 def check_article_file(path: Path) -> DriftReport:
     """Read and check an article file; ArticleError when it is missing, unreadable or has no steps."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_capped(Path(path), MAX_ARTICLE_BYTES).decode("utf-8")
     except FileNotFoundError as exc:
         raise ArticleError(f"{path}: no such file; give the path of a Markdown article.") from exc
     except (OSError, UnicodeDecodeError) as exc:

@@ -40,3 +40,27 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class FileTooLarge(OSError):
+    """A file over the size its reader accepts (an OSError, so every reader's "cannot read" path reports it)."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        super().__init__(f"it is larger than {_size(limit)}, more than this kind of file ever needs")
+        self.strerror = str(self)
+        self.filename = str(path)
+        self.limit = limit
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 1024 // 1024} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def read_capped(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, reading at most ``limit`` + 1 of them: a device (``/dev/zero``) or a huge file
+    is refused with FileTooLarge, in bounded time and memory, instead of being read to its end."""
+    with Path(path).open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(Path(path), limit)
+    return data

@@ -7,6 +7,7 @@ resume finds its place in it by step id, and ``plan.json`` keeps it with the run
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar, cast
@@ -14,6 +15,8 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 StepKind = Literal["input", "ui", "handoff"]
 STEP_KINDS: tuple[StepKind, ...] = ("input", "ui", "handoff")
 PLAN_FORMAT = 1
+# "<section>.<number>": step ids name result files and screenshots, so nothing else is let in.
+STEP_ID = re.compile(r"[a-z][a-z-]{0,30}\.[1-9][0-9]{0,2}")
 
 SECTIONS: dict[str, str] = {
     "create-app": "Create a connected app",
@@ -57,6 +60,8 @@ class Step:
             kind = data["kind"]
             if kind not in STEP_KINDS:
                 raise ValueError(f"unknown step kind {kind!r}")
+            if not STEP_ID.fullmatch(str(data["id"])):
+                raise ValueError(f"{str(data['id'])[:60]!r} is not a step id")
             return cls(
                 id=str(data["id"]),
                 section=str(data["section"]),

@@ -162,7 +162,10 @@ class RunDir:
     def plan(self) -> Plan:
         """The plan this run follows (from plan.json)."""
         if self._plan is None:
-            self._plan = Plan.from_dict(self._read_json(PLAN_FILE))
+            try:
+                self._plan = Plan.from_dict(self._read_json(PLAN_FILE))
+            except ValueError as exc:
+                raise UsageError(f"{self.path / PLAN_FILE} is damaged or was changed by hand: {exc}") from exc
         return self._plan
 
     def info(self) -> dict[str, Any]:

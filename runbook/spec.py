@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from runbook.certs import CertificateInfo, load_certificate
 from runbook.errors import CertificateError, CredentialsError, SpecError, SpecErrors, UsageError
+from runbook.files import read_capped
 from runbook.totp import is_valid_seed
 
 # The article's two Integration Builder callback URLs (create-app.6).
@@ -902,11 +903,15 @@ def spec_from_dict(
     return RunSpec(org, app, permission_set, assignee, options, source_path)
 
 
+# A run spec is a page of TOML; a bigger file is not one (and /dev/zero must not fill the memory).
+MAX_SPEC_BYTES = 1024 * 1024
+
+
 def load_spec(path: Path, env: Mapping[str, str], *, cwd: Path | None = None) -> RunSpec:
     """Load and validate a TOML run spec; secrets come from ``env``; raise SpecErrors listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_capped(path, MAX_SPEC_BYTES).decode("utf-8")
     except FileNotFoundError as exc:
         raise SpecErrors([SpecError("", f"the spec file {path} does not exist.")], path) from exc
     except (OSError, UnicodeDecodeError) as exc:

@@ -239,3 +239,22 @@ def test_the_spec_copy_loads_as_a_spec(tmp_path: Path, run: RunDir, spec: RunSpe
     again = load_spec(run.path / "spec.toml", {})
     assert again.app == spec.app
     assert again.permission_set == spec.permission_set
+
+
+@pytest.mark.parametrize(
+    "step_id", ["../../outside.1", "create-app.1/../../x", "create-app.1\nx", "CREATE.1", "a." + "9" * 9]
+)
+def test_a_crafted_step_id_in_plan_json_is_refused_and_nothing_is_written_outside(
+    run: RunDir, tmp_path: Path, step_id: str
+) -> None:
+    """plan.json changed by hand: the run directory is reported damaged; no result lands outside it."""
+    data = json.loads((run.path / "plan.json").read_text())
+    data["steps"][0]["id"] = step_id
+    (run.path / "plan.json").write_text(json.dumps(data))
+    reopened = RunDir.open(run.path)
+    with pytest.raises(UsageError, match=r"plan\.json is damaged or was changed by hand: .* is not a step id"):
+        reopened.plan()
+    before = sorted(p for p in tmp_path.rglob("*"))
+    with pytest.raises(UsageError):
+        reopened.record(result(step_id))
+    assert sorted(p for p in tmp_path.rglob("*")) == before

@@ -95,16 +95,16 @@ def test_a_passphrase_in_another_unicode_form_opens_the_file() -> None:
     assert decrypt(blob, "cafe\u0301-passphrase") == b"data"
 
 
-def test_the_default_kdf_is_scrypt_2_15_8_1_and_the_header_records_it() -> None:
-    """The header names the format, version 1, scrypt n=2**15 r=8 p=1 with a salt, AES-256-GCM, and a UTC time."""
-    assert (REAL_DEFAULT_KDF.n, REAL_DEFAULT_KDF.r, REAL_DEFAULT_KDF.p) == (2**15, 8, 1)
+def test_the_default_kdf_is_scrypt_2_17_8_1_and_the_header_records_it() -> None:
+    """The header names the format, version 1, scrypt n=2**17 r=8 p=1 with a salt, AES-256-GCM, and a UTC time."""
+    assert (REAL_DEFAULT_KDF.n, REAL_DEFAULT_KDF.r, REAL_DEFAULT_KDF.p) == (2**17, 8, 1)
     before = datetime.now(UTC).replace(microsecond=0)
     blob = encrypt(b"data", PASSPHRASE, kdf=REAL_DEFAULT_KDF)
     header = json.loads(blob.split(b"\n")[0])
     assert header["format"] == "sf-runbook-vault"
     assert header["version"] == 1
     assert header["cipher"] == "AES-256-GCM"
-    assert {k: header["kdf"][k] for k in ("name", "n", "r", "p")} == {"name": "scrypt", "n": 2**15, "r": 8, "p": 1}
+    assert {k: header["kdf"][k] for k in ("name", "n", "r", "p")} == {"name": "scrypt", "n": 2**17, "r": 8, "p": 1}
     assert len(header["kdf"]["salt"]) >= 22  # 16 bytes, base64
     parsed = read_header(blob)
     assert parsed.kdf == REAL_DEFAULT_KDF
@@ -188,6 +188,8 @@ def test_a_newer_format_version_is_refused_with_both_versions_named() -> None:
     "kdf",
     [
         {"name": "scrypt", "n": 2**30, "r": 8, "p": 1},
+        {"name": "scrypt", "n": 2**20, "r": 16, "p": 1},  # the security trial's header: 43 s and 2 GiB
+        {"name": "scrypt", "n": 2**18, "r": 8, "p": 4},
         {"name": "scrypt", "n": 1000, "r": 8, "p": 1},
         {"name": "scrypt", "n": 2**10, "r": 1024, "p": 1},
         {"name": "pbkdf2", "n": 2**10, "r": 8, "p": 1},
@@ -199,6 +201,12 @@ def test_kdf_parameters_out_of_range_are_refused_before_deriving(kdf: dict[str, 
     salt = json.loads(blob.split(b"\n")[0])["kdf"]["salt"]
     with pytest.raises(VaultError, match="header cannot be read"):
         decrypt(replace_header(blob, kdf={**kdf, "salt": salt}), PASSPHRASE)
+
+
+def test_a_file_written_by_an_earlier_version_with_scrypt_2_15_is_still_read() -> None:
+    """Raising the cost we write does not lock anyone out of their secrets file or saved session."""
+    blob = encrypt(b"data", PASSPHRASE, kdf=ScryptParams(n=2**15, r=8, p=1))
+    assert decrypt(blob, PASSPHRASE) == b"data"
 
 
 def test_an_empty_passphrase_is_refused() -> None:
