@@ -45,7 +45,16 @@ class HostsOpt(StrEnum):
 
 @app.command()
 def sim(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (loopback only, unless --allow-remote).")
+    ] = "127.0.0.1",
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Serve on a non-loopback --host too: anyone who reaches it can sign in with the demo passwords.",
+        ),
+    ] = False,
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 0,
     release: Annotated[Release, typer.Option(help="Which generation of Setup screens to serve.")] = Release.LEGACY,
     creation: Annotated[
@@ -92,7 +101,7 @@ def sim(
             broken=frozenset(broken or ()),
             rendering=Rendering.parse([f"hosts={hosts.value}", *(render or [])]),
         )
-        server = SimulatorServer(config, host=host, port=port)
+        server = SimulatorServer(config, host=host, port=port, allow_remote=allow_remote)
     except (ValueError, OSError) as exc:
         err_console.print(f"[red]Cannot start the simulator:[/red] {exc}")
         raise typer.Exit(2) from exc

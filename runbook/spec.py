@@ -492,6 +492,19 @@ def _did_you_mean(key: str, known: Sequence[str]) -> str:
     return f" Did you mean `{close[0]}`?" if close else ""
 
 
+def _control_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why ``value`` cannot be typed into a Setup field: a control or invisible format character in it
+    (an escape sequence would also rewrite the terminal that prints the plan), else None."""
+    allowed = "\n\t" if multiline else ""
+    for position, char in enumerate(value, start=1):
+        if char not in allowed and unicodedata.category(char) in ("Cc", "Cf"):
+            return (
+                f"contains the control character U+{ord(char):04X} at character {position}; "
+                "remove it (a value is typed into Setup as it is)."
+            )
+    return None
+
+
 class _Reader:
     """Collects problems while reading one table of the spec."""
 
@@ -530,6 +543,9 @@ class _Reader:
                 self.problem(name, f"is empty; give {what}.")
                 return None
             return default
+        if problem := _control_problem(value, multiline=name == "description"):
+            self.problem(name, problem)
+            return None
         return value
 
     def choice(self, name: str, enum: type[StrEnum], default: StrEnum) -> Any:
@@ -568,6 +584,9 @@ class _Reader:
             if not isinstance(item, str):
                 problem = f"must be a string, not {_type_name(item)}."
                 self.errors.append(SpecError(f"{self.key(name)}[{index}]", problem))
+                ok = False
+            elif control := _control_problem(item.strip()):
+                self.errors.append(SpecError(f"{self.key(name)}[{index}]", control))
                 ok = False
             else:
                 items.append(item.strip())

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -294,6 +295,21 @@ def write_private(path: Path, data: bytes) -> None:
     atomic_write(path, data, private=True)
 
 
+def _warn_if_readable_by_others(path: Path, what: str) -> None:
+    """Encrypted or not, a secrets file others can read gives them as many passphrase guesses as they like."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        structlog.get_logger("runbook").warning(
+            "secrets_file_readable_by_others",
+            path=str(path),
+            mode=oct(mode & 0o777),
+            advice=f"{what} can be read by other users of this computer: run chmod 600 {path}",
+        )
+
+
 def _read(path: Path, what: str) -> bytes:
     try:
         return read_capped(path, MAX_VAULT_BYTES)
@@ -398,6 +414,7 @@ class SecretsFile:
             blob = _read(self.path, self.what)
         except FileNotFoundError:
             return {}
+        _warn_if_readable_by_others(self.path, self.what)
         plain = decrypt(blob, self._resolve_passphrase(), what=self.what)
         try:
             payload = json.loads(plain)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 from types import TracebackType
@@ -34,7 +35,15 @@ class SimulatorServer:
     frontdoor.jsp, test-only endpoints) and ``login_url`` the login host (login.salesforce.com).
     """
 
-    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False
+    ) -> None:
+        if not allow_remote and not _is_loopback(host):
+            raise ValueError(
+                f"the simulator is a test double with well-known passwords and test-only endpoints: it listens on "
+                f"loopback addresses only, not {host}; pass --allow-remote (allow_remote=True) to serve it on {host} "
+                "anyway"
+            )
         self.config = config or SimConfig()
         self.app = create_app(self.config)
         self.split = self.config.rendering.hosts == "split"
@@ -138,3 +147,13 @@ class SimulatorServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a name other than localhost may resolve anywhere
+        return False

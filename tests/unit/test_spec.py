@@ -420,3 +420,27 @@ def test_the_example_spec_in_the_repository_is_valid() -> None:
     text = example.read_text(encoding="utf-8")
     for key in ("RUNBOOK_PASSWORD", "RUNBOOK_TOTP_SEED", "RUNBOOK_ACCESS_TOKEN", "RUNBOOK_SESSION_PASSPHRASE"):
         assert key in text
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        (spec_dict(app={"name": "Integration\x1b[2J Builder"}), "app.name"),
+        (spec_dict(org={"username": "admin@example.com\x00"}), "org.username"),
+        (
+            spec_dict(app={"callback_urls": ["https://a.example/cb", "https://b.example/\u202ecb"]}),
+            "app.callback_urls[1]",
+        ),
+        (spec_dict(permission_set={"label": "Users\r\nX-Injected: 1"}), "permission_set.label"),
+    ],
+)
+def test_control_characters_in_spec_strings_are_refused_with_their_key(data: dict[str, Any], key: str) -> None:
+    """Escape sequences, NUL, bidi overrides and CR/LF: refused, naming the key and the character."""
+    found = problems(data)
+    assert key in found and "control character U+" in found[key]
+
+
+def test_a_description_may_span_lines() -> None:
+    """Descriptions are text areas in Setup: a newline or a tab there is kept."""
+    spec = spec_from_dict(spec_dict(app={"description": "First line\n\tsecond line"}), {})
+    assert spec.app.description == "First line\n\tsecond line"

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
+import structlog.testing
 import typer
 from typer.testing import CliRunner
 
@@ -620,3 +622,17 @@ def test_secrets_delete_removes_the_secret(cli: typer.Typer, monkeypatch: pytest
     assert "Deleted password from" in first.output
     assert "password is not stored in" in again.output
     assert SecretsFile().names() == ["key_passphrase"]
+
+
+def test_a_secrets_file_others_can_read_is_warned_about(secrets_path: Path) -> None:
+    """Mode 0644 (copied by hand, say): the secrets still load, with a warning naming the fix."""
+    SecretsFile(passphrase=PASSPHRASE).set("password", PASSWORD)
+    secrets_path.chmod(0o644)
+    with structlog.testing.capture_logs() as logs:
+        assert SecretsFile(passphrase=PASSPHRASE).get("password") == PASSWORD
+    (warning,) = [e for e in logs if e["event"] == "secrets_file_readable_by_others"]
+    assert warning["log_level"] == "warning" and f"chmod 600 {secrets_path}" in warning["advice"]
+    secrets_path.chmod(0o600)
+    with structlog.testing.capture_logs() as logs:
+        SecretsFile(passphrase=PASSPHRASE).get("password")
+    assert not [e for e in logs if e["event"] == "secrets_file_readable_by_others"]
