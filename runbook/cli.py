@@ -112,7 +112,7 @@ def sim(
             hosts = f"; login host {server.login_url}, Setup {server.origin('setup')}" if server.split else ""
             print(
                 f"Simulator ready at {server.base_url} (release {release.value}, creation {creation.value}{hosts}); "
-                "Ctrl+C to stop.",
+                f"test endpoints need X-Sim-Token: {server.token}; Ctrl+C to stop.",
                 flush=True,
             )
 

@@ -5,8 +5,9 @@ For this project's tests, the runbook's pytest plugin (QA mode) and QA users' ow
 - the simulator's test-only endpoints (``/__sim__/...``): a one-time frontdoor.jsp sign-in
   (``frontdoor_token``, ``frontdoor_url``), the org's state as JSON (``sim_state``), the log of
   requests by host (``request_log``), the e-mails the org sent (``mailbox``, ``emailed_code``) and a
-  reset to the seeded users (``reset_org``). These take a started ``SimulatorServer`` or the base
-  URL of one running elsewhere (``runbook sim``);
+  reset to the seeded users (``reset_org``). These take a started ``SimulatorServer``, or a
+  ``RemoteSim`` (the URL and test token ``runbook sim`` printed) for one running elsewhere; they send
+  the token the endpoints require;
 - seeding: records and signed-in sessions put straight into a ``SimulatorServer``'s org
   (``add_connected_app``, ``add_permission_set``, ``assign_permission_set``, ``user_named``,
   ``signed_in_session``, ``sign_in_browser``), so that a test starts at the screen it is about;
@@ -24,8 +25,9 @@ import json
 import re
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Union, overload
 from urllib.parse import quote, urlencode
 
 from cryptography import x509
@@ -33,6 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from runbook.simulator.routing import TEST_TOKEN_HEADER
 from runbook.simulator.state import DEMO_USERS, SCOPES, Assignment, ConnectedApp, PermissionSet, Session, User
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEMO_ADMIN",
     "CertificateKey",
+    "RemoteSim",
     "add_connected_app",
     "add_permission_set",
     "assign_permission_set",
@@ -71,15 +75,28 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 # --- the simulator's test-only endpoints -------------------------------------------------------------
-def _base_url(sim: SimulatorServer | str) -> str:
-    return (sim if isinstance(sim, str) else sim.base_url).rstrip("/")
+@dataclass(frozen=True)
+class RemoteSim:
+    """A simulator running in another process (``runbook sim``): its URL and the test token it printed."""
+
+    base_url: str
+    token: str
 
 
-def _call(sim: SimulatorServer | str, path: str, body: dict[str, Any] | None = None, *, post: bool = False) -> Any:
+Sim = Union["SimulatorServer", RemoteSim]
+
+
+def _base_url(sim: Sim) -> str:
+    return sim.base_url.rstrip("/")
+
+
+def _call(sim: Sim, path: str, body: dict[str, Any] | None = None, *, post: bool = False) -> Any:
     """The JSON answer of a test-only endpoint: GET, or POST when there is a ``body`` or ``post``."""
     url = _base_url(sim) + path
     data = None if body is None else json.dumps(body).encode("utf-8")
-    headers = {} if data is None else {"Content-Type": "application/json"}
+    headers = {TEST_TOKEN_HEADER: sim.token}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
     method = "POST" if post or data is not None else "GET"
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
@@ -90,7 +107,7 @@ def _call(sim: SimulatorServer | str, path: str, body: dict[str, Any] | None = N
         raise RuntimeError(f"{method} {url} answered {exc.code}: {detail or exc.reason}") from exc
 
 
-def frontdoor_token(sim: SimulatorServer | str, username: str | None = None) -> str:
+def frontdoor_token(sim: Sim, username: str | None = None) -> str:
     """A one-time frontdoor.jsp token for ``username`` (the demo admin by default), as an access token would be.
 
     It comes from ``POST /__sim__/frontdoor-token``; RuntimeError if the org has no such user.
@@ -99,7 +116,7 @@ def frontdoor_token(sim: SimulatorServer | str, username: str | None = None) -> 
     return str(answer["token"])
 
 
-def frontdoor_url(sim: SimulatorServer | str, username: str | None = None, ret_url: str = "") -> str:
+def frontdoor_url(sim: Sim, username: str | None = None, ret_url: str = "") -> str:
     """A one-time frontdoor.jsp URL that signs ``username`` in (no login form, no identity check).
 
     ``ret_url`` is where it lands (a path); without it, Setup Home.
@@ -108,26 +125,26 @@ def frontdoor_url(sim: SimulatorServer | str, username: str | None = None, ret_u
     return url + (f"&retURL={quote(ret_url, safe='')}" if ret_url else "")
 
 
-def sim_state(sim: SimulatorServer | str) -> dict[str, Any]:
+def sim_state(sim: Sim) -> dict[str, Any]:
     """The org's state as ``GET /__sim__/state`` gives it: apps, permission sets, assignments, counters, ..."""
     state: dict[str, Any] = _call(sim, "/__sim__/state")
     return state
 
 
-def request_log(sim: SimulatorServer | str) -> list[dict[str, str]]:
+def request_log(sim: Sim) -> list[dict[str, str]]:
     """The requests the simulator has answered, oldest first, as ``{"host": role, "method": ..., "path": ...}``."""
     log: list[dict[str, str]] = _call(sim, "/__sim__/requests")
     return log
 
 
-def mailbox(sim: SimulatorServer | str, username: str | None = None) -> list[dict[str, Any]]:
+def mailbox(sim: Sim, username: str | None = None) -> list[dict[str, Any]]:
     """The e-mails the org has sent (verification codes), oldest first; only those to ``username`` if given."""
     query = f"?{urlencode({'to': username})}" if username else ""
     messages: list[dict[str, Any]] = _call(sim, "/__sim__/mailbox" + query)
     return messages
 
 
-def emailed_code(sim: SimulatorServer | str, username: str = DEMO_ADMIN) -> str:
+def emailed_code(sim: Sim, username: str = DEMO_ADMIN) -> str:
     """The latest verification code the org e-mailed to ``username``; LookupError if it sent none."""
     messages = mailbox(sim, username)
     if not messages:
@@ -135,7 +152,7 @@ def emailed_code(sim: SimulatorServer | str, username: str = DEMO_ADMIN) -> str:
     return str(messages[-1]["code"])
 
 
-def reset_org(sim: SimulatorServer | str) -> None:
+def reset_org(sim: Sim) -> None:
     """Put the org back to its seeded users with nothing created (``POST /__sim__/reset``)."""
     _call(sim, "/__sim__/reset", post=True)
 

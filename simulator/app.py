@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runbook.simulator import screens_apps, screens_auth, screens_connected_app, screens_permsets, shell
 from runbook.simulator.hosts import INSTANCE, LOGIN, SINGLE, bridge_url, hosts_of, role_of
-from runbook.simulator.routing import HostRouting
+from runbook.simulator.routing import HostRouting, TestEndpointGuard
 from runbook.simulator.state import Org, SimConfig
 from runbook.simulator.web import BadCsrfToken, InsufficientPrivileges, LoginRequired, get_org, in_frame, render
 
@@ -130,5 +130,6 @@ def create_app(config: SimConfig | None = None) -> Starlette:
     app.state.org = Org(config)
     app.state.hosts = app.state.org.hosts
     app.add_middleware(HostRouting, hosts=app.state.org.hosts)
+    app.add_middleware(TestEndpointGuard, token=app.state.org.test_token)
     app.add_middleware(LatencyMiddleware, latency_ms=config.latency_ms)
     return app

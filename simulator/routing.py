@@ -9,8 +9,10 @@ else with 421. With one origin (``hosts = "single"``) every request goes through
 
 from __future__ import annotations
 
+import secrets
+
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runbook.simulator.hosts import LOGIN, SINGLE, Hosts, next_role, serving_roles
@@ -48,3 +50,30 @@ class HostRouting:
         else:
             response = HTMLResponse("This host does not serve that address.", status_code=421)
         await response(scope, receive, send)
+
+
+TEST_TOKEN_HEADER = "X-Sim-Token"
+# What the simulated pages post themselves (a person closing a banner or a dialog): no token needed.
+_PAGE_ENDPOINTS = frozenset({"/__sim__/banner/dismiss", "/__sim__/guidance/dismiss"})
+
+
+class TestEndpointGuard:
+    """The test-only endpoints (``/__sim__/...``: state, reset, frontdoor tokens, mailbox, request log) answer
+    only a request carrying the org's token in ``X-Sim-Token``; the simulator prints it when it starts, and
+    ``runbook.testing`` sends it. Without it they answer 403, so a browser or a neighbour on the network
+    cannot mint admin sessions or read the org's e-mail."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode("ascii")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith("/__sim__/") and path not in _PAGE_ENDPOINTS:
+            given = dict(scope.get("headers", [])).get(TEST_TOKEN_HEADER.lower().encode("ascii"), b"")
+            if not secrets.compare_digest(given, self.token):
+                message = f"test-only endpoint: send the token the simulator printed at start in {TEST_TOKEN_HEADER}"
+                refusal = JSONResponse({"error": message}, status_code=403)
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -98,6 +98,11 @@ class SimulatorServer:
         return f"http://{host}:{port}"
 
     @property
+    def token(self) -> str:
+        """The token the test-only endpoints (``/__sim__/...``) want in ``X-Sim-Token``."""
+        return self.org.test_token
+
+    @property
     def org(self) -> Org:
         org: Org = self.app.state.org
         return org

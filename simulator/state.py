@@ -364,6 +364,8 @@ class Org:
         self.config = config
         self.lock = threading.RLock()
         self.hosts = Hosts()  # where each host is served: set by the server once its sockets are bound
+        # Required (header TEST_TOKEN_HEADER) by the test-only endpoints: whoever started the simulator has it.
+        self.test_token = secrets.token_urlsafe(18)
         self._seed_users = load_users(config.users_file)
         self.reset()
 

@@ -11,6 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
+from runbook.simulator.routing import TEST_TOKEN_HEADER
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS
 from runbook.testing import frontdoor_url, mailbox, sim_state
@@ -239,8 +240,33 @@ def test_frontdoor_with_a_bad_token_goes_to_the_login_page_with_an_error(sim: Si
 
 def test_frontdoor_token_endpoint_refuses_unknown_users(sim: SimulatorServer) -> None:
     """The test-only token endpoint answers 404 for a username the org does not have."""
-    response = httpx.post(f"{sim.base_url}/__sim__/frontdoor-token", json={"username": "nobody@example.com"})
+    response = httpx.post(
+        f"{sim.base_url}/__sim__/frontdoor-token",
+        json={"username": "nobody@example.com"},
+        headers={TEST_TOKEN_HEADER: sim.token},
+    )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("token", [None, "", "not-the-token"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/__sim__/frontdoor-token"),
+        ("GET", "/__sim__/state"),
+        ("GET", "/__sim__/mailbox"),
+        ("GET", "/__sim__/requests"),
+        ("POST", "/__sim__/reset"),
+    ],
+)
+def test_the_test_only_endpoints_answer_403_without_the_token(
+    sim: SimulatorServer, method: str, path: str, token: str | None
+) -> None:
+    """A browser or a neighbour without the printed token cannot mint an admin session or read the org."""
+    headers = {} if token is None else {TEST_TOKEN_HEADER: token}
+    response = httpx.request(method, sim.base_url + path, json={"username": ADMIN}, headers=headers)
+    assert response.status_code == 403
+    assert "X-Sim-Token" in response.json()["error"]
 
 
 def test_a_non_admin_signs_in_but_gets_insufficient_privileges_in_setup(sim: SimulatorServer) -> None:

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from runbook.testing import frontdoor_token, sim_state
+from runbook.testing import RemoteSim, frontdoor_token, sim_state
 
 RUNBOOK = Path(sys.executable).parent / "runbook"
 READY_TIMEOUT = 30.0
 
 
 @contextmanager
-def running_sim(*args: str) -> Iterator[str]:
-    """Start `runbook sim --port 0 ARGS`, yield the base URL it announces, then stop it."""
+def running_sim(*args: str) -> Iterator[RemoteSim]:
+    """Start `runbook sim --port 0 ARGS`, yield the base URL and test token it announces, then stop it."""
     proc = subprocess.Popen(
         [str(RUNBOOK), "sim", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -41,8 +41,9 @@ def running_sim(*args: str) -> Iterator[str]:
         except queue.Empty:
             raise AssertionError(f"runbook sim printed nothing within {READY_TIMEOUT} s") from None
         match = re.search(r"(http://[\w.\[\]:-]+)", line)
-        assert match, f"no URL in {line!r}"
-        yield match.group(1)
+        token = re.search(r"X-Sim-Token: ([\w-]+)", line)
+        assert match and token, f"no URL or test token in {line!r}"
+        yield RemoteSim(match.group(1), token.group(1))
     finally:
         proc.terminate()
         try:
@@ -54,8 +55,8 @@ def running_sim(*args: str) -> Iterator[str]:
 
 def test_runbook_sim_announces_its_url_and_serves_the_chosen_settings() -> None:
     """--release current --creation toggle: one stdout line with the URL; /__sim__/state reports those settings."""
-    with running_sim("--release", "current", "--creation", "toggle") as base_url:
-        state = sim_state(base_url)
+    with running_sim("--release", "current", "--creation", "toggle") as sim:
+        state = sim_state(sim)
     assert state["release"] == "current"
     assert state["creation"] == "toggle"
     assert state["connected_app_creation_allowed"] is False
@@ -76,9 +77,9 @@ def test_runbook_sim_seeds_users_from_a_json_file(tmp_path: Path) -> None:
     ]
     path = tmp_path / "users.json"
     path.write_text(json.dumps(users), encoding="utf-8")
-    with running_sim("--users", str(path)) as base_url:
-        state = sim_state(base_url)
-        token = frontdoor_token(base_url, "ops@example.test")
+    with running_sim("--users", str(path)) as sim:
+        state = sim_state(sim)
+        token = frontdoor_token(sim, "ops@example.test")
     seeded = {u["username"]: u["is_admin"] for u in state["users"]}
     assert seeded == {"ops@example.test": True, "bot@example.test": False}
     assert token
@@ -103,8 +104,8 @@ def test_runbook_sim_refuses_a_bad_users_file_with_a_clear_message(tmp_path: Pat
 
 def test_runbook_sim_serves_a_screen_broken_on_purpose_and_refuses_unknown_breakages() -> None:
     """`--break NAME` reaches the org's state; an unknown name exits 2 listing the known ones."""
-    with running_sim("--break", "permitted_users_label") as base_url:
-        state = sim_state(base_url)
+    with running_sim("--break", "permitted_users_label") as sim:
+        state = sim_state(sim)
     assert state["broken"] == ["permitted_users_label"]
     result = subprocess.run(
         [str(RUNBOOK), "sim", "--port", "0", "--break", "nope"], capture_output=True, text=True, timeout=60
@@ -115,14 +116,14 @@ def test_runbook_sim_serves_a_screen_broken_on_purpose_and_refuses_unknown_break
 
 def test_runbook_sim_serves_split_hosts_by_default_and_renderings_on_request() -> None:
     """By default the org is five hosts; --hosts single and --render NAME=VALUE change what /__sim__/state reports."""
-    with running_sim() as base_url:
-        split = sim_state(base_url)
+    with running_sim() as sim:
+        split = sim_state(sim)
     assert set(split["hosts"]) == {"login", "instance", "lightning", "setup", "vf"}
-    assert split["hosts"]["instance"] == base_url
+    assert split["hosts"]["instance"] == sim.base_url
     assert split["rendering"]["app_list"] == "datatable"
-    with running_sim("--hosts", "single", "--render", "app_list=table", "--render", "handlers=ready") as base_url:
-        single = sim_state(base_url)
-    assert single["hosts"] == {"single": base_url}
+    with running_sim("--hosts", "single", "--render", "app_list=table", "--render", "handlers=ready") as sim:
+        single = sim_state(sim)
+    assert single["hosts"] == {"single": sim.base_url}
     assert (single["rendering"]["app_list"], single["rendering"]["handlers"]) == ("table", "ready")
 
 
