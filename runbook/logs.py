@@ -12,6 +12,7 @@ import base64
 import html
 import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -123,7 +124,9 @@ class _JsonLines:
     def open(self, path: Path | None) -> None:
         self.close()
         if path is not None:
-            self.file = path.open("a", encoding="utf-8")
+            # Owner-only from the first byte, like every file of a run directory.
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self.file = os.fdopen(fd, "a", encoding="utf-8")
 
     def close(self) -> None:
         if self.file is not None:

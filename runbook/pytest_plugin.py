@@ -133,6 +133,10 @@ def pytest_configure(config: pytest.Config) -> None:
             "--runbook and --runbook-sim exclude each other: give --runbook SPEC for a real org, or "
             "--runbook-sim for the simulator."
         )
+    if spec_path or release:
+        # The run's evidence (and pytest-playwright's) is owner-only from the first byte: the Playwright driver,
+        # started later by the session's fixtures, inherits the mask.
+        os.umask(0o077)
     if spec_path:
         spec = _load_org_spec(Path(spec_path))
         config.stash[QA_MODE] = QAMode(build_plan(spec), org_spec=spec)

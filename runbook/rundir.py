@@ -111,9 +111,9 @@ class RunDir:
         run = cls(path)
         run.steps_dir.mkdir(mode=0o700)
         run._plan = plan
-        atomic_write(path / PLAN_FILE, _dump(plan.to_dict()))
+        atomic_write(path / PLAN_FILE, _dump(plan.to_dict()), private=True)
         if spec_toml is not None:
-            atomic_write(path / SPEC_FILE, spec_toml.encode("utf-8"))
+            atomic_write(path / SPEC_FILE, spec_toml.encode("utf-8"), private=True)
         spec_sha256 = None
         if spec_path is not None and Path(spec_path).is_file():
             spec_sha256 = hashlib.sha256(Path(spec_path).read_bytes()).hexdigest()
@@ -223,7 +223,7 @@ class RunDir:
         """Write one step result (replacing an earlier one for the same step) and update run.json."""
         path = self.step_file(result.step_id)
         self.steps_dir.mkdir(mode=0o700, exist_ok=True)
-        atomic_write(path, _dump(result.to_dict()))
+        atomic_write(path, _dump(result.to_dict()), private=True)
         info = self.info()
         info["updated_at"] = _stamp(_now())
         info.setdefault("resume", {})["next_step"] = self.first_unfinished()
@@ -257,18 +257,18 @@ class RunDir:
         info.update(fields)
         self._write_run(info)
 
-    def write_text(self, name: str, text: str, private: bool = False) -> Path:
-        """Write a file inside the run directory atomically; ``private`` makes it owner-only (0600)."""
+    def write_text(self, name: str, text: str, private: bool = True) -> Path:
+        """Write a file inside the run directory atomically, owner-only (0600) unless ``private`` is False."""
         return self.write_bytes(name, text.encode("utf-8"), private=private)
 
-    def write_bytes(self, name: str, data: bytes, private: bool = False) -> Path:
-        """Write a binary file inside the run directory atomically; ``private`` makes it owner-only (0600)."""
+    def write_bytes(self, name: str, data: bytes, private: bool = True) -> Path:
+        """Write a binary file inside the run directory atomically, owner-only (0600) unless ``private`` is False."""
         path = self._inside(name)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         atomic_write(path, data, private=private)
         return path
 
-    def write_json(self, name: str, data: Any, private: bool = False) -> Path:
+    def write_json(self, name: str, data: Any, private: bool = True) -> Path:
         """Write a JSON file inside the run directory atomically."""
         return self.write_bytes(name, _dump(data), private=private)
 
@@ -287,4 +287,4 @@ class RunDir:
         return data
 
     def _write_run(self, info: dict[str, Any]) -> None:
-        atomic_write(self.path / RUN_FILE, _dump(info))
+        atomic_write(self.path / RUN_FILE, _dump(info), private=True)

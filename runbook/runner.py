@@ -274,6 +274,7 @@ class ProcedureRun:
         self.storage_state: dict[str, Any] | None = None
         self._org = OrgContext(spec.org.url, LABELS, timeout_ms=spec.options.timeout_ms)
         self._prepared: tuple[CertificateInfo, Path, Path | None] | None = None
+        self._umask: int | None = None
 
     def begin(self, start_at: str, **fields: Any) -> None:
         """Logs to the run's events, checks credentials, prepares the certificate, loads a saved session.
@@ -281,6 +282,9 @@ class ProcedureRun:
         Raises what stops the run before any browser: UsageError and its children.
         """
         REDACTOR.register(self.spec.secrets.values())
+        # Everything the run and its browser write (screenshots, traces, HAR, video) is owner-only from the
+        # first byte: Playwright's driver, started after this, inherits the mask.
+        self._umask = os.umask(0o077)
         log_to(self.run_dir.path / "events.jsonl")
         structlog.contextvars.bind_contextvars(run_id=self.run_dir.run_id)
         require_credentials(self.spec)
@@ -342,4 +346,7 @@ class ProcedureRun:
         self.callbacks.run_finished(self.run_dir, status, error)
         structlog.contextvars.unbind_contextvars("run_id")
         log_to(None)
+        if self._umask is not None:
+            os.umask(self._umask)
+            self._umask = None
         return status

@@ -73,6 +73,8 @@ def test_a_legacy_run_by_password_leaves_complete_evidence_and_no_secret_anywher
     for name in ("run.json", "plan.json", "spec.toml", "events.jsonl", "trace.zip", "report.html", "junit.xml"):
         assert (run_path / name).is_file(), name
     assert (run_path / "handoff.md").stat().st_mode & 0o077 == 0
+    # Every file (screenshots, trace, HAR included) and folder is owner-only.
+    assert [str(p) for p in [run_path, *run_path.rglob("*")] if p.stat().st_mode & 0o077] == []
     info = json.loads((run_path / "run.json").read_text())
     assert info["status"] == "succeeded"
     assert set(info["versions"]) == {"runbook", "playwright", "browser"}

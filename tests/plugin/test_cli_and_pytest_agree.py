@@ -70,6 +70,8 @@ def test_a_cli_run_and_a_pytest_run_leave_run_directories_of_one_shape(
 
     assert json.loads((qa_run / "run.json").read_text())["status"] == "succeeded"
     assert shape(qa_run) == shape(cli_dir)
+    for run_dir in (cli_dir, qa_run):  # owner-only, whoever wrote the file (the runbook or Playwright)
+        assert [str(p) for p in [run_dir, *run_dir.rglob("*")] if p.stat().st_mode & 0o077] == []
     documented = [f"{step.id} {step.title}" for step in PROCEDURE]
     assert trace_groups(cli_dir / "trace.zip") == documented
     assert trace_groups(qa_run / "trace.zip") == documented

@@ -104,12 +104,14 @@ def test_a_failed_write_keeps_the_old_file_and_removes_its_temp(
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
 
 
-def test_private_files_are_owner_only(run: RunDir) -> None:
-    """write_text(private=True) gives mode 0600; ordinary files are 0644."""
-    secret_path = run.write_text("handoff/consumer-key.txt", "3MVG9...\n", private=True)
-    plain_path = run.write_text("report.md", "# report\n")
-    assert stat.S_IMODE(secret_path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(plain_path.stat().st_mode) == 0o644
+def test_every_file_of_a_run_is_owner_only_unless_asked_otherwise(run: RunDir) -> None:
+    """plan.json, run.json, results and written files are 0600 (screenshots and traces can show org data);
+    private=False is the one way to a file others may read."""
+    run.record(result(run.plan().ids[0]))
+    written = run.write_text("report.md", "# report\n")
+    for path in (run.path / "plan.json", run.path / "run.json", written, *run.steps_dir.iterdir()):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(run.write_text("shared.md", "x", private=False).stat().st_mode) == 0o644
 
 
 @pytest.mark.parametrize("name", ["../escape.txt", "/tmp/abs.txt", ""])
