@@ -207,13 +207,24 @@ def resume_command(
         if not spec_file.exists():
             raise UsageError(f"{run_dir_path} has no spec.toml; it cannot be resumed.")
         run_spec = load_spec(spec_file, os.environ)
+        changed = run_dir.changed_since_start(run_spec.summary())
+        if changed:
+            raise UsageError(
+                f"{run_dir.path} cannot be resumed: "
+                + "; ".join(changed)
+                + f". As it stands it would sign in to {run_spec.org.url} as {run_spec.org.username}. "
+                "Start a new run with `runbook run SPEC` instead."
+            )
     except UsageError as exc:
         usage_exit(exc)
     start = resume_point(run_dir)
     if start is None or run_dir.status == "succeeded":
         console.print(f"Every step of {run_dir.run_id} has finished; nothing to resume.", soft_wrap=True)
         raise typer.Exit(0)
-    console.print(f"Resuming {run_dir.run_id} at {start}.", soft_wrap=True)
+    console.print(
+        f"Resuming {run_dir.run_id} at {start} against {escape(run_spec.org.url)} as {escape(run_spec.org.username)}.",
+        soft_wrap=True,
+    )
     evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
     options = _options(headed, slow_mo, step, evidence)
     outcome = _guarded(lambda: execute(run_spec, run_dir, options, start_at=start), run_dir)

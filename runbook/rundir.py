@@ -131,6 +131,7 @@ class RunDir:
                 "spec_path": str(Path(spec_path).resolve()) if spec_path is not None else None,
                 "spec_sha256": spec_sha256,
                 "spec_copy": SPEC_FILE if spec_toml is not None else None,
+                "spec_copy_sha256": hashlib.sha256(spec_toml.encode("utf-8")).hexdigest() if spec_toml else None,
                 "next_step": plan.ids[0] if len(plan) else None,
             },
         }
@@ -192,6 +193,24 @@ class RunDir:
         if not path.is_file():
             return True
         return hashlib.sha256(path.read_bytes()).hexdigest() != str(recorded)
+
+    def changed_since_start(self, spec_summary: dict[str, Any]) -> list[str]:
+        """What in this run directory changed after the run started, as sentences (empty: nothing).
+
+        ``spec_summary`` is the summary of the spec a resume loaded from spec.toml: its copy must still have
+        the hash run.json recorded, and the certificate it names the fingerprint the run started with.
+        """
+        resume, problems = self.info().get("resume", {}), []
+        recorded = resume.get("spec_copy_sha256")
+        copy = self.path / SPEC_FILE
+        if recorded and (not copy.is_file() or hashlib.sha256(copy.read_bytes()).hexdigest() != recorded):
+            problems.append(f"{copy} was changed after the run started")
+        started = self.info().get("spec", {}).get("app", {}).get("certificate", {}).get("sha256_fingerprint")
+        now = spec_summary.get("app", {}).get("certificate", {}).get("sha256_fingerprint")
+        if started and now != started:
+            source = spec_summary.get("app", {}).get("certificate", {}).get("source")
+            problems.append(f"the certificate {source} is not the one the run started with (SHA-256 {started})")
+        return problems
 
     def results(self) -> dict[str, StepResult]:
         """Every step result written so far, by step id, in plan order."""
