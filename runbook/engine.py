@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from runbook.browser import launch_options
@@ -25,7 +25,7 @@ from runbook.evidence import EvidenceCallbacks, EvidenceOptions, context_options
 from runbook.logs import REDACTOR
 from runbook.report import ReportCallbacks
 from runbook.rundir import RunDir
-from runbook.runner import ProcedureRun
+from runbook.runner import OpenContext, ProcedureRun
 from runbook.signin import AskCode
 from runbook.spec import RunSpec
 
@@ -62,25 +62,34 @@ def _no_person(prompt: str) -> str:
 
 
 @contextmanager
-def browser_page(
-    options: RunnerOptions, run_dir: RunDir, storage_state: dict[str, Any] | None = None
-) -> Iterator[tuple[Browser, BrowserContext, Page]]:
+def browser_contexts(options: RunnerOptions, run_dir: RunDir) -> Iterator[OpenContext]:
+    """A Chromium of our own, and the way to open its contexts: a quiet one to sign in, the recording one
+    for the steps (video and HAR as the evidence options ask). Every context closes when the block ends,
+    the recording one writing its video and HAR."""
     with sync_playwright() as pw:
         launch = launch_options(headless=not options.headed, slow_mo=options.slow_mo_ms)
         browser = pw.chromium.launch(**launch)  # type: ignore[arg-type]
         run_dir.annotate(versions=versions(browser))
-        try:
+        opened: list[BrowserContext] = []
+
+        def open_context(storage_state: dict[str, Any] | None, recording: bool) -> BrowserContext:
+            evidence = context_options(options.evidence, run_dir) if recording else {}
             context = browser.new_context(
                 viewport={"width": 1366, "height": 900},
                 storage_state=storage_state,  # type: ignore[arg-type]
-                **context_options(options.evidence, run_dir),  # type: ignore[arg-type]
+                **evidence,  # type: ignore[arg-type]
             )
-            try:
-                yield browser, context, context.new_page()
-            finally:
-                context.close()  # writes videos and the HAR
+            opened.append(context)
+            return context
+
+        try:
+            yield open_context
         finally:
-            browser.close()
+            try:
+                for context in opened:
+                    context.close()  # the recording one writes its video and HAR
+            finally:
+                browser.close()
 
 
 def versions(browser: Browser) -> dict[str, str]:
@@ -114,8 +123,8 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
     try:
         run.begin(start_at)
         failed = True
-        with browser_page(options, run_dir, run.storage_state) as (_browser, _context, page):
-            ctx = run.sign_in(page)
+        with browser_contexts(options, run_dir) as open_context:
+            ctx = run.sign_in(open_context)
             error = run.steps(start_at)
             failed = error is not None
             consumer_key = ctx.consumer_key

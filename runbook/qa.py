@@ -251,11 +251,18 @@ class QARun:
         self.run = run = ProcedureRun(spec, run_dir, callbacks, env=dict(os.environ), ask=_no_person)
         run.begin(self.plan.ids[0], mode="pytest")
         options: dict[str, Any] = {"viewport": VIEWPORT, **context_args}
-        if run.storage_state is not None:
-            options["storage_state"] = run.storage_state
-        self.context = context = browser.new_context(**options)
+        quiet = {name: value for name, value in options.items() if not name.startswith("record_")}
         run_dir.annotate(versions=versions(browser))
-        run.sign_in(context.new_page())
+
+        def open_context(storage_state: dict[str, Any] | None, recording: bool) -> BrowserContext:
+            # Sign-in happens in a context recording nothing (pytest-playwright's --video included).
+            kwargs = options if recording else quiet
+            context = browser.new_context(**kwargs, storage_state=storage_state)  # type: ignore[arg-type]
+            if recording:
+                self.context = context
+            return context
+
+        run.sign_in(open_context)
 
     # --- one step ---------------------------------------------------------------------------------------
     def run_step(self, item: StepItem, output: Path) -> None:

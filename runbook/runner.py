@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from playwright.sync_api import BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
 
 from runbook.callbacks import CallbackList, RunCallbacks
 from runbook.certs import CertificateInfo, generate_certificate, load_certificate
@@ -39,6 +39,9 @@ from runbook.steps import RunContext
 from runbook.totp import TotpSource
 
 log = structlog.get_logger("runbook")
+
+# Makes a context of the run's browser from a storage state; True: the recording one (video, HAR).
+OpenContext = Callable[[dict[str, Any] | None, bool], BrowserContext]
 
 KEY_PASSPHRASE_ENV = "RUNBOOK_KEY_PASSPHRASE"
 
@@ -297,15 +300,29 @@ class ProcedureRun:
                 setup = saved_setup_url(state) or self.run_dir.info().get("hosts", {}).get("setup", "")
                 self._org = self._org.landed(setup)
 
-    def sign_in(self, page: Page) -> RunContext:
-        """Sign in on ``page`` (nothing is recorded before this returns) and make the steps' context."""
+    def sign_in(self, open_context: OpenContext) -> RunContext:
+        """Sign in in a browser context that records nothing, then carry its cookies into the recording one.
+
+        ``open_context(storage_state, recording)`` makes a context of the run's browser: with
+        ``recording`` False it must record nothing (no video, no HAR), so the password, the typed codes
+        and the sign-in's tokens are in no frame or network entry by construction. The steps' context
+        is the recording one, signed in with the state the quiet one ended with.
+        """
         assert self._prepared is not None, "begin() first"
         totp = TotpSource(self.spec.secrets.totp_seed) if self.spec.secrets.totp_seed else None
         if totp is not None:
             totp.on_wait = self._totp_wait
         codes = CodeSource(totp, self.ask)
-        org = sign_in(self.spec, page, self._org, codes)
+        quiet = open_context(self.storage_state, False)
+        try:
+            org = sign_in(self.spec, quiet.new_page(), self._org, codes)
+            state = quiet.storage_state()
+        finally:
+            quiet.close()
+        # The browser session is a secret: its values are masked wherever they might be written.
+        REDACTOR.register(str(cookie.get("value", "")) for cookie in state.get("cookies", []))
         self.run_dir.annotate(hosts=org_hosts(org))
+        page = open_context(dict(state), True).new_page()
         self.ctx = new_run_context(self.spec, page, org, self.run_dir, codes, self._prepared, self.env)
         self.callbacks.browser_ready(self.ctx)
         return self.ctx

@@ -7,12 +7,14 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from runbook.browser import playwright_ffmpeg_path
 from runbook.evidence import EvidenceOptions, Recording
 from runbook.rundir import RunDir
+from runbook.simulator.screens_auth import EMAIL_FINISH, TOTP_FINISH
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
 from runbook.testing import frontdoor_token, sim_state
@@ -73,6 +75,14 @@ def test_a_legacy_run_by_password_leaves_complete_evidence_and_no_secret_anywher
     for name in ("run.json", "plan.json", "spec.toml", "events.jsonl", "trace.zip", "report.html", "junit.xml"):
         assert (run_path / name).is_file(), name
     assert (run_path / "handoff.md").stat().st_mode & 0o077 == 0
+    # Sign-in happened in a context that recorded nothing: no login form, code or frontdoor in the HAR.
+    har = json.loads((run_path / "network.har").read_text())
+    sign_in_paths = {"/", TOTP_FINISH, EMAIL_FINISH, "/secur/frontdoor.jsp"}
+    signing_in = [
+        e["request"]["url"] for e in har["log"]["entries"] if urlsplit(e["request"]["url"]).path in sign_in_paths
+    ]
+    assert signing_in == []
+    assert har["log"]["entries"], "the steps themselves are recorded"
     # Every file (screenshots, trace, HAR included) and folder is owner-only.
     assert [str(p) for p in [run_path, *run_path.rglob("*")] if p.stat().st_mode & 0o077] == []
     info = json.loads((run_path / "run.json").read_text())
