@@ -253,8 +253,8 @@ def run_status(error: RunbookError | None) -> str:
 class ProcedureRun:
     """One run of the procedure in one run directory: begin, sign in, steps, end.
 
-    Who owns the browser is the caller's business: it makes a browser context (with
-    ``storage_state`` when a saved session is used) and gives ``sign_in`` its page.
+    Who owns the browser is the caller's business: it gives ``sign_in`` the way to open contexts of it
+    (a quiet one for signing in, with the saved session's ``storage_state`` if any, then the recording one).
     """
 
     def __init__(
@@ -320,7 +320,8 @@ class ProcedureRun:
         finally:
             quiet.close()
         # The browser session is a secret: its values are masked wherever they might be written.
-        REDACTOR.register(str(cookie.get("value", "")) for cookie in state.get("cookies", []))
+        cookies = (str(cookie.get("value", "")) for cookie in state.get("cookies", []))
+        REDACTOR.register(value for value in cookies if len(value) >= 8)  # not flags such as "true" or "en_US"
         self.run_dir.annotate(hosts=org_hosts(org))
         page = open_context(dict(state), True).new_page()
         self.ctx = new_run_context(self.spec, page, org, self.run_dir, codes, self._prepared, self.env)
