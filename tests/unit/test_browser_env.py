@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import BrowserType
 
 from runbook.browser import browser_env, launch_options
 
@@ -20,19 +20,21 @@ def test_the_runbooks_variables_are_left_out_whatever_their_case() -> None:
 
 
 @pytest.mark.browser
-def test_a_launched_chromium_holds_no_runbook_secret_in_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_launched_chromium_holds_no_runbook_secret_in_its_environment(
+    browser_type: BrowserType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every Chromium process of a launch (browser, renderers, GPU, zygote) lacks RUNBOOK_PASSWORD's value."""
     monkeypatch.setenv("RUNBOOK_PASSWORD", MARKER)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_options())  # type: ignore[arg-type]
-        try:
-            browser.new_page().goto("about:blank")
-            chromium = [proc for proc in Path("/proc").iterdir() if proc.name.isdigit() and _is_chromium(proc)]
-            assert chromium, "no Chromium process found to inspect"
-            leaking = [proc.name for proc in chromium if MARKER.encode() in _environ(proc)]
-            assert leaking == []
-        finally:
-            browser.close()
+    # pytest-playwright's Playwright (this session's), launched with the options the runbook uses.
+    browser = browser_type.launch(**launch_options())  # type: ignore[arg-type]
+    try:
+        browser.new_page().goto("about:blank")
+        chromium = [proc for proc in Path("/proc").iterdir() if proc.name.isdigit() and _is_chromium(proc)]
+        assert chromium, "no Chromium process found to inspect"
+        leaking = [proc.name for proc in chromium if MARKER.encode() in _environ(proc)]
+        assert leaking == []
+    finally:
+        browser.close()
     assert os.environ["RUNBOOK_PASSWORD"] == MARKER  # the runbook's own process keeps it
 
 
