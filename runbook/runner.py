@@ -23,6 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 from runbook.callbacks import CallbackList, RunCallbacks
 from runbook.certs import CertificateInfo, generate_certificate, load_certificate
 from runbook.errors import CredentialsError, OrgFeatureBlocked, RunbookError, RunFailure, StepFailed
+from runbook.evidence import register_session_cookies
 from runbook.keypairs import key_pair_store, restore_kept_pair
 from runbook.logs import REDACTOR, log_to
 from runbook.pages.base import OrgContext
@@ -316,12 +317,10 @@ class ProcedureRun:
         quiet = open_context(self.storage_state, False)
         try:
             org = sign_in(self.spec, quiet.new_page(), self._org, codes)
+            register_session_cookies(quiet)  # the browser session is a secret, masked wherever it is written
             state = quiet.storage_state()
         finally:
             quiet.close()
-        # The browser session is a secret: its values are masked wherever they might be written.
-        cookies = (str(cookie.get("value", "")) for cookie in state.get("cookies", []))
-        REDACTOR.register(value for value in cookies if len(value) >= 8)  # not flags such as "true" or "en_US"
         self.run_dir.annotate(hosts=org_hosts(org))
         page = open_context(dict(state), True).new_page()
         self.ctx = new_run_context(self.spec, page, org, self.run_dir, codes, self._prepared, self.env)
