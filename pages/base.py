@@ -181,6 +181,29 @@ class SetupPage:
                 return
             self._click_again(control)
 
+    def _leave_until_filled(self, what: str, source: Locator, target: Locator) -> None:
+        """Leave ``source`` (Tab) until the page's own script fills the empty ``target`` from it.
+
+        Classic Setup forms fill an API Name from the name when the name loses focus, but their script is
+        loaded after the fields are shown: a Tab in that window fills nothing. Leaving the field again is
+        harmless (the script only fills an empty API Name), so it is repeated until the value shows.
+        """
+        deadline = time.monotonic() + self.org.timeout_ms / 1000
+        for attempt in itertools.count():
+            source.first.press("Tab", timeout=self._left(deadline))
+            try:
+                expect(target.first).not_to_have_value("", timeout=min(_settle(attempt), self._left(deadline)))
+                return
+            except AssertionError:
+                if time.monotonic() >= deadline:
+                    raise ScreenNotReached(
+                        f"{self.SCREEN}: {what} stayed empty after leaving the field before it",
+                        screen=self.SCREEN,
+                        expected=f"{what} filled by the page",
+                        seen=self.seen(),
+                    ) from None
+            source.first.focus(timeout=self._left(deadline))
+
     def _submit_and_wait(self, what: str, button: Locator, success: Locator, *, expected: str) -> None:
         """Click a save-like button, then wait for the next screen or Salesforce's error banner.
 

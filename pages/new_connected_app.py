@@ -88,12 +88,13 @@ class NewConnectedAppPage(SetupPage):
     # --- the article's steps, one method each ---------------------------------------------------
     def fill_basic_information(self, form: ConnectedAppForm) -> None:
         self._fill("Connected App Name", self.name(), form.name)
-        # Salesforce fills API Name from the name when the field loses focus.
-        self.name().first.press("Tab")
         if form.api_name:
+            # Leave the field first, so that the page's own fill-in cannot land in the typed API Name.
+            self.name().first.press("Tab")
             self._fill("API Name", self.api_name(), form.api_name)
         else:
-            expect(self.api_name().first).not_to_have_value("", timeout=self.org.timeout_ms)
+            # Salesforce fills API Name from the name when the field loses focus.
+            self._leave_until_filled("API Name", self.name(), self.api_name())
         self._fill("Contact Email", self.contact_email(), form.contact_email)
         if form.description:
             self._fill("Description", self.description(), form.description)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator
 
 from runbook.pages.base import SetupPage
 from runbook.pages.specs import PermissionSetForm
@@ -36,12 +36,13 @@ class NewPermissionSetPage(SetupPage):
 
     def fill(self, form: PermissionSetForm) -> None:
         self._fill("Label", self.label(), form.label)
-        # The API Name fills itself from the Label when the field loses focus.
-        self.label().first.press("Tab")
         if form.api_name:
+            # Leave the field first, so that the page's own fill-in cannot land in the typed API Name.
+            self.label().first.press("Tab")
             self._fill("API Name", self.api_name(), form.api_name)
         else:
-            expect(self.api_name().first).not_to_have_value("", timeout=self.org.timeout_ms)
+            # The API Name fills itself from the Label when the field loses focus.
+            self._leave_until_filled("API Name", self.label(), self.api_name())
         if form.description:
             self._fill("Description", self.description(), form.description)
         self._select("License", self.license(), NONE_LICENSE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
 
 from runbook.pages.base import OrgContext
 from runbook.pages.errors import SalesforceError
@@ -41,6 +41,31 @@ def test_fill_and_save_create_the_set_with_the_derived_api_name(
     )
     assert detail.is_current()
     assert ps.id in page.url
+
+
+def test_a_label_left_before_the_form_script_is_wired_is_left_again_until_the_api_name_fills(
+    page: Page, sim: SimulatorServer, org: OrgContext
+) -> None:
+    """The form's script arrives after its fields: the first Tab fills nothing, so the Label is left again."""
+    late = "permset_new.js"
+
+    def wire_after_first_blur(route: Route) -> None:
+        script = route.fetch().text()
+        # The real script runs only once the Label has lost focus a first time: that Tab found no handler.
+        body = (
+            "document.getElementById('page:form:block:section:label').addEventListener('blur', function () {"
+            f" setTimeout(function () {{ {script} }}, 0); }}, {{once: true}});"
+        )
+        route.fulfill(body=body, content_type="application/javascript")
+
+    page.route(f"**/{late}", wire_after_first_blur)
+    form = open_form(page, sim, org)
+
+    form.fill(PermissionSetForm(label="Integration Builder Users"))
+    form.save()
+
+    (ps,) = sim.org.permission_sets.values()
+    assert ps.api_name == "Integration_Builder_Users"
 
 
 def test_an_explicit_api_name_is_used_instead_of_the_derived_one(
