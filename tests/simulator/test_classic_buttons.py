@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import ConnectedApp
 from runbook.testing import add_connected_app, add_permission_set, sign_in_browser, sim_state
+from tests.simulator.scripts import wait_for_scripts
 from tests.simulator.sessions import client_for
 
 APP = "/_ui/core/application/force/connectedapp"
@@ -89,6 +90,7 @@ def test_the_bottom_save_button_of_new_permission_set_creates_it(
     sim = make_sim()
     sign_in_browser(page.context, sim)
     page.goto(sim.base_url + NEW_PS)
+    wait_for_scripts(page.get_by_label("Label", exact=True))
     page.get_by_label("Label", exact=True).fill("Bottom Saved")
     page.get_by_label("Label", exact=True).press("Tab")
     page.get_by_role("button", name="Save", exact=True).last.click()

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import SCOPES, Release, Session, sha256_fingerprint
 from runbook.testing import add_connected_app, self_signed_certificate, sign_in_browser
+from tests.simulator.scripts import wait_for_scripts
 from tests.simulator.sessions import sign_in
 
 ADMIN = "admin@runbook-demo.example"
@@ -563,6 +564,7 @@ def test_the_whole_form_works_inside_the_lightning_shell_frame(
     address = FORM + "?retURL=%2Fsetup%2FNavigationMenus%2Fhome"
     page.goto(f"{sim.base_url}/lightning/setup/NavigationMenus/page?address={quote(address, safe='')}")
     frame = page.frame_locator('force-aloha-page iframe[tabindex="0"]')
+    wait_for_scripts(frame.get_by_label("Connected App Name"))
     frame.get_by_label("Connected App Name").fill("Framed App")
     frame.get_by_label("Connected App Name").press("Tab")
     expect(frame.get_by_label("API Name", exact=True)).to_have_value("Framed_App")

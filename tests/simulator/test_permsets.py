@@ -10,6 +10,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from runbook.simulator.server import SimulatorServer
 from runbook.testing import add_permission_set, sign_in_browser, sim_state
+from tests.simulator.scripts import wait_for_scripts
 from tests.simulator.sessions import client_for
 
 ADMIN = "admin@runbook-demo.example"
@@ -307,11 +308,6 @@ def test_without_a_session_the_pages_send_to_the_login_page(sim: SimulatorServer
     assert response.headers["location"] == "/?startURL=%2F0PS"
 
 
-# Resolves once the document holding the element has loaded its scripts.
-LOADED = """el => new Promise(done => el.ownerDocument.readyState === 'complete'
-    ? done(true) : el.ownerDocument.defaultView.addEventListener('load', () => done(true)))"""
-
-
 # --- browser ----------------------------------------------------------------------------------------
 
 
@@ -353,8 +349,7 @@ def test_a_permission_set_created_through_the_lightning_shell_opens_its_detail_i
     frame.get_by_role("button", name="New").click()
     expect(page).to_have_url(re.compile(r"/lightning/setup/PermSets/page\?address=%2Fudd%2FPermissionSet"))
     form_frame = page.frame_locator(ACTIVE_FRAME)
-    # The form's script (which fills the API Name) loads after its fields show, as on a real org.
-    form_frame.get_by_label("Label", exact=True).evaluate(LOADED)
+    wait_for_scripts(form_frame.get_by_label("Label", exact=True))
     form_frame.get_by_label("Label", exact=True).fill("Integration Users")
     form_frame.get_by_label("Label", exact=True).press("Tab")
     expect(form_frame.get_by_label("API Name", exact=True)).to_have_value("Integration_Users")

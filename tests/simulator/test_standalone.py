@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from runbook.simulator.server import SimulatorServer
 from runbook.testing import add_connected_app, add_permission_set, sign_in_browser
+from tests.simulator.scripts import wait_for_scripts
 from tests.simulator.sessions import sign_in
 
 MANAGE = "/_ui/core/application/force/connectedapp/ForceConnectedApplicationPage/d"
@@ -97,6 +98,7 @@ def test_permission_sets_work_standalone_up_to_the_lightning_assignments_page(pa
     expect_standalone(page, "/0PS", "Permission Sets")
     page.get_by_role("button", name="New").click()
     expect_standalone(page, "/udd/PermissionSet/newPermissionSet.apexp", "Create Permission Set")
+    wait_for_scripts(page.get_by_label("Label"))
     page.get_by_label("Label").fill("Standalone Set")
     page.get_by_label("Label").press("Tab")
     page.get_by_role("button", name="Save").first.click()
@@ -113,6 +115,7 @@ def test_a_new_connected_app_can_be_created_standalone(page: Page, sim: Simulato
     sign_in_browser(page.context, sim)
     page.goto(sim.base_url + EDIT)
     expect_standalone(page, EDIT, "New Connected App")
+    wait_for_scripts(page.get_by_label("Connected App Name"))
     page.get_by_label("Connected App Name").fill("Alone")
     page.get_by_label("Connected App Name").press("Tab")
     page.get_by_label("Contact Email").fill("admin@example.com")
