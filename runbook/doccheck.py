@@ -855,9 +855,15 @@ def check_article(
 def check_article_file(path: Path) -> DriftReport:
     """Read and check an article file; ArticleError when it is missing, unreadable or has no steps."""
     try:
-        text = read_capped(Path(path), MAX_ARTICLE_BYTES).decode("utf-8")
+        raw = read_capped(Path(path), MAX_ARTICLE_BYTES)
     except FileNotFoundError as exc:
         raise ArticleError(f"{path}: no such file; give the path of a Markdown article.") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ArticleError(f"{path}: cannot be read as UTF-8 text ({exc}).") from exc
+    except OSError as exc:  # a directory, a FIFO, a device, a file too big, no permission
+        raise ArticleError(f"{path} cannot be read: {exc.strerror or exc}; give a Markdown article file.") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(
+            f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02X} at offset {exc.start}); give a Markdown article."
+        ) from exc
     return check_article(text, source=str(path))

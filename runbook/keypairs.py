@@ -47,7 +47,7 @@ def restore_kept_pair(spec: RunSpec, run_dir: RunDir, env: Mapping[str, str]) ->
     written = [run_dir.write_bytes(RUN_PRIVATE_KEY, kept.private_key_pem, private=True)]
     written.append(run_dir.write_bytes(RUN_CERTIFICATE, kept.certificate_pem, private=True))
     try:
-        info = load_certificate(written[-1])
+        info = load_certificate(written[-1], follow_symlinks=False)
     except CertificateError as exc:
         for path in written:
             with contextlib.suppress(OSError):  # best effort; the certificate's problem is the one to report

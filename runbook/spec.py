@@ -662,6 +662,9 @@ def _callback_problem(url: str) -> str | None:
     scheme = parts.scheme.lower()
     if not scheme:
         return f"{json.dumps(url)} has no scheme; use https://..., or a custom scheme such as myapp://callback."
+    if parts.username is not None or parts.password is not None:
+        # Salesforce would send every authorization code to it with the credentials in clear in the URL.
+        return "must not carry a user name or password (user:password@host); give the URL without them."
     if scheme == "https":
         return None if parts.hostname else f"{json.dumps(url)} has no host."
     if scheme == "http":
@@ -926,15 +929,35 @@ def spec_from_dict(
 MAX_SPEC_BYTES = 1024 * 1024
 
 
-def load_spec(path: Path, env: Mapping[str, str], *, cwd: Path | None = None) -> RunSpec:
-    """Load and validate a TOML run spec; secrets come from ``env``; raise SpecErrors listing every problem."""
+def load_spec(path: Path, env: Mapping[str, str], *, cwd: Path | None = None, follow_symlinks: bool = True) -> RunSpec:
+    """Load and validate a TOML run spec; secrets come from ``env``; raise SpecErrors listing every problem.
+
+    A spec the user names may be a symbolic link to the real file (config files often are); it must lead
+    to a regular file, never a FIFO or a device. ``follow_symlinks=False`` is for the spec copy in a run
+    directory, which the runbook wrote itself: a link there is refused.
+    """
     path = Path(path)
     try:
-        text = read_capped(path, MAX_SPEC_BYTES).decode("utf-8")
+        raw = read_capped(path, MAX_SPEC_BYTES, follow_symlinks=follow_symlinks)
     except FileNotFoundError as exc:
         raise SpecErrors([SpecError("", f"the spec file {path} does not exist.")], path) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecErrors([SpecError("", f"cannot read the spec file {path}: {exc}.")], path) from exc
+    except OSError as exc:
+        raise SpecErrors([SpecError("", f"cannot read the spec file {path}: {exc.strerror or exc}.")], path) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecErrors(
+            [
+                SpecError(
+                    "",
+                    f"the spec file {path} is not UTF-8 text (byte 0x{raw[exc.start]:02X} at offset {exc.start}); "
+                    "a run spec is a TOML text file.",
+                )
+            ],
+            path,
+        ) from exc
+    if not text.strip():
+        raise SpecErrors([SpecError("", f"the spec file {path} is empty; start from runbook.example.toml.")], path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

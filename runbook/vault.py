@@ -176,6 +176,11 @@ def _damaged(what: str, detail: str) -> VaultError:
 
 
 def _split(blob: bytes, what: str) -> tuple[bytes, bytes]:
+    if not blob.strip():
+        raise VaultError(
+            f"{what} is empty: it is not an sf-runbook encrypted file. Delete it (the runbook writes a new one "
+            "when a secret is saved) or restore it from a copy."
+        )
     lines = bytes(blob).split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -311,8 +316,10 @@ def _warn_if_readable_by_others(path: Path, what: str) -> None:
 
 
 def _read(path: Path, what: str) -> bytes:
+    # Never through a symbolic link: the runbook writes these files itself, so a link means the file was
+    # swapped (a link to another user's file, to a FIFO, to /dev/zero), and the message says so.
     try:
-        return read_capped(path, MAX_VAULT_BYTES)
+        return read_capped(path, MAX_VAULT_BYTES, follow_symlinks=False)
     except FileNotFoundError:
         raise
     except OSError as exc:
@@ -386,8 +393,8 @@ class SecretsFile:
         return f"The secrets file {self.path}"
 
     def exists(self) -> bool:
-        """Whether the file has been written."""
-        return self.path.is_file()
+        """Whether something is at the path (a directory or a link there is refused when read, not ignored)."""
+        return self.path.exists() or self.path.is_symlink()
 
     def passphrase_source(self) -> str | None:
         """Where the passphrase will come from ("given", the variable's name, "keyring"), or None if nowhere yet."""

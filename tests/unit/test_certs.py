@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +16,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from runbook.certs import fingerprint, generate_certificate, load_certificate
+from runbook.certs import (
+    KEY_KDF_ITERATIONS,
+    _der,
+    _der_integer,
+    _der_oid,
+    encrypted_pkcs8_pem,
+    fingerprint,
+    generate_certificate,
+    load_certificate,
+)
 from runbook.errors import CertificateError, UsageError
 from runbook.testing import self_signed_certificate
 from tests.unit.support import key_pem, pem
@@ -255,3 +268,140 @@ def test_generation_checks_its_inputs_before_writing(tmp_path: Path, kwargs: dic
     with pytest.raises(CertificateError, match=phrase):
         generate_certificate(**args)  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# --- the generated key's encryption ---------------------------------------------------------------
+# DER of the OIDs the key file must name, written out by hand (not by the encoder under test).
+PBES2_OID = bytes.fromhex("06092a864886f70d01050d")
+PBKDF2_OID = bytes.fromhex("06092a864886f70d01050c")
+HMAC_SHA256_OID = bytes.fromhex("06082a864886f70d0209")
+AES256_CBC_OID = bytes.fromhex("060960864801650304012a")
+
+
+def _tlv(data: bytes, at: int = 0) -> tuple[int, bytes, int]:
+    """The DER element at ``at``: its tag, its content, and where the next element starts."""
+    tag, first = data[at], data[at + 1]
+    if first < 0x80:
+        start, size = at + 2, first
+    else:
+        count = first & 0x7F
+        start, size = at + 2 + count, int.from_bytes(data[at + 2 : at + 2 + count], "big")
+    return tag, data[start : start + size], start + size
+
+
+def _children(content: bytes) -> list[tuple[int, bytes, bytes]]:
+    """The elements of a SEQUENCE's content: (tag, content, the element's whole encoding)."""
+    items, at = [], 0
+    while at < len(content):
+        tag, inner, end = _tlv(content, at)
+        items.append((tag, inner, content[at:end]))
+        at = end
+    return items
+
+
+def _pbes2_parameters(key_pem: bytes) -> dict[str, object]:
+    """What an ENCRYPTED PRIVATE KEY PEM says about its encryption, read from its DER."""
+    body = b"".join(key_pem.strip().splitlines()[1:-1])
+    _, top, _ = _tlv(base64.b64decode(body))
+    (_, algorithm, _), (data_tag, encrypted, _) = _children(top)
+    (_, _, scheme_oid), (_, pbes2, _) = _children(algorithm)
+    (_, kdf, _), (_, cipher, _) = _children(pbes2)
+    (_, _, kdf_oid), (_, pbkdf2, _) = _children(kdf)
+    (_, salt, _), (_, count, _), (_, prf, _) = _children(pbkdf2)
+    (_, _, cipher_oid), (_, iv, _) = _children(cipher)
+    return {
+        "scheme": scheme_oid,
+        "kdf": kdf_oid,
+        "iterations": int.from_bytes(count, "big"),
+        "salt": salt,
+        "prf": _children(prf)[0][2],
+        "cipher": cipher_oid,
+        "iv": iv,
+        "encrypted_tag": data_tag,
+        "encrypted": encrypted,
+    }
+
+
+def test_the_generated_key_is_pbes2_with_600000_rounds_of_pbkdf2_sha256_and_aes_256_cbc(tmp_path: Path) -> None:
+    """The key file names PBES2, PBKDF2 with HMAC-SHA256 at 600,000 rounds and a 16-byte salt, AES-256-CBC."""
+    made = generate_certificate(tmp_path, "Integration Builder", PASSPHRASE)
+    found = _pbes2_parameters(made.key_path.read_bytes())
+    assert found["scheme"] == PBES2_OID
+    assert found["kdf"] == PBKDF2_OID
+    assert found["iterations"] == KEY_KDF_ITERATIONS == 600_000
+    assert found["prf"] == HMAC_SHA256_OID
+    assert found["cipher"] == AES256_CBC_OID
+    assert len(found["salt"]) == 16 and len(found["iv"]) == 16  # type: ignore[arg-type]
+    assert found["encrypted_tag"] == 0x04
+
+
+def test_an_encrypted_key_loads_back_to_the_same_key_and_refuses_a_wrong_passphrase(
+    rsa_key: rsa.RSAPrivateKey,
+) -> None:
+    """cryptography reads the hand-built PKCS#8 back to the very key; a wrong passphrase is refused."""
+    data = encrypted_pkcs8_pem(rsa_key, PASSPHRASE.encode(), iterations=1_000)  # few rounds: only the format
+    assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
+    assert data.endswith(b"-----END ENCRYPTED PRIVATE KEY-----\n")
+    assert all(len(line) <= 64 for line in data.splitlines())
+    loaded = serialization.load_pem_private_key(data, password=PASSPHRASE.encode())
+    assert key_pem(loaded) == key_pem(rsa_key)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        serialization.load_pem_private_key(data, password=b"wrong passphrase")
+
+
+def test_every_encryption_draws_a_new_salt_and_iv(rsa_key: rsa.RSAPrivateKey) -> None:
+    """Two encryptions of one key with one passphrase share neither salt, IV nor ciphertext."""
+    first = _pbes2_parameters(encrypted_pkcs8_pem(rsa_key, b"p", iterations=1_000))
+    second = _pbes2_parameters(encrypted_pkcs8_pem(rsa_key, b"p", iterations=1_000))
+    assert first["salt"] != second["salt"] and first["iv"] != second["iv"]
+    assert first["encrypted"] != second["encrypted"]
+
+
+@pytest.mark.parametrize(
+    ("encoded", "expected"),
+    [
+        (lambda: _der(0x04, b"x" * 5), "0405" + "78" * 5),
+        (lambda: _der(0x04, b"x" * 127)[:2], "047f"),
+        (lambda: _der(0x04, b"x" * 128)[:3], "048180"),
+        (lambda: _der(0x04, b"x" * 1232)[:4], "048204d0"),
+        (lambda: _der_integer(600_000), "02030927c0"),
+        (lambda: _der_integer(128), "02020080"),
+        (lambda: _der_integer(0), "020100"),
+        (lambda: _der_oid("2.16.840.1.101.3.4.1.42"), AES256_CBC_OID.hex()),
+        (lambda: _der_oid("1.2.840.113549.2.9"), HMAC_SHA256_OID.hex()),
+    ],
+    ids=["short", "127", "128", "1232", "600000", "128 needs a zero byte", "zero", "aes256-CBC", "hmacWithSHA256"],
+)
+def test_the_der_encoder_writes_lengths_integers_and_oids_as_der_does(encoded: object, expected: str) -> None:
+    """Long-form lengths, minimal positive integers, base-128 OID arcs: the bytes X.690 prescribes."""
+    assert encoded().hex() == expected  # type: ignore[operator]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the openssl command is not installed")
+def test_openssl_decrypts_the_generated_key_and_reads_the_pkcs12_with_600000_rounds(tmp_path: Path) -> None:
+    """`openssl pkcs8` decrypts the key to the one in the bundle; `openssl pkcs12 -info` shows PBES2 at 600,000."""
+    made = generate_certificate(tmp_path, "Integration Builder", PASSPHRASE, pkcs12=True)
+    env = {**os.environ, "KEY_PASS": PASSPHRASE}
+    plain = subprocess.run(
+        ["openssl", "pkcs8", "-in", str(made.key_path), "-passin", "env:KEY_PASS"],
+        capture_output=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert plain.startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert made.p12_path is not None
+    key, _, _ = pkcs12.load_key_and_certificates(made.p12_path.read_bytes(), PASSPHRASE.encode())
+    assert key is not None and plain == key_pem(key)  # type: ignore[arg-type]
+    wrong = subprocess.run(
+        ["openssl", "pkcs8", "-in", str(made.key_path), "-passin", "pass:wrong"], capture_output=True, check=False
+    )
+    assert wrong.returncode != 0
+    info = subprocess.run(
+        ["openssl", "pkcs12", "-in", str(made.p12_path), "-passin", "env:KEY_PASS", "-info", "-noout"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    report = info.stdout + info.stderr
+    assert report.count("PBES2, PBKDF2, AES-256-CBC, Iteration 600000, PRF hmacWithSHA256") == 2, report
