@@ -36,6 +36,11 @@ class LoginPage(SetupPage):
         self.page.goto(address, wait_until="domcontentloaded", timeout=self.org.timeout_ms)
         return self.wait_until_loaded()
 
+    def log_out(self) -> LoginPage:
+        """End the browser's session (every host's cookie of it) and wait for the login page it leads to."""
+        self.page.goto(self.org.login_page_url("/secur/logout.jsp"), wait_until="domcontentloaded")
+        return self.wait_until_loaded()
+
     def sign_in(self, username: str, password: str) -> None:
         """Submit the form; returns once the next screen is on its way. Raises LoginRefused on an error."""
         self.username().first.fill(username)

@@ -114,7 +114,9 @@ def launch_options(
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # Chromium refuses to start its sandbox as root (CI and containers run as root).
         args.append("--no-sandbox")
-    options: dict[str, object] = {"headless": headless, "args": args, "env": browser_env()}
+    # Ctrl-C at a terminal reaches the whole process group, Playwright's driver too: left to itself the
+    # driver would close the browser at once, before the run could stop its trace and write its HAR.
+    options: dict[str, object] = {"headless": headless, "args": args, "env": browser_env(), "handle_sigint": False}
     if slow_mo:
         options["slow_mo"] = slow_mo
     if choice.executable:

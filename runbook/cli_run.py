@@ -18,11 +18,13 @@ from runbook.console import console, err_console, usage_exit
 from runbook.engine import RunnerOptions, RunOutcome, execute
 from runbook.errors import RunbookError, UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
+from runbook.files import folder_problem
 from runbook.plan import Plan, Step
 from runbook.procedure import build_plan
 from runbook.results import Outcome, StepResult
-from runbook.rundir import RunDir
+from runbook.rundir import STATUSES, RunDir
 from runbook.runner import resume_point
+from runbook.signals import interruption
 from runbook.simulator.state import CreationMode, Release
 from runbook.spec import RunSpec, load_spec
 
@@ -105,6 +107,8 @@ def print_outcome(outcome: RunOutcome) -> None:
             err_console.print(
                 f"Fix the cause, then continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True
             )
+        elif outcome.status == "interrupted":
+            err_console.print(f"Continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True)
     console.print(f"Recordings: {escape(str(run_dir.path))}", soft_wrap=True)
 
 
@@ -135,7 +139,15 @@ def announce_totp_wait(seconds: float) -> None:
 def start_run(spec: RunSpec, options: RunnerOptions, recordings: Path | None = None) -> RunOutcome:
     plan = build_plan(spec)
     base = recordings or spec.options.recordings_dir
-    run_dir = RunDir.create(base, plan, spec.summary(), spec_toml=spec.to_toml(), spec_path=spec.source_path)
+    try:
+        run_dir = RunDir.create(base, plan, spec.summary(), spec_toml=spec.to_toml(), spec_path=spec.source_path)
+    except OSError as exc:  # the recordings folder is a file, /dev/null, a link loop, not writable
+        usage_exit(
+            UsageError(
+                f"Cannot make a run directory in {base}: {folder_problem(base, exc)}. "
+                "Give --recordings (or run.recordings_dir in the spec) a folder you can write to."
+            )
+        )
     console.print(f"Run {run_dir.run_id}: {len(plan)} steps against {escape(spec.org.url)}", soft_wrap=True)
     return _guarded(lambda: execute(spec, run_dir, options), run_dir)
 
@@ -143,11 +155,12 @@ def start_run(spec: RunSpec, options: RunnerOptions, recordings: Path | None = N
 def _guarded(action: Any, run_dir: RunDir) -> RunOutcome:
     try:
         outcome: RunOutcome = action()
-    except KeyboardInterrupt:
-        if run_dir.status == "running":
-            run_dir.set_status("failed", error="interrupted")
+    except KeyboardInterrupt as exc:  # outside the run's own handling (e.g. a third signal while finishing)
+        error = interruption(exc)
+        if run_dir.status in ("planned", "running"):
+            run_dir.set_status("interrupted", error=str(error))
         err_console.print(f"\nInterrupted. Continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(error.exit_code) from None
     return outcome
 
 
@@ -203,10 +216,16 @@ def resume_command(
     """Continue a run from its first unfinished step, re-checking it on screen, with the original inputs."""
     try:
         run_dir = RunDir.open(run_dir_path)
+        if run_dir.status not in STATUSES:
+            raise UsageError(
+                f"{run_dir.path / 'run.json'} has the status {json.dumps(run_dir.status)}, which no run has "
+                f"({', '.join(STATUSES)}); it was changed by hand, so the run cannot be resumed."
+            )
         spec_file = run_dir.path / "spec.toml"
         if not spec_file.exists():
             raise UsageError(f"{run_dir_path} has no spec.toml; it cannot be resumed.")
-        run_spec = load_spec(spec_file, os.environ)
+        # The copy the runbook wrote: a symbolic link there means it was swapped, and it is refused.
+        run_spec = load_spec(spec_file, os.environ, follow_symlinks=False)
         changed = run_dir.changed_since_start(run_spec.summary())
         if changed:
             raise UsageError(
@@ -215,9 +234,9 @@ def resume_command(
                 + f". As it stands it would sign in to {run_spec.org.url} as {run_spec.org.username}. "
                 "Start a new run with `runbook run SPEC` instead."
             )
+        start = resume_point(run_dir)  # reads plan.json and the step results: refused here if tampered with
     except UsageError as exc:
         usage_exit(exc)
-    start = resume_point(run_dir)
     if start is None or run_dir.status == "succeeded":
         console.print(f"Every step of {run_dir.run_id} has finished; nothing to resume.", soft_wrap=True)
         raise typer.Exit(0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +20,13 @@ from playwright.sync_api import Error as PlaywrightError
 
 from runbook.browser import launch_options
 from runbook.callbacks import CallbackList, RunCallbacks
-from runbook.errors import CredentialsError, RunbookError, RunFailure, UsageError
+from runbook.errors import CredentialsError, Interrupted, RunbookError, RunFailure, UsageError
 from runbook.evidence import EvidenceCallbacks, EvidenceOptions, context_options
 from runbook.logs import REDACTOR
 from runbook.report import ReportCallbacks
 from runbook.rundir import RunDir
 from runbook.runner import OpenContext, ProcedureRun
+from runbook.signals import finishing, interruption, stop_signals
 from runbook.signin import AskCode
 from runbook.spec import RunSpec
 
@@ -85,10 +86,12 @@ def browser_contexts(options: RunnerOptions, run_dir: RunDir) -> Iterator[OpenCo
         try:
             yield open_context
         finally:
-            try:
-                for context in opened:
+            # A browser that died (or was closed by a signal to the process group) has nothing left to
+            # close: what it wrote before is kept and finished by the callbacks.
+            for context in opened:
+                with suppress(PlaywrightError):
                     context.close()  # the recording one writes its video and HAR
-            finally:
+            with suppress(PlaywrightError):
                 browser.close()
 
 
@@ -110,38 +113,80 @@ def versions(browser: Browser) -> dict[str, str]:
 
 
 def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at: str | None = None) -> RunOutcome:
-    """Run the plan in ``run_dir`` from ``start_at`` (default: its first step) to the end."""
+    """Run the plan in ``run_dir`` from ``start_at`` (default: its first step) to the end.
+
+    Every way out finishes the evidence and settles run.json: success, a failed step, a signal (Ctrl-C,
+    SIGTERM, SIGHUP: status ``interrupted``, the trace and HAR written and masked), the browser dying, a
+    bug of ours. Signals arriving while the evidence is written are held back (``runbook.signals``).
+    """
     plan = run_dir.plan()
     start_at = start_at or plan.ids[0]
-    callbacks = CallbackList([EvidenceCallbacks(options.evidence, run_dir), ReportCallbacks(), *options.callbacks])
+    # A trace chunk is saved with each step: a browser that dies mid-run loses only its current step's.
+    evidence = EvidenceCallbacks(options.evidence, run_dir, chunk_per_step=True)
+    callbacks = CallbackList([evidence, ReportCallbacks(), *options.callbacks])
     run = ProcedureRun(
         spec, run_dir, callbacks, env=options.env, ask=options.ask or _no_person, on_totp_wait=options.on_totp_wait
     )
     structlog.contextvars.clear_contextvars()
     error: RunbookError | None = None
     consumer_key: str | None = None
-    try:
-        run.begin(start_at)
-        failed = True
-        with browser_contexts(options, run_dir) as open_context:
-            ctx = run.sign_in(open_context)
-            error = run.steps(start_at)
-            failed = error is not None
-            consumer_key = ctx.consumer_key
-            run.closing(failed)
-        run.closed(failed)
-    except UsageError as exc:
-        error = exc
-        log.error("run_refused", error=str(exc))
-    except PlaywrightError as exc:
-        error = _browser_problem(exc)
-        log.error("browser_failed", error=str(error))
-    except Exception as exc:  # a bug of ours: the run is marked failed (resumable) rather than left "running"
-        error = RunFailure(f"internal error ({type(exc).__name__}): {REDACTOR.scrub(str(exc))[:300]}")
-        log.error("internal_error", error=str(error))
-    status = run.end(error)
+    with ExitStack() as held:
+        try:
+            held.enter_context(run_dir.locked())
+        except UsageError as exc:  # another process runs it: leave its run.json alone
+            return RunOutcome(run_dir, run_dir.status, None, exc)
+        held.enter_context(stop_signals())
+        try:
+            run.begin(start_at)
+            error, consumer_key = _drive(run, options, run_dir, start_at)
+        except KeyboardInterrupt as exc:  # a signal outside the steps: starting, launching, closing
+            error = _interrupted(exc)
+        except UsageError as exc:
+            error = exc
+            log.error("run_refused", error=str(exc))
+        except PlaywrightError as exc:
+            error = _browser_problem(exc)
+            log.error("browser_failed", error=str(error))
+        except Exception as exc:  # a bug of ours: the run is marked failed (resumable) rather than left "running"
+            error = RunFailure(f"internal error ({type(exc).__name__}): {REDACTOR.scrub(str(exc))[:300]}")
+            log.error("internal_error", error=str(error))
+        with finishing():
+            status = run.end(error)
     structlog.contextvars.clear_contextvars()
     return RunOutcome(run_dir, status, consumer_key, error)
+
+
+def _drive(
+    run: ProcedureRun, options: RunnerOptions, run_dir: RunDir, start_at: str
+) -> tuple[RunbookError | None, str | None]:
+    """The browser part of a run: sign in, the steps, then the trace, video and HAR written whatever happened."""
+    error: RunbookError | None = None
+    consumer_key: str | None = None
+    failed = True
+    with ExitStack() as held:
+        try:
+            with browser_contexts(options, run_dir) as open_context:
+                try:
+                    ctx = run.sign_in(open_context)
+                    error = run.steps(start_at)
+                    failed = error is not None
+                    consumer_key = ctx.consumer_key
+                except KeyboardInterrupt as exc:
+                    error = _interrupted(exc)
+                finally:
+                    # From here to the end of the run a signal waits: an interrupted merge would leave parts
+                    # unmasked. Whatever ended the steps, the trace is written before the browser closes.
+                    held.enter_context(finishing())
+                    run.closing(failed)
+        finally:
+            run.closed(failed)
+    return error, consumer_key
+
+
+def _interrupted(exc: KeyboardInterrupt) -> Interrupted:
+    error = interruption(exc)
+    log.warning("run_interrupted", signal=error.signal_name)
+    return error
 
 
 def _browser_problem(exc: PlaywrightError) -> RunbookError:

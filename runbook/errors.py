@@ -90,6 +90,18 @@ class RunFailure(RunbookError):
     exit_code = 1
 
 
+class Interrupted(RunbookError):
+    """The run was stopped by a signal (Ctrl-C, SIGTERM); its evidence was finished and it can be resumed.
+
+    The exit code is the shell's for that signal: 128 + its number (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, signal_name: str, signal_number: int) -> None:
+        self.signal_name = signal_name
+        self.exit_code = 128 + signal_number
+        super().__init__(f"interrupted by {signal_name}")
+
+
 class StepFailed(RunFailure):
     """A documented step failed; names the step, the screen, what was expected and what was seen."""
 

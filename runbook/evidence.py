@@ -10,6 +10,7 @@ entries, HAR) is scrubbed of the secret values the run registered.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 import structlog
-from playwright.sync_api import BrowserContext, Locator, Page
+from playwright.sync_api import BrowserContext, Locator, Page, Request
 from playwright.sync_api import Error as PlaywrightError
 
 from runbook.callbacks import RunCallbacks
@@ -74,6 +76,11 @@ def context_options(options: EvidenceOptions, run_dir: RunDir) -> dict[str, obje
     return kwargs
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def secret_masks(page: Page) -> list[Locator]:
     """Locators of every element that holds a secret, on the page and in the active classic frame."""
     masks: list[Locator] = []
@@ -90,6 +97,55 @@ def register_session_cookies(context: BrowserContext) -> None:
     except PlaywrightError:  # the browser is gone: what it had was registered at the last step
         return
     REDACTOR.register(cookie["value"] for cookie in cookies if len(cookie.get("value", "")) >= 8)
+
+
+# Secrets a page holds without the run having typed them: forms' CSRF tokens (_CONFIRMATIONTOKEN, vcsrf),
+# the Consumer Secret an older View page keeps behind "Click to reveal", a password field's value.
+_HELD_SECRETS = """() => Array.from(document.querySelectorAll(
+    'input[name="_CONFIRMATIONTOKEN"], input[name="vcsrf"], input[name*="csrf" i], [data-token],'
+    + ' input[type="password"], [id$="consumerSecret"]'
+)).map(e => e.dataset.token || (e.tagName === 'INPUT' ? e.value : e.textContent) || '')"""
+# Form fields whose posted values are secrets (CSRF tokens, passwords); codes are kept out of recordings.
+_SECRET_FIELD = re.compile(r"csrf|confirmationtoken|token|password|^pw$|secret", re.IGNORECASE)
+# Shorter values are not masked: a 6-digit code would mask every number that contains it.
+_MIN_HELD = 8
+
+
+def register_page_secrets(context: BrowserContext) -> None:
+    """Register the secrets the context's pages hold now (in every frame), so they are masked everywhere."""
+    try:
+        pages = list(context.pages)
+    except PlaywrightError:
+        return
+    for page in pages:
+        for frame in list(page.frames):
+            try:
+                values = frame.evaluate(_HELD_SECRETS)
+            except PlaywrightError:  # a frame navigating or gone: the next look finds what it holds
+                continue
+            REDACTOR.register(v.strip() for v in values if isinstance(v, str) and len(v.strip()) >= _MIN_HELD)
+
+
+def register_posted_secrets(request: Request) -> None:
+    """A request listener: the secret fields of every form post (tokens, passwords) are registered as sent."""
+    try:
+        if request.method != "POST":
+            return
+        body = request.post_data or ""
+        content_type = request.headers.get("content-type", "")
+    except (PlaywrightError, UnicodeDecodeError):
+        return
+    if "application/x-www-form-urlencoded" in content_type:
+        fields = parse_qsl(body, keep_blank_values=True)
+    elif "json" in content_type:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return
+        fields = [(str(k), str(v)) for k, v in data.items()] if isinstance(data, dict) else []
+    else:
+        return
+    REDACTOR.register(value for name, value in fields if _SECRET_FIELD.search(name) and len(value) >= _MIN_HELD)
 
 
 def har_cookie_values(har: Path) -> set[str]:
@@ -129,6 +185,7 @@ class Recorder:
     def start(self, context: BrowserContext, title: str) -> None:
         self.context = context
         register_session_cookies(context)
+        context.on("request", register_posted_secrets)
         if self.options.tracing is Recording.OFF:
             return
         context.tracing.start(title=title, screenshots=True, snapshots=True, sources=False)
@@ -138,6 +195,7 @@ class Recorder:
     def _save_chunk(self) -> None:
         assert self.context is not None
         register_session_cookies(self.context)
+        register_page_secrets(self.context)
         part = self.run_dir.path / f".trace-part-{len(self._parts):02d}.zip"
         self.context.tracing.stop_chunk(path=str(part))
         self._parts.append(part)
@@ -160,7 +218,10 @@ class Recorder:
     def group(self, step: Step) -> None:
         self._step_first_part = len(self._parts)
         if self._tracing and self.context is not None:
-            self.context.tracing.group(f"{step.id} {step.title}")
+            try:
+                self.context.tracing.group(f"{step.id} {step.title}")
+            except PlaywrightError as exc:  # the browser is gone: the step itself will say so
+                log.warning("trace_group_lost", step=step.id, error=REDACTOR.scrub(_first_line(exc)))
 
     def group_end(self) -> None:
         if self._tracing and self.context is not None:
@@ -168,8 +229,11 @@ class Recorder:
             with suppress(PlaywrightError):
                 self.context.tracing.group_end()
             if self.chunk_per_step:
-                self._save_chunk()
-                self.context.tracing.start_chunk()
+                try:
+                    self._save_chunk()
+                    self.context.tracing.start_chunk()
+                except PlaywrightError as exc:  # the browser died during the step: finish_trace keeps the rest
+                    log.warning("trace_chunk_lost", error=REDACTOR.scrub(_first_line(exc)))
 
     def step_trace(self, out: Path) -> Path | None:
         """The last step's own trace (its chunks merged and scrubbed) at ``out``; needs ``chunk_per_step``."""
@@ -185,17 +249,23 @@ class Recorder:
             # A real org's hosts each set their own cookie as the run goes from one to another (the frame
             # host's only when a classic page is first framed): every one is masked, not only sign-in's.
             register_session_cookies(self.context)
+            register_page_secrets(self.context)
         if not self._tracing or self.context is None:
             return None
-        self._save_chunk()
-        self.context.tracing.stop()
         self._tracing = False
+        try:
+            self._save_chunk()
+            self.context.tracing.stop()
+        except PlaywrightError as exc:  # the browser died (or was stopped): its last chunk is lost, the rest kept
+            log.warning("trace_chunk_lost", error=REDACTOR.scrub(_first_line(exc)))
         keep = self.options.tracing is Recording.ON or failed
         out = None
-        if keep:
-            out = merge_traces(self._parts, self.run_dir.path / TRACE_FILE, REDACTOR.values())
-        for part in self._parts:
-            part.unlink(missing_ok=True)
+        try:
+            if keep and self._parts:
+                out = merge_traces(self._parts, self.run_dir.path / TRACE_FILE, REDACTOR.values())
+        finally:  # the parts are not masked: none is left behind, even when the merge fails
+            for part in {*self._parts, *self.run_dir.path.glob(".trace-part-*.zip")}:
+                part.unlink(missing_ok=True)
         return out
 
     # --- after the browser closed ---------------------------------------------------------------------
@@ -249,8 +319,10 @@ class EvidenceCallbacks(RunCallbacks):
         self.recorder.group(step)
 
     def step_evidence(self, ctx: RunContext, step: Step, outcome: Outcome) -> str | None:
-        # Each of a real org's hosts sets its own session cookie when a step first reaches it.
+        # Each of a real org's hosts sets its own session cookie when a step first reaches it; the step's
+        # pages may hold tokens and the Consumer Secret.
         register_session_cookies(ctx.page.context)
+        register_page_secrets(ctx.page.context)
         return self.recorder.screenshot(ctx, step, outcome)
 
     def step_finished(self, step: Step, result: StepResult) -> None:

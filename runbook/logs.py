@@ -173,6 +173,26 @@ def configure(*, console_level: int = logging.WARNING, stream: TextIO | None = N
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+    _route_library_logs()
+
+
+class _LibraryErrors(logging.Handler):
+    """Errors the libraries log (Playwright's "Error occurred in event listener") become events of ours:
+    scrubbed, one line, in events.jsonl, never a raw traceback on the terminal."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        detail = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+        structlog.get_logger(record.name).warning(
+            "library_error", message=record.getMessage(), error=detail if error else None
+        )
+
+
+def _route_library_logs() -> None:
+    library = logging.getLogger("playwright")
+    if not any(isinstance(handler, _LibraryErrors) for handler in library.handlers):
+        library.addHandler(_LibraryErrors(logging.WARNING))
+    library.propagate = False
 
 
 def log_to(path: Path | None) -> None:

@@ -3,8 +3,10 @@
 Layout (every file written atomically: a temp file in the same folder, fsync, then rename):
 
     plan.json                 the plan the run follows (Plan.to_dict)
-    run.json                  status (planned -> running -> succeeded | failed | blocked), timestamps,
-                              the spec summary, and a ``resume`` section (spec path, spec hash, next step)
+    run.json                  status (planned -> running -> succeeded | failed | blocked | interrupted),
+                              timestamps, the spec summary, a ``resume`` section (spec path, spec hash, next
+                              step), and ``pid``: the process running it now (null when none does)
+    .lock                     locked (flock) by the process running the run, so that two never run it at once
     spec.toml                 the resolved spec, loadable on its own (no secrets; they stay in the environment)
     steps/NN-<step-id>.json   one StepResult per step that ran, NN its 1-based place in the plan
     ...                       logs, screenshots, traces, report and hand-off, written by the engine
@@ -14,31 +16,37 @@ Run ids sort by time: ``YYYYMMDD-HHMMSS-xxxx`` (UTC, then 4 random hex digits).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from runbook.errors import UsageError
-from runbook.files import atomic_write
+from runbook.files import atomic_write, read_capped
 from runbook.plan import Plan
 from runbook.results import StepResult
 
+LOCK_FILE = ".lock"
 PLAN_FILE = "plan.json"
 RUN_FILE = "run.json"
 SPEC_FILE = "spec.toml"
 STEPS_DIR = "steps"
 
-STATUSES = ("planned", "running", "succeeded", "failed", "blocked")
-# Allowed status changes; failed and blocked runs can be resumed, a succeeded run is final.
+STATUSES = ("planned", "running", "succeeded", "failed", "blocked", "interrupted")
+# Allowed status changes; failed, blocked and interrupted runs can be resumed, a succeeded run is final.
 _TRANSITIONS: dict[str, frozenset[str]] = {
-    "planned": frozenset({"running", "failed", "blocked"}),
+    "planned": frozenset({"running", "failed", "blocked", "interrupted"}),
     # running -> running: a resume of a run whose process was killed mid-way.
-    "running": frozenset({"running", "succeeded", "failed", "blocked"}),
+    "running": frozenset({"running", "succeeded", "failed", "blocked", "interrupted"}),
     "failed": frozenset({"running"}),
     "blocked": frozenset({"running"}),
+    "interrupted": frozenset({"running"}),
     "succeeded": frozenset(),
 }
 
@@ -59,6 +67,33 @@ def new_run_id(now: datetime | None = None) -> str:
 
 def _dump(data: Any) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+# The largest JSON file of a run directory read back: the runbook's own are a few KiB (run.json, with
+# the spec summary, is the biggest); a bigger one was not written by it.
+MAX_RUN_FILE_BYTES = 1024 * 1024
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    """A JSON object the runbook wrote into a run directory; UsageError naming the file when it is not one.
+
+    Read without following a symbolic link (the runbook writes none there: a link means the file was
+    swapped) and never more than MAX_RUN_FILE_BYTES of it.
+    """
+    changed = "the run directory was changed by hand; start a new run with `runbook run SPEC`"
+    try:
+        data = json.loads(read_capped(path, MAX_RUN_FILE_BYTES, follow_symlinks=False).decode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path} cannot be read: {exc.strerror or exc}; {changed}.") from exc
+    except ValueError as exc:  # json's and UTF-8's decode errors are both ValueErrors
+        raise UsageError(f"{path} is not JSON ({exc}); {changed}.") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} does not hold a JSON object; {changed}.")
+    return data
+
+
+class RunDirBusy(UsageError):
+    """Another process runs this run directory now."""
 
 
 class RunDir:
@@ -215,10 +250,17 @@ class RunDir:
     def results(self) -> dict[str, StepResult]:
         """Every step result written so far, by step id, in plan order."""
         found: dict[str, StepResult] = {}
+        if self.steps_dir.is_symlink():
+            raise UsageError(
+                f"{self.steps_dir} is a symbolic link; the runbook never makes one there, so it is not read."
+            )
         if not self.steps_dir.is_dir():
             return found
         for file in sorted(self.steps_dir.glob("*.json")):
-            result = StepResult.from_dict(json.loads(file.read_text(encoding="utf-8")))
+            try:
+                result = StepResult.from_dict(_load_json(file))
+            except ValueError as exc:  # valid JSON, but not a step result (a field missing, an unknown outcome)
+                raise UsageError(f"{file} is not a step result ({exc}); it was changed by hand.") from exc
             found[result.step_id] = result
         return found
 
@@ -270,6 +312,36 @@ class RunDir:
         info.setdefault("resume", {})["next_step"] = self.first_unfinished()
         self._write_run(info)
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the run directory for this process: RunDirBusy if another process runs it now.
+
+        The lock is the kernel's (flock on ``.lock``): it ends with the process, however that ends, so a
+        killed run never leaves its directory locked. run.json's ``pid`` says who holds it.
+        """
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path / LOCK_FILE, flags, 0o600)
+        except OSError as exc:
+            raise UsageError(f"cannot lock {self.path / LOCK_FILE}: {exc.strerror or exc}") from exc
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = self.info().get("pid")
+                raise RunDirBusy(
+                    f"{self.path} is being run by another runbook process"
+                    + (f" (pid {holder})" if holder else "")
+                    + ": wait for it to end (or stop it), then try again."
+                ) from None
+            self.annotate(pid=os.getpid())
+            try:
+                yield
+            finally:
+                self.annotate(pid=None)
+        finally:
+            os.close(fd)
+
     def annotate(self, **fields: Any) -> None:
         """Add or replace top-level fields of run.json (for example the versions in use)."""
         info = self.info()
@@ -300,10 +372,7 @@ class RunDir:
         return self.path / relative
 
     def _read_json(self, name: str) -> dict[str, Any]:
-        data = json.loads((self.path / name).read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError(f"{self.path / name} does not hold a JSON object")
-        return data
+        return _load_json(self.path / name)
 
     def _write_run(self, info: dict[str, Any]) -> None:
         atomic_write(self.path / RUN_FILE, _dump(info), private=True)

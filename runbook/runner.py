@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,14 @@ from playwright.sync_api import Error as PlaywrightError
 
 from runbook.callbacks import CallbackList, RunCallbacks
 from runbook.certs import CertificateInfo, generate_certificate, load_certificate
-from runbook.errors import CredentialsError, OrgFeatureBlocked, RunbookError, RunFailure, StepFailed
+from runbook.errors import CredentialsError, Interrupted, OrgFeatureBlocked, RunbookError, RunFailure, StepFailed
 from runbook.evidence import register_session_cookies
 from runbook.keypairs import key_pair_store, restore_kept_pair
 from runbook.logs import REDACTOR, log_to
 from runbook.pages.base import OrgContext
 from runbook.pages.errors import PageError
 from runbook.pages.labels import LABELS
+from runbook.pages.login import LoginPage
 from runbook.plan import Plan, Step
 from runbook.procedure import PROCEDURE, Procedure
 from runbook.results import Outcome, StepResult
@@ -248,6 +250,8 @@ def run_status(error: RunbookError | None) -> str:
     """The run's final status for the error that ended it (none: succeeded)."""
     if error is None:
         return "succeeded"
+    if isinstance(error, Interrupted):
+        return "interrupted"
     return "blocked" if isinstance(error, OrgFeatureBlocked) else "failed"
 
 
@@ -279,6 +283,7 @@ class ProcedureRun:
         self._org = OrgContext(spec.org.url, LABELS, timeout_ms=spec.options.timeout_ms)
         self._prepared: tuple[CertificateInfo, Path, Path | None] | None = None
         self._umask: int | None = None
+        self._open_context: OpenContext | None = None
 
     def begin(self, start_at: str, **fields: Any) -> None:
         """Logs to the run's events, checks credentials, prepares the certificate, loads a saved session.
@@ -324,8 +329,23 @@ class ProcedureRun:
         self.run_dir.annotate(hosts=org_hosts(org))
         page = open_context(dict(state), True).new_page()
         self.ctx = new_run_context(self.spec, page, org, self.run_dir, codes, self._prepared, self.env)
+        self._open_context = open_context
+        self.ctx.quiet_page = self._quiet_page
         self.callbacks.browser_ready(self.ctx)
         return self.ctx
+
+    @contextmanager
+    def _quiet_page(self) -> Iterator[Page | None]:
+        """A page in a context that records nothing, signed in as the steps' page is and showing its address."""
+        assert self.ctx is not None and self._open_context is not None
+        quiet = self._open_context(dict(self.ctx.page.context.storage_state()), False)
+        try:
+            page = quiet.new_page()
+            page.goto(self.ctx.page.url, wait_until="domcontentloaded", timeout=self.ctx.org.timeout_ms)
+            yield page
+        finally:
+            register_session_cookies(quiet)  # a host first reached here set a session cookie of its own
+            quiet.close()
 
     def _totp_wait(self, seconds: float) -> None:
         log.info("totp_waiting_for_next_window", seconds=round(seconds, 1))
@@ -345,9 +365,29 @@ class ProcedureRun:
         return run_steps(self.ctx, plan, start_at, self.callbacks)
 
     def closing(self, failed: bool) -> None:
-        """The browser is about to close: the trace is written now."""
-        if self.ctx is not None:
+        """The browser is about to close: the trace is written now, then the run's own session ends."""
+        if self.ctx is None:
+            return
+        try:
             self.callbacks.run_finishing(self.ctx, failed)
+        finally:
+            self.log_out()
+
+    def log_out(self) -> None:
+        """End the session this run signed in with, so that nothing it left on disk opens the org.
+
+        Only a password sign-in's session is the run's own: a frontdoor access token and a saved session
+        belong to the person who gave them, and stay usable. A browser already gone has nothing to end.
+        """
+        if self.ctx is None or self.spec.org.login is not LoginMethod.PASSWORD:
+            return
+        try:
+            LoginPage(self.ctx.page, self.ctx.org).log_out()
+        except (PlaywrightError, PageError) as exc:
+            text = str(exc).strip()
+            log.warning("log_out_failed", error=REDACTOR.scrub(text.splitlines()[0] if text else type(exc).__name__))
+            return
+        log.info("logged_out")
 
     def closed(self, failed: bool) -> None:
         """The browser has closed: video and HAR are on disk."""

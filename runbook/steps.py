@@ -84,6 +84,9 @@ class RunContext:
     screen: Any = None  # the page object of the screen the browser is on
     # A block whose browser activity must not be recorded (the evidence recorder replaces it).
     private: Callable[[], AbstractContextManager[None]] = nullcontext
+    # A page of a browser context that records nothing (no video, HAR or trace), signed in as ``page`` is and
+    # showing what it shows; None where the run has no such context (the steps then use ``page``).
+    quiet_page: Callable[[], AbstractContextManager[Page | None]] = nullcontext
     app_exists: bool | None = None
     app_created_now: bool = False
     permission_set_exists: bool | None = None
@@ -431,9 +434,11 @@ def copy_consumer_key(ctx: RunContext) -> StepReport:
         key = view.read_consumer_key()
         where = "on the app's page"
     else:
-        # The identity check and the window showing the secret are kept out of every recording.
-        with ctx.private():
-            details = view.open_consumer_details()
+        # The identity check and the window showing the secret are kept out of every recording: they happen
+        # in a browser context that records nothing (and the trace is paused besides).
+        with ctx.private(), ctx.quiet_page() as quiet:
+            source = view if quiet is None else ConnectedAppViewPage(quiet, ctx.org).wait_until_loaded()
+            details = source.open_consumer_details()
             try:
                 key = details.read_consumer_key(
                     lambda by_email: ctx.codes.code(by_email), authenticator_retry=ctx.codes.totp is not None

@@ -14,6 +14,7 @@ import pytest
 from runbook.browser import playwright_ffmpeg_path
 from runbook.evidence import EvidenceOptions, Recording
 from runbook.rundir import RunDir
+from runbook.simulator.connected_app_common import CONSUMER_PATH
 from runbook.simulator.screens_auth import EMAIL_FINISH, TOTP_FINISH
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
@@ -77,12 +78,13 @@ def test_a_legacy_run_by_password_leaves_complete_evidence_and_no_secret_anywher
     assert (run_path / "handoff.md").stat().st_mode & 0o077 == 0
     # Sign-in happened in a context that recorded nothing: no login form, code or frontdoor in the HAR.
     har = json.loads((run_path / "network.har").read_text())
+    paths = [urlsplit(e["request"]["url"]).path for e in har["log"]["entries"]]
+    # The run ends by logging out, which lands on the login page: only what came before is the steps'.
+    assert "/secur/logout.jsp" in paths, "the run's session was ended"
+    steps_paths = paths[: paths.index("/secur/logout.jsp")]
     sign_in_paths = {"/", TOTP_FINISH, EMAIL_FINISH, "/secur/frontdoor.jsp"}
-    signing_in = [
-        e["request"]["url"] for e in har["log"]["entries"] if urlsplit(e["request"]["url"]).path in sign_in_paths
-    ]
-    assert signing_in == []
-    assert har["log"]["entries"], "the steps themselves are recorded"
+    assert [path for path in steps_paths if path in sign_in_paths] == []
+    assert steps_paths, "the steps themselves are recorded"
     # Every file (screenshots, trace, HAR included) and folder is owner-only.
     assert [str(p) for p in [run_path, *run_path.rglob("*")] if p.stat().st_mode & 0o077] == []
     info = json.loads((run_path / "run.json").read_text())
@@ -131,6 +133,10 @@ def test_a_current_run_reads_the_key_behind_the_identity_check_without_recording
     assert leaks(artifact_blobs(outcome.run_dir.path), secrets_of(sim, token)) == []
     events = (outcome.run_dir.path / "events.jsonl").read_text()
     assert '"recording_paused"' in events and '"recording_resumed"' in events
+    # Not masked afterwards but never recorded: the window and its identity check ran in a quiet context.
+    har = json.loads((outcome.run_dir.path / "network.har").read_text())
+    addresses = [entry["request"]["url"] for entry in har["log"]["entries"]]
+    assert addresses and not [url for url in addresses if CONSUMER_PATH in url or "/verification/" in url]
 
 
 def test_a_failing_run_still_leaves_the_report_the_trace_and_the_failing_steps_screenshot(

@@ -260,3 +260,24 @@ def test_a_crafted_step_id_in_plan_json_is_refused_and_nothing_is_written_outsid
     with pytest.raises(UsageError):
         reopened.record(result(step_id))
     assert sorted(p for p in tmp_path.rglob("*")) == before
+
+
+def test_a_runectory_is_held_by_one_process_at_a_time(run: RunDir) -> None:
+    """While one holder has the lock, a second is refused naming the holder's pid; run.json keeps the pid."""
+    with run.locked():
+        assert run.info()["pid"] == os.getpid()
+        with pytest.raises(UsageError, match=rf"another runbook process \(pid {os.getpid()}\)"), run.locked():
+            pass
+        assert run.info()["pid"] == os.getpid()  # the refused one did not take it over
+    assert run.info()["pid"] is None
+    with run.locked():  # released: the next holder gets it
+        assert (run.path / ".lock").stat().st_mode & 0o077 == 0
+
+
+def test_a_runectory_lock_is_refused_through_a_symlink(run: RunDir, tmp_path: Path) -> None:
+    """A .lock planted as a link elsewhere is not followed."""
+    target = tmp_path / "elsewhere"
+    target.write_text("")
+    (run.path / ".lock").symlink_to(target)
+    with pytest.raises(UsageError, match="cannot lock"), run.locked():
+        pass

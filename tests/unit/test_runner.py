@@ -61,9 +61,13 @@ class FakeTracing:
 class FakeContext:
     def __init__(self) -> None:
         self.tracing = FakeTracing()
+        self.pages: list[object] = []  # no page holds a token to register
 
     def cookies(self) -> list[dict[str, str]]:
         return []
+
+    def on(self, event: str, listener: object) -> None:
+        """Listeners are the real browser's business; the fake sends no requests."""
 
 
 class FakePage:

@@ -1,0 +1,55 @@
+"""Stop signals: SIGTERM and SIGHUP stop a run as Ctrl-C does, and wait while its evidence is written."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from runbook.errors import Interrupted
+from runbook.rundir import STATUSES
+from runbook.runner import run_status
+from runbook.signals import HELD_BEFORE_GIVING_IN, Stopped, finishing, interruption, stop_signals
+
+
+def test_sigterm_inside_the_block_raises_stopped_naming_the_signal() -> None:
+    """A SIGTERM becomes a KeyboardInterrupt subclass that says SIGTERM; outside the block the old handler is back."""
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Stopped) as caught, stop_signals():
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert isinstance(caught.value, KeyboardInterrupt) and caught.value.signal_number == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize(
+    ("stop", "name", "code"),
+    [
+        (KeyboardInterrupt(), "SIGINT", 130),
+        (Stopped(signal.SIGTERM), "SIGTERM", 143),
+        (Stopped(signal.SIGHUP), "SIGHUP", 129),
+    ],
+)
+def test_a_stop_becomes_an_interrupted_run_with_the_shells_exit_code(
+    stop: KeyboardInterrupt, name: str, code: int
+) -> None:
+    """128 + the signal's number, and the run's status is "interrupted" (a status run.json accepts)."""
+    error = interruption(stop)
+    assert isinstance(error, Interrupted)
+    assert (error.signal_name, error.exit_code, str(error)) == (name, code, f"interrupted by {name}")
+    assert run_status(error) == "interrupted" and "interrupted" in STATUSES
+
+
+def test_signals_wait_while_the_evidence_is_written_and_a_third_gets_through() -> None:
+    """Two signals during finishing are held (the block goes on); one more stops it."""
+    finished = []
+    with finishing():
+        for _ in range(HELD_BEFORE_GIVING_IN):
+            os.kill(os.getpid(), signal.SIGTERM)
+        finished.append("evidence written")
+    assert finished == ["evidence written"]
+    with pytest.raises(KeyboardInterrupt), finishing():
+        for _ in range(HELD_BEFORE_GIVING_IN + 1):
+            os.kill(os.getpid(), signal.SIGINT)
+        finished.append("not reached")
+    assert finished == ["evidence written"]
