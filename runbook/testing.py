@@ -279,3 +279,54 @@ def self_signed_certificate(
         return certificate
     path.write_bytes(certificate.public_bytes(serialization.Encoding.DER if der else serialization.Encoding.PEM))
     return path
+
+
+# --- injected org faults (simulator/faults.py) ---------------------------------------------------------
+__all__ += ["clear_faults", "faults", "inject_fault"]
+
+_FAULTS = "/__sim__/faults"
+
+
+def inject_fault(
+    sim: Sim,
+    kind: str,
+    path: str,
+    *,
+    count: int = 1,
+    skip: int = 0,
+    method: str | None = None,
+    delay_s: float | None = None,
+) -> None:
+    """Make the org answer requests badly on purpose (``POST /__sim__/faults``).
+
+    ``kind``: "error" (500 page), "maintenance" (503 page), "slow" (``delay_s`` late, 10 s by default),
+    "drop" (connection closed, no response) or "expire" (every session ends at that request). ``path`` is
+    a regular expression matched at the start of the request's ``path?query`` (a plain path is a
+    prefix); the first ``skip`` matching requests pass, the next ``count`` get the fault; ``method``
+    ("GET", "POST", ...) limits it to one method. RuntimeError with the simulator's message if refused.
+    """
+    fault: dict[str, Any] = {"kind": kind, "path": path, "count": count, "skip": skip}
+    if method is not None:
+        fault["method"] = method
+    if delay_s is not None:
+        fault["delay_s"] = delay_s
+    _call(sim, _FAULTS, fault)
+
+
+def faults(sim: Sim) -> list[dict[str, Any]]:
+    """The org's fault table, in the order the faults were added: each fault's fields plus ``id``,
+    ``seen`` (matching requests so far), ``fired`` and ``remaining``."""
+    table: list[dict[str, Any]] = _call(sim, _FAULTS)
+    return table
+
+
+def clear_faults(sim: Sim) -> None:
+    """Remove every injected fault (``DELETE /__sim__/faults``)."""
+    url = _base_url(sim) + _FAULTS
+    request = urllib.request.Request(url, headers={TEST_TOKEN_HEADER: sim.token}, method="DELETE")
+    try:
+        with _opener.open(request, timeout=ENDPOINT_TIMEOUT_S) as response:
+            json.load(response)
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace").strip()
+        raise RuntimeError(f"DELETE {url} answered {exc.code}: {detail or exc.reason}") from exc

@@ -62,6 +62,22 @@ _VERIFY_PREFIX = "/_ui/identity/verification/"
 _INSTANCE_ONLY = ("/secur/frontdoor.jsp", BRIDGE_PATH)
 
 
+@dataclass(slots=True)
+class RequestRecord:
+    """One request a host received, for ``GET /__sim__/requests``; ``fault`` names an injected fault it got."""
+
+    host: str  # the host role
+    method: str
+    path: str
+    fault: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        entry = {"host": self.host, "method": self.method, "path": self.path}
+        if self.fault:
+            entry["fault"] = self.fault
+        return entry
+
+
 @dataclass
 class Hosts:
     """Where each host of the org is served; in single mode every role maps to the same origin."""
@@ -69,7 +85,7 @@ class Hosts:
     origins: dict[str, str] = field(default_factory=dict)  # role -> "http://127.0.0.4:8123"
     by_address: dict[tuple[str, int], str] = field(default_factory=dict)  # (address, port) -> role
     hops: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # token -> (session id, role, expiry)
-    log: deque[tuple[str, str, str]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+    log: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
 
     @property
     def split(self) -> bool:

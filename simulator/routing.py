@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from runbook.simulator.hosts import LOGIN, SINGLE, Hosts, next_role, serving_roles
+from runbook.simulator.hosts import LOGIN, SINGLE, Hosts, RequestRecord, next_role, serving_roles
 from runbook.simulator.screens_auth import login_page
 from runbook.simulator.web import move_to
 
@@ -33,9 +33,13 @@ class HostRouting:
             return
         role = self.hosts.role_of(scope)
         path: str = scope["path"]
-        scope.setdefault("state", {})["host_role"] = role
+        state = scope.setdefault("state", {})
+        state["host_role"] = role
         if not path.startswith(("/static/", "/__sim__/")):
-            self.hosts.log.append((role, scope["method"], path))
+            # The record in the scope: an injected fault (app.FaultInjection) notes itself on it.
+            record = RequestRecord(role, scope["method"], path)
+            state["request_record"] = record
+            self.hosts.log.append(record)
         if role == SINGLE or role in serving_roles(path):
             await self.app(scope, receive, send)
             return

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from runbook.simulator.faults import FaultSpec, FaultTable
 from runbook.simulator.hosts import SINGLE, Hosts
 
 EDITION = "Developer Edition"
@@ -194,9 +195,12 @@ class SimConfig:
     # Test-only breakage for drift tests: names from BREAKAGES.
     broken: frozenset[str] = frozenset()
     rendering: Rendering = field(default_factory=Rendering)
+    # Faults the org starts with (and goes back to on reset): simulator/faults.py.
+    faults: tuple[FaultSpec, ...] = ()
 
     def __post_init__(self) -> None:
         self.broken = frozenset(self.broken)
+        self.faults = tuple(self.faults)
         unknown = sorted(self.broken - BREAKAGES.keys())
         if unknown:
             raise ValueError(f"unknown breakage {', '.join(unknown)}; known: {', '.join(sorted(BREAKAGES))}")
@@ -390,6 +394,8 @@ class Org:
             self.eca_settings: dict[str, bool] = {"rest_api_secret_access": False, "metadata_api_secret_access": False}
             self.banner_dismissed = False
             self.guidance_dismissed = False  # the late guidance prompt (rendering overlays=late)
+            # Injected faults (POST /__sim__/faults), back to the configured ones with fresh counts.
+            self.faults = FaultTable(self.config.faults)
             self.counters: dict[str, int] = {
                 "app_create_attempts": 0,
                 "app_creates": 0,
@@ -473,6 +479,14 @@ class Org:
             self.sessions[session.sid] = session
             return session
 
+    def end_all_sessions(self) -> int:
+        """Every session ends, as when a real org expires them (an "expire" fault); how many there were."""
+        with self.lock:
+            ended = len({id(session) for session in self.sessions.values()})
+            self.sessions.clear()
+            self.email_codes.clear()
+            return ended
+
     # --- serialisation for /__sim__/state ----------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -509,4 +523,5 @@ class Org:
                     for u in self.users.values()
                 ],
                 "counters": dict(self.counters),
+                "faults": self.faults.describe(),
             }
