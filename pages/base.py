@@ -31,7 +31,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, FrameLocator, Locator, Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from runbook.pages.errors import SalesforceError, ScreenNotReached
+from runbook.pages.errors import OrgUnavailable, SalesforceError, ScreenNotReached, SessionExpired
 from runbook.pages.labels import LABELS, SetupLabels
 
 ACTIVE_CLASSIC_FRAME = 'force-aloha-page iframe[tabindex="0"]'
@@ -49,6 +49,18 @@ CHECK_SETTLE_MS = 250
 # Guidance prompts, walkthroughs) closed with Dismiss. Found by role and name only: the app's own dialogs
 # (New Connected App's chooser, the assignment wizard, the Enable confirmation) have no Dismiss button,
 # so the handler never touches them.
+# Salesforce's own pages for an org that cannot answer now (their headings; reference G).
+UNAVAILABLE_HEADINGS = re.compile(r"^(An internal server error has occurred|Down for Maintenance)$")
+# A navigation is repeated at once at most this many more times when the org drops the connection or
+# answers with a server error (a read only; a save is never repeated this way).
+NAVIGATION_RETRIES = 2
+# (After a dropped connection Chromium shows its own error page, which interrupts a navigation started
+# too soon after: that too is the drop.)
+_DROPPED = re.compile(
+    r"ERR_(EMPTY_RESPONSE|CONNECTION_(CLOSED|RESET|ABORTED)|NETWORK_CHANGED|HTTP2_PROTOCOL_ERROR)"
+    r"|interrupted by another navigation to \"?chrome-error:"
+)
+_CHROME_ERROR = re.compile(r"^chrome-error:")
 BANNER_CLOSE = "Close banner"
 GUIDANCE_DISMISS = "Dismiss"
 # One attempt at closing an overlay; its button may itself be unwired for a moment, so attempts repeat.
@@ -141,15 +153,24 @@ class SetupPage:
             return False
 
     def _expect_visible(self, locator: Locator, *, expected: str, timeout: float | None = None) -> None:
-        try:
-            expect(locator.first).to_be_visible(timeout=timeout or self.org.timeout_ms)
-        except AssertionError as exc:
-            raise ScreenNotReached(
-                f"{self.SCREEN}: {expected} did not appear within {int((timeout or self.org.timeout_ms) / 1000)} s",
-                screen=self.SCREEN,
-                expected=expected,
-                seen=self.seen(),
-            ) from exc
+        """Wait for ``locator``; a login page or Salesforce's error page instead is reported as such at once
+        (looked for between short waits), not after the whole timeout as a screen that never came."""
+        deadline = time.monotonic() + (timeout or self.org.timeout_ms) / 1000
+        while True:
+            try:
+                expect(locator.first).to_be_visible(timeout=min(SETTLE_MS, self._left(deadline)))
+                return
+            except AssertionError as exc:
+                self._raise_if_signed_out()
+                self._raise_if_unavailable()
+                if time.monotonic() >= deadline:
+                    raise ScreenNotReached(
+                        f"{self.SCREEN}: {expected} did not appear within "
+                        f"{int((timeout or self.org.timeout_ms) / 1000)} s",
+                        screen=self.SCREEN,
+                        expected=expected,
+                        seen=self.seen(),
+                    ) from exc
 
     def _act(self, what: str, action: Locator, *, timeout: float | None = None) -> None:
         """Click ``action``, turning Playwright's timeout into an error that names the control."""
@@ -393,7 +414,81 @@ class SetupPage:
         close_overlays(self.page, min(self.org.timeout_ms, OVERLAY_BUDGET_MS))
 
     def goto(self, path: str) -> None:
-        self.page.goto(self.org.url(path), wait_until="domcontentloaded", timeout=self.org.timeout_ms)
+        """Open ``path`` on the Setup host. A navigation only reads, so it is repeated (at once, a bounded
+        number of times) when the connection drops or Salesforce answers with a server error or its
+        maintenance page; then OrgUnavailable names what Salesforce answered. A login page means the
+        session ended: SessionExpired."""
+        url = self.org.url(path)
+        for attempt in itertools.count():
+            try:
+                response = self.page.goto(url, wait_until="domcontentloaded", timeout=self.org.timeout_ms)
+            except PlaywrightError as exc:
+                seen = _first_line(exc)
+                if attempt < NAVIGATION_RETRIES and _DROPPED.search(seen):
+                    # Chromium shows its error page for a dropped connection: once it has, go again.
+                    with suppress(PlaywrightError):
+                        self.page.wait_for_url(_CHROME_ERROR, timeout=SETTLE_MS)
+                    continue
+                raise OrgUnavailable(
+                    f"{self.SCREEN}: {url} did not open after {attempt + 1} tries: {seen}",
+                    screen=self.SCREEN,
+                    expected=f"{url} to open",
+                    seen=seen,
+                ) from exc
+            if response is None or response.status < 500:
+                break
+            if attempt >= NAVIGATION_RETRIES:
+                answer = f"HTTP {response.status} {self._heading_text()}".strip()
+                raise OrgUnavailable(
+                    f"{self.SCREEN}: Salesforce answered {answer} to {attempt + 1} tries of {url}",
+                    screen=self.SCREEN,
+                    expected=f"{url} to open",
+                    seen=answer,
+                )
+        self._raise_if_signed_out()
+
+    def _heading_text(self) -> str:
+        try:
+            heading = self.page.locator("h1").first
+            return heading.inner_text(timeout=1_000).strip() if heading.count() else self.page.title()
+        except PlaywrightError:
+            return ""
+
+    def _raise_if_signed_out(self) -> None:
+        """SessionExpired when the browser shows Salesforce's login form instead of a Setup screen."""
+        try:
+            login = self.page.locator("input#username").or_(self.page.locator("form#login_form"))
+            signed_out = login.first.is_visible() and self.page.locator('input[type="password"]').first.is_visible()
+        except PlaywrightError:
+            return
+        if signed_out:
+            raise SessionExpired(
+                f"{self.SCREEN}: Salesforce showed its login page: the session has ended",
+                screen=self.SCREEN,
+                expected=f"the {self.SCREEN} screen",
+                seen=f"the login page ({self.page.url.split('?')[0]}): {self.seen()}",
+            )
+
+    def _raise_if_unavailable(self) -> None:
+        """OrgUnavailable when the page or its Setup frame shows Salesforce's error or maintenance page."""
+        for where in (self.page, self.page.frame_locator(ACTIVE_CLASSIC_FRAME)):
+            heading = where.get_by_role("heading", name=UNAVAILABLE_HEADINGS).first
+            try:
+                text = heading.inner_text(timeout=1) if heading.is_visible() else ""
+            except PlaywrightError:  # a frame going or coming: nothing to say about it now
+                continue
+            if text.strip():
+                raise OrgUnavailable(
+                    f"{self.SCREEN}: Salesforce answered with its page '{text.strip()}'",
+                    screen=self.SCREEN,
+                    expected=f"the {self.SCREEN} screen",
+                    seen=text.strip(),
+                )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _settle(attempt: int) -> float:

@@ -27,3 +27,11 @@ class CreationBlocked(PageError):
 
 class IdentityCheckFailed(PageError):
     """The identity verification (authenticator or e-mailed code) was refused."""
+
+
+class SessionExpired(ScreenNotReached):
+    """Salesforce sent the browser to its login page: the session ended (timed out or logged out elsewhere)."""
+
+
+class OrgUnavailable(ScreenNotReached):
+    """The org did not answer a navigation (a dropped connection, a server error, maintenance) after retries."""

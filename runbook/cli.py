@@ -86,13 +86,25 @@ def sim(
             "assign_users=modal, handlers=ready; see simulator/README.md.",
         ),
     ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            metavar="KIND:PATH [count=N] [skip=N] [method=M] [delay_s=S]",
+            help="Test aid: answer matching requests with an org fault (repeatable): error, maintenance, slow, "
+            "drop or expire; PATH is a regular expression matched at the start of path?query. "
+            "See simulator/README.md.",
+        ),
+    ] = None,
 ) -> None:
     """Serve a simulated Salesforce org until interrupted."""
+    from runbook.simulator.faults import FaultSpec
     from runbook.simulator.server import SimulatorServer
     from runbook.simulator.state import Rendering, SimConfig
 
     try:
         config = SimConfig(
+            faults=tuple(FaultSpec.parse(text) for text in fault or ()),
             release=release,
             creation=creation,
             latency_ms=latency_ms,

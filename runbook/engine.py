@@ -69,13 +69,15 @@ def browser_contexts(options: RunnerOptions, run_dir: RunDir) -> Iterator[OpenCo
     the recording one writing its video and HAR."""
     with sync_playwright() as pw:
         launch = launch_options(headless=not options.headed, slow_mo=options.slow_mo_ms)
-        browser = pw.chromium.launch(**launch)  # type: ignore[arg-type]
-        run_dir.annotate(versions=versions(browser))
+        browsers = [pw.chromium.launch(**launch)]  # type: ignore[arg-type]
+        run_dir.annotate(versions=versions(browsers[0]))
         opened: list[BrowserContext] = []
 
         def open_context(storage_state: dict[str, Any] | None, recording: bool) -> BrowserContext:
+            if not browsers[-1].is_connected():  # it died: the run goes on in a new one (runner.ProcedureRun.steps)
+                browsers.append(pw.chromium.launch(**launch))  # type: ignore[arg-type]
             evidence = context_options(options.evidence, run_dir) if recording else {}
-            context = browser.new_context(
+            context = browsers[-1].new_context(
                 viewport={"width": 1366, "height": 900},
                 storage_state=storage_state,  # type: ignore[arg-type]
                 **evidence,  # type: ignore[arg-type]
@@ -91,8 +93,9 @@ def browser_contexts(options: RunnerOptions, run_dir: RunDir) -> Iterator[OpenCo
             for context in opened:
                 with suppress(PlaywrightError):
                     context.close()  # the recording one writes its video and HAR
-            with suppress(PlaywrightError):
-                browser.close()
+            for browser in browsers:
+                with suppress(PlaywrightError):
+                    browser.close()
 
 
 def versions(browser: Browser) -> dict[str, str]:

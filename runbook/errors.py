@@ -68,6 +68,10 @@ ADMIN_PERMISSIONS: tuple[str, ...] = (
 )
 
 
+class SessionEnded(CredentialsError):
+    """Salesforce ended the session mid-run and the runbook cannot sign in again by itself."""
+
+
 class InsufficientPrivileges(CredentialsError):
     """The user signed in, but Salesforce refuses them Setup; the message names the permissions needed."""
 

@@ -23,12 +23,21 @@ from playwright.sync_api import Error as PlaywrightError
 
 from runbook.callbacks import CallbackList, RunCallbacks
 from runbook.certs import CertificateInfo, generate_certificate, load_certificate
-from runbook.errors import CredentialsError, Interrupted, OrgFeatureBlocked, RunbookError, RunFailure, StepFailed
+from runbook.errors import (
+    CredentialsError,
+    Interrupted,
+    OrgFeatureBlocked,
+    RunbookError,
+    RunFailure,
+    SessionEnded,
+    StepFailed,
+    UsageError,
+)
 from runbook.evidence import register_session_cookies
 from runbook.keypairs import key_pair_store, restore_kept_pair
 from runbook.logs import REDACTOR, log_to
 from runbook.pages.base import OrgContext
-from runbook.pages.errors import PageError
+from runbook.pages.errors import PageError, SessionExpired
 from runbook.pages.labels import LABELS
 from runbook.pages.login import LoginPage
 from runbook.plan import Plan, Step
@@ -38,7 +47,7 @@ from runbook.rundir import RunDir
 from runbook.session import check_session, load_session_state, saved_setup_url
 from runbook.signin import AskCode, CodeSource, sign_in_with_frontdoor, sign_in_with_password
 from runbook.spec import LoginMethod, RunSpec, require_credentials
-from runbook.steps import RunContext
+from runbook.steps import RunContext, StepReport
 from runbook.totp import TotpSource
 
 log = structlog.get_logger("runbook")
@@ -56,7 +65,7 @@ def _now() -> datetime:
 # --- one step ------------------------------------------------------------------------------------------------
 def failure_of(step: Step, exc: Exception, screenshot: Path | None) -> RunbookError:
     """What a run reports when ``step`` raised ``exc``: the org's block, a step failure, or a bug of ours."""
-    if isinstance(exc, OrgFeatureBlocked):
+    if isinstance(exc, OrgFeatureBlocked | SessionEnded):
         return exc
     if isinstance(exc, PageError):
         return StepFailed(
@@ -86,7 +95,7 @@ def run_step(ctx: RunContext, step: Step, callbacks: RunCallbacks, procedure: Pr
     started, clock = _now(), time.monotonic()
     problem: Exception | None = None
     try:
-        report = procedure.step(step.id).does(ctx)
+        report = _does(ctx, step, procedure)
     except Exception as exc:  # every failure is the step's: recorded, with evidence, then reported
         problem = exc
     finally:
@@ -118,6 +127,24 @@ def run_step(ctx: RunContext, step: Step, callbacks: RunCallbacks, procedure: Pr
         callbacks.step_failed(step, problem, error)
     callbacks.step_finished(step, result)
     return result
+
+
+def _does(ctx: RunContext, step: Step, procedure: Procedure) -> StepReport:
+    """The step's action; when the org ended the session, sign in again once (per run) and do it again.
+
+    Doing it again is safe: every step checks the screen before it changes anything.
+    """
+    action = procedure.step(step.id).does
+    try:
+        return action(ctx)
+    except SessionExpired:
+        renew, ctx.renew_session = ctx.renew_session, None
+        if renew is None:
+            raise
+        log.warning("session_expired", step=step.id)
+        renew()
+        ctx.screen = None  # the browser is not where the step left it
+        return action(ctx)
 
 
 def skip_steps(run_dir: RunDir, steps: Sequence[Step], callbacks: RunCallbacks, reason: str) -> None:
@@ -172,10 +199,10 @@ def prepare_certificate(
     if spec.app.certificate is None:
         folder = run_dir.path / "certificate"
         existing = folder / "certificate.crt"
-        if existing.exists():
-            return load_certificate(existing), existing, folder / "private-key.pem"
-        if restore_kept_pair(spec, run_dir, dict(env)):  # made for this app by an earlier run: the app may hold it
-            return load_certificate(existing), existing, folder / "private-key.pem"
+        if existing.exists() or restore_kept_pair(spec, run_dir, dict(env)):
+            # Made by this run (a resume), or for this app by an earlier run (the app may hold it).
+            info = _pinned(run_dir, load_certificate(existing, follow_symlinks=False), existing)
+            return info, existing, folder / "private-key.pem"
         passphrase = env.get(KEY_PASSPHRASE_ENV)
         if not passphrase:
             raise CredentialsError(
@@ -187,13 +214,27 @@ def prepare_certificate(
         # Predictable names inside the run directory, for resume and the hand-off.
         made.cert_path.rename(existing)
         made.key_path.rename(folder / "private-key.pem")
-        return made.info, existing, folder / "private-key.pem"
+        return _pinned(run_dir, made.info, existing), existing, folder / "private-key.pem"
     info = spec.app.certificate_info or load_certificate(spec.app.certificate)
     source = spec.app.certificate
     if info.der and not source.read_bytes().lstrip().startswith(b"-----BEGIN"):
         # Salesforce takes the PEM form; a DER file is converted for upload.
         return info, run_dir.write_bytes("certificate/upload.crt", info.pem), None
     return info, source, None
+
+
+def _pinned(run_dir: RunDir, info: CertificateInfo, path: Path) -> CertificateInfo:
+    """The run's own certificate, its fingerprint kept in run.json the first time: a resume refuses another."""
+    resume = dict(run_dir.info().get("resume") or {})
+    pinned = resume.get("generated_certificate_sha256")
+    if pinned is None:
+        run_dir.annotate(resume={**resume, "generated_certificate_sha256": info.sha256_fingerprint})
+    elif pinned != info.sha256_fingerprint:
+        raise UsageError(
+            f"{path} is not the certificate this run made (SHA-256 {pinned}): the run directory was changed. "
+            "Start a new run with `runbook run SPEC` instead."
+        )
+    return info
 
 
 def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> OrgContext:
@@ -284,6 +325,7 @@ class ProcedureRun:
         self._prepared: tuple[CertificateInfo, Path, Path | None] | None = None
         self._umask: int | None = None
         self._open_context: OpenContext | None = None
+        self._codes: CodeSource | None = None
 
     def begin(self, start_at: str, **fields: Any) -> None:
         """Logs to the run's events, checks credentials, prepares the certificate, loads a saved session.
@@ -330,9 +372,35 @@ class ProcedureRun:
         page = open_context(dict(state), True).new_page()
         self.ctx = new_run_context(self.spec, page, org, self.run_dir, codes, self._prepared, self.env)
         self._open_context = open_context
+        self._codes = codes
         self.ctx.quiet_page = self._quiet_page
+        self.ctx.renew_session = self._renew_session
         self.callbacks.browser_ready(self.ctx)
         return self.ctx
+
+    def _renew_session(self) -> None:
+        """Sign in again, as at the start and in a context that records nothing; the steps' context gets
+        the new session's cookies. Only a password sign-in can: a token or a saved session is the person's."""
+        assert self.ctx is not None and self._open_context is not None and self._codes is not None
+        if self.spec.org.login is LoginMethod.SESSION:
+            raise SessionEnded(
+                "Salesforce ended the saved session mid-run: sign in again with `runbook login`, "
+                "then continue with `runbook resume`."
+            )
+        if self.spec.org.login is not LoginMethod.PASSWORD:
+            raise SessionEnded(
+                "Salesforce ended the access token's session mid-run: set a fresh RUNBOOK_ACCESS_TOKEN, "
+                "then continue with `runbook resume`."
+            )
+        quiet = self._open_context(None, False)
+        try:
+            sign_in(self.spec, quiet.new_page(), self._org, self._codes)
+            register_session_cookies(quiet)
+            state = quiet.storage_state()
+        finally:
+            quiet.close()
+        self.ctx.page.context.add_cookies(state["cookies"])  # type: ignore[arg-type]
+        log.info("session_renewed", method=self.spec.org.login.value)
 
     @contextmanager
     def _quiet_page(self) -> Iterator[Page | None]:
@@ -362,7 +430,21 @@ class ProcedureRun:
         assert self.ctx is not None, "sign_in() first"
         plan = self.run_dir.plan()
         self.callbacks.run_started(self.run_dir, plan, start_at)
-        return run_steps(self.ctx, plan, start_at, self.callbacks)
+        error = run_steps(self.ctx, plan, start_at, self.callbacks)
+        if isinstance(error, StepFailed) and self._open_context is not None and not self._browser_alive():
+            # The browser died under the step (a crash, the OOM killer): once per run, a new one signs in and
+            # the run goes on from that step, which checks the screen before it changes anything.
+            log.warning("browser_lost", step=error.step_id)
+            self.sign_in(self._open_context)
+            assert self.ctx is not None
+            log.info("browser_relaunched", step=error.step_id)
+            error = run_steps(self.ctx, plan, error.step_id, self.callbacks)
+        return error
+
+    def _browser_alive(self) -> bool:
+        assert self.ctx is not None
+        browser = self.ctx.page.context.browser
+        return browser is not None and browser.is_connected()
 
     def closing(self, failed: bool) -> None:
         """The browser is about to close: the trace is written now, then the run's own session ends."""

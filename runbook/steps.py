@@ -87,6 +87,8 @@ class RunContext:
     # A page of a browser context that records nothing (no video, HAR or trace), signed in as ``page`` is and
     # showing what it shows; None where the run has no such context (the steps then use ``page``).
     quiet_page: Callable[[], AbstractContextManager[Page | None]] = nullcontext
+    # Signs in again after the org ended the session (once a run); None where the run cannot.
+    renew_session: Callable[[], None] | None = None
     app_exists: bool | None = None
     app_created_now: bool = False
     permission_set_exists: bool | None = None

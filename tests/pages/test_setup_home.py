@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from runbook.pages.errors import ScreenNotReached
+from runbook.pages.errors import ScreenNotReached, SessionExpired
 from runbook.pages.login import LoginPage
 from runbook.pages.setup_home import SetupHomePage
 from runbook.simulator.server import SimulatorServer
@@ -69,6 +69,7 @@ def test_opening_setup_signed_out_raises_screen_not_reached_showing_the_login_pa
     with pytest.raises(ScreenNotReached) as missed:
         SetupHomePage(page, org).open()
 
+    assert isinstance(missed.value, SessionExpired)  # said at once, not after the timeout
     assert missed.value.screen == "Setup Home"
     assert missed.value.expected == "the Setup Home screen"
     assert "Username" in missed.value.seen and "Log In" in missed.value.seen

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from runbook.testing import RemoteSim, frontdoor_token, sim_state
+from runbook.testing import RemoteSim, faults, frontdoor_token, sim_state
 
 RUNBOOK = Path(sys.executable).parent / "runbook"
 READY_TIMEOUT = 30.0
@@ -134,3 +134,17 @@ def test_runbook_sim_refuses_an_unknown_rendering_with_exit_2() -> None:
     )
     assert result.returncode == 2
     assert "app_list='grid' is not one of datatable, table" in " ".join(result.stderr.split())
+
+
+def test_runbook_sim_starts_with_the_faults_asked_for_and_refuses_a_malformed_one() -> None:
+    """--fault KIND:PATH [count=N] ...: the org starts with that fault; an unknown kind exits 2 naming it."""
+    with running_sim("--fault", "maintenance:/lightning/setup/PermSets/ count=3 method=GET") as sim:
+        rows = faults(sim)
+    assert [(r["kind"], r["path"], r["count"], r["method"]) for r in rows] == [
+        ("maintenance", "/lightning/setup/PermSets/", 3, "GET")
+    ]
+    result = subprocess.run(
+        [str(RUNBOOK), "sim", "--port", "0", "--fault", "meltdown:/x"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "meltdown" in result.stderr
