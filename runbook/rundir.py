@@ -283,6 +283,7 @@ class RunDir:
     def record(self, result: StepResult) -> Path:
         """Write one step result (replacing an earlier one for the same step) and update run.json."""
         path = self.step_file(result.step_id)
+        self._no_linked_folders(Path(STEPS_DIR))
         self.steps_dir.mkdir(mode=0o700, exist_ok=True)
         atomic_write(path, _dump(result.to_dict()), private=True)
         info = self.info()
@@ -369,7 +370,17 @@ class RunDir:
         relative = Path(name)
         if relative.is_absolute() or ".." in relative.parts or not relative.parts:
             raise ValueError(f"{name!r} must be a relative path inside the run directory")
+        self._no_linked_folders(relative.parent)
         return self.path / relative
+
+    def _no_linked_folders(self, relative: Path) -> None:
+        """UsageError when a folder on the way to a file inside the run directory is a symlink (writes would
+        land wherever it points)."""
+        folder = self.path
+        for part in relative.parts:
+            folder = folder / part
+            if folder.is_symlink():
+                raise UsageError(f"{folder} is a symbolic link; the run directory was tampered with.")
 
     def _read_json(self, name: str) -> dict[str, Any]:
         return _load_json(self.path / name)

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from runbook.errors import CredentialsError
+from runbook.errors import CredentialsError, UsageError
 from runbook.procedure import build_plan
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
@@ -163,3 +163,15 @@ def test_a_second_generate_reuses_the_certificate_and_key(tmp_path: Path) -> Non
     assert again_info.sha256_fingerprint == first_info.sha256_fingerprint
     assert first_upload.read_bytes() == cert_bytes
     assert first_key.read_bytes() == key_bytes
+
+
+def test_a_resume_refuses_a_generated_certificate_swapped_in_the_run_directory(tmp_path: Path) -> None:
+    """run.json pins the fingerprint of the certificate the run made; another one in its place is refused."""
+    spec = make_spec(tmp_path)
+    run = make_run(tmp_path, spec)
+    info, upload, _ = prepare_certificate(spec, run, {KEY_PASSPHRASE_ENV: PASSPHRASE})
+    assert run.info()["resume"]["generated_certificate_sha256"] == info.sha256_fingerprint
+    self_signed_certificate(tmp_path / "other.crt")
+    upload.write_bytes((tmp_path / "other.crt").read_bytes())
+    with pytest.raises(UsageError, match="not the certificate this run made"):
+        prepare_certificate(spec, run, {})

@@ -281,3 +281,19 @@ def test_a_runectory_lock_is_refused_through_a_symlink(run: RunDir, tmp_path: Pa
     (run.path / ".lock").symlink_to(target)
     with pytest.raises(UsageError, match="cannot lock"), run.locked():
         pass
+
+
+def test_files_are_never_written_through_a_folder_swapped_for_a_link(run: RunDir, tmp_path: Path) -> None:
+    """steps/ or certificate/ replaced by a link elsewhere: the write is refused, nothing lands there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (run.path / "certificate").symlink_to(elsewhere)
+    with pytest.raises(UsageError, match="symbolic link"):
+        run.write_bytes("certificate/upload.crt", b"x")
+    steps = run.path / "steps"
+    if steps.exists():
+        steps.rmdir()
+    steps.symlink_to(elsewhere)
+    with pytest.raises(UsageError, match="symbolic link"):
+        run.record(result("create-app.1"))
+    assert list(elsewhere.iterdir()) == []
