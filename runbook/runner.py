@@ -45,6 +45,7 @@ from runbook.procedure import PROCEDURE, Procedure
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
 from runbook.session import check_session, load_session_state, saved_setup_url
+from runbook.signals import raise_if_stopped
 from runbook.signin import AskCode, CodeSource, sign_in_with_frontdoor, sign_in_with_password
 from runbook.spec import LoginMethod, RunSpec, require_credentials
 from runbook.steps import RunContext, StepReport
@@ -172,6 +173,7 @@ def run_steps(
     start = plan.index(start_at)
     for index in range(start, len(steps)):
         step = steps[index]
+        raise_if_stopped()  # a stop signal takes effect here, between steps (runbook.signals)
         if not callbacks.confirm_step(step):
             skip_steps(ctx.run_dir, steps[index:], callbacks, f"the run was stopped before {step.id}")
             return StepFailed(step.id, "terminal", "a go-ahead", "stop", message="Stopped at the person's request.")
@@ -376,6 +378,7 @@ class ProcedureRun:
         self.ctx.quiet_page = self._quiet_page
         self.ctx.renew_session = self._renew_session
         self.callbacks.browser_ready(self.ctx)
+        raise_if_stopped()
         return self.ctx
 
     def _renew_session(self) -> None:
@@ -431,6 +434,7 @@ class ProcedureRun:
         plan = self.run_dir.plan()
         self.callbacks.run_started(self.run_dir, plan, start_at)
         error = run_steps(self.ctx, plan, start_at, self.callbacks)
+        raise_if_stopped()  # a browser closed by a stop signal is not relaunched: the run stops
         if isinstance(error, StepFailed) and self._open_context is not None and not self._browser_alive():
             # The browser died under the step (a crash, the OOM killer): once per run, a new one signs in and
             # the run goes on from that step, which checks the screen before it changes anything.

@@ -1,10 +1,12 @@
 """Signals that stop a run: Ctrl-C (SIGINT), SIGTERM and SIGHUP end it as ``interrupted``, evidence finished.
 
-Python turns SIGINT into KeyboardInterrupt; ``stop_signals`` makes SIGTERM and SIGHUP (a service
-manager stopping us, a closed terminal) do the same through ``Stopped``, a KeyboardInterrupt that says
-which signal it was. While the run writes its evidence after such a stop, ``finishing`` holds further
-signals back, so a second Ctrl-C cannot leave a trace unmasked; a third one in a row gets through, for
-a person who really wants out now.
+Inside ``stop_signals`` a first stop signal is noted, not raised: an exception raised wherever the
+program happens to be would land inside Playwright's connection to its driver, and close it, and the
+run could then write neither its trace's last part nor its HAR. The run stops at the next step
+boundary instead (``raise_if_stopped``), as ``KeyboardInterrupt`` for SIGINT or ``Stopped`` for the
+others. A second signal stops it at once, for a person who will not wait. While the evidence is written
+after a stop, ``finishing`` holds signals back, so that a trace is never left unmasked; a third one in
+a row gets through.
 """
 
 from __future__ import annotations
@@ -44,22 +46,45 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _raise_stopped(number: int, frame: FrameType | None) -> None:
-    raise Stopped(number)
+_pending: list[int] = []
+
+
+def _stop(number: int) -> KeyboardInterrupt:
+    return KeyboardInterrupt() if number == signal.SIGINT else Stopped(number)
+
+
+def _note_stop(number: int, frame: FrameType | None) -> None:
+    if _pending:  # asked twice: at once, wherever the program is
+        _pending.clear()
+        raise _stop(number)
+    _pending.append(number)
+    log.warning("stop_requested", signal=signal.Signals(number).name, when="after the current step; again to stop now")
+
+
+def raise_if_stopped() -> None:
+    """Raise the stop a signal asked for, if one did (called between steps)."""
+    if _pending:
+        number = _pending.pop()
+        _pending.clear()
+        raise _stop(number)
 
 
 @contextmanager
 def stop_signals() -> Iterator[None]:
-    """Inside the block SIGTERM and SIGHUP raise ``Stopped`` (SIGINT keeps raising KeyboardInterrupt)."""
+    """Inside the block a stop signal is noted and raised at the next step boundary (``raise_if_stopped``);
+    a second one is raised at once. A SIGINT ignored when the block starts (a background job) stays ignored."""
     if not _in_main_thread():  # handlers belong to the main thread; elsewhere the caller's stay
         yield
         return
-    previous = {number: signal.signal(number, _raise_stopped) for number in (signal.SIGTERM, signal.SIGHUP)}
+    _pending.clear()
+    numbers = [n for n in STOP_SIGNALS if not (n == signal.SIGINT and signal.getsignal(n) == signal.SIG_IGN)]
+    previous = {number: signal.signal(number, _note_stop) for number in numbers}
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        _pending.clear()
 
 
 @contextmanager
@@ -75,7 +100,7 @@ def finishing() -> Iterator[None]:
         name = signal.Signals(number).name
         if len(held) > HELD_BEFORE_GIVING_IN:
             log.warning("finishing_abandoned", signal=name)
-            raise Stopped(number) if number != signal.SIGINT else KeyboardInterrupt()
+            raise _stop(number)
         log.warning("signal_held_while_finishing", signal=name)
 
     previous = {number: signal.signal(number, hold) for number in STOP_SIGNALS}

@@ -10,16 +10,33 @@ import pytest
 from runbook.errors import Interrupted
 from runbook.rundir import STATUSES
 from runbook.runner import run_status
-from runbook.signals import HELD_BEFORE_GIVING_IN, Stopped, finishing, interruption, stop_signals
+from runbook.signals import HELD_BEFORE_GIVING_IN, Stopped, finishing, interruption, raise_if_stopped, stop_signals
 
 
-def test_sigterm_inside_the_block_raises_stopped_naming_the_signal() -> None:
-    """A SIGTERM becomes a KeyboardInterrupt subclass that says SIGTERM; outside the block the old handler is back."""
+def test_a_stop_signal_takes_effect_at_the_next_step_boundary_and_a_second_at_once() -> None:
+    """The first SIGTERM is noted (never raised inside the browser's connection) and raised between steps, naming
+    the signal; a second one is raised at once; outside the block the old handler is back."""
     before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(Stopped) as caught, stop_signals():
+    with stop_signals():
         os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(Stopped) as caught:
+            raise_if_stopped()
+        raise_if_stopped()  # raised once only
+        os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(Stopped):
+            os.kill(os.getpid(), signal.SIGTERM)
     assert isinstance(caught.value, KeyboardInterrupt) and caught.value.signal_number == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_an_ignored_sigint_stays_ignored() -> None:
+    """A run started as a background job (SIGINT ignored) is not made to stop on Ctrl-C."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with stop_signals():
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 @pytest.mark.parametrize(
