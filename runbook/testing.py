@@ -330,3 +330,45 @@ def clear_faults(sim: Sim) -> None:
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace").strip()
         raise RuntimeError(f"DELETE {url} answered {exc.code}: {detail or exc.reason}") from exc
+
+
+# --- External Client Apps (simulator/screens_eca.py) ----------------------------------------------------
+from runbook.simulator.connected_app_form import scope_options  # noqa: E402 (appended section)
+from runbook.simulator.state import ExternalClientApp, sha256_fingerprint  # noqa: E402
+
+__all__ += ["add_external_client_app"]
+
+
+def add_external_client_app(
+    sim: SimulatorServer,
+    name: str = "Integration Builder",
+    *,
+    certificate: x509.Certificate | None = None,
+    **fields: Any,
+) -> ExternalClientApp:
+    """An External Client App put straight into the org, as if the New External Client App form had created it.
+
+    By default its API name is ``name`` with underscores, its contact is the demo admin, its creator the demo
+    admin, and OAuth is on with a callback URL and the scopes api and refresh_token; ``oauth_enabled=False``
+    leaves OAuth off and unset. A ``certificate`` turns the JWT Bearer Flow on with it (PEM and SHA-256
+    fingerprint stored). Any other ``ExternalClientApp`` field can be given.
+    """
+    fields.setdefault("api_name", _api_name(name))
+    fields.setdefault("contact_email", DEMO_ADMIN)
+    fields.setdefault("created_by", user_named(sim, DEMO_ADMIN).id)
+    if fields.setdefault("oauth_enabled", True):
+        labels = dict(scope_options(sim.org.config.release))
+        fields.setdefault("callback_urls", ["https://example.com/callback"])
+        fields.setdefault("scopes", ["api", "refresh_token"])
+        fields.setdefault("scope_labels", [labels[t] for t in fields["scopes"]])
+        if certificate is not None:
+            fields.setdefault("jwt_bearer_enabled", True)
+            fields.setdefault("certificate_name", "certificate.crt")
+            fields.setdefault("certificate_pem", certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"))
+            fields.setdefault(
+                "certificate_sha256", sha256_fingerprint(certificate.public_bytes(serialization.Encoding.DER))
+            )
+    eca = ExternalClientApp(name=name, **fields)
+    with sim.org.lock:
+        sim.org.external_client_apps[eca.id] = eca
+    return eca

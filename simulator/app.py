@@ -14,7 +14,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from runbook.simulator import faults, screens_apps, screens_auth, screens_connected_app, screens_permsets, shell
+from runbook.simulator import (
+    faults,
+    screens_apps,
+    screens_auth,
+    screens_connected_app,
+    screens_eca,
+    screens_permsets,
+    shell,
+)
 from runbook.simulator.hosts import INSTANCE, LOGIN, SINGLE, bridge_url, hosts_of, role_of
 from runbook.simulator.routing import HostRouting, TestEndpointGuard
 from runbook.simulator.state import Org, SimConfig
@@ -203,6 +211,7 @@ def create_app(config: SimConfig | None = None) -> Starlette:
         *screens_apps.routes,
         *screens_connected_app.routes,
         *screens_permsets.routes,
+        *screens_eca.routes,
         *shell.routes,
         Route("/__sim__/state", sim_state),
         Route("/__sim__/requests", sim_requests),

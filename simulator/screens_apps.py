@@ -42,9 +42,10 @@ APPS_DELETE = "/lightning/setup/NavigationMenus/delete"  # inferred
 ECA_NODE = "ExternalClientApplicationSettings"  # sourced: reference G
 ECA_SAVE = f"/lightning/setup/{ECA_NODE}/save"  # inferred
 
-# Where the chooser's "Create an External Client App" leads: the External Client App Manager, which
-# the simulator does not serve yet (its New form is issue 12), so this lands on the missing-node page.
-NEW_EXTERNAL_CLIENT_APP_URL = "/lightning/setup/ManageExternalClientApplication/home"
+# Where "New External Client App" (and the chooser's "Create an External Client App") leads: the New
+# External Client App form, the same one the External Client App Manager's button opens (reference H:
+# the button is on App Manager and on the ECA Manager). Its path is inferred: simulator/screens_eca.py.
+NEW_EXTERNAL_CLIENT_APP_URL = "/lightning/setup/ManageExternalClientApplication/new"
 # Lazy rows: how many the list shows first and loads each time it is scrolled to its end (inferred).
 APP_ROWS_BATCH = 8
 

@@ -279,6 +279,55 @@ class ConnectedApp:
 
 
 @dataclass
+class ExternalClientApp:
+    """An External Client App (reference H): created on its own form, in every creation mode."""
+
+    name: str
+    api_name: str
+    contact_email: str
+    id: str = field(default_factory=lambda: new_id("0xI"))  # ExternalClientApplication [SS]
+    distribution_state: str = "Local"  # or "Packaged"
+    contact_phone: str = ""
+    info_url: str = ""
+    logo_url: str = ""
+    icon_url: str = ""
+    description: str = ""
+    oauth_enabled: bool = False
+    callback_urls: list[str] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=list)  # tokens, e.g. ["api", "refresh_token"]
+    scope_labels: list[str] = field(default_factory=list)
+    introspect_all_tokens: bool = False
+    configure_id_token: bool = False
+    client_credentials: bool = False
+    auth_code_credentials: bool = False
+    device_flow: bool = False
+    jwt_bearer_enabled: bool = False
+    token_exchange: bool = False
+    certificate_name: str = ""  # the uploaded file's name
+    certificate_pem: str = ""  # stored as PEM whether DER or PEM was uploaded
+    certificate_sha256: str = ""
+    # Security: the first three on by default, the last two off (reference H)
+    require_secret_web_server: bool = True
+    require_secret_refresh: bool = True
+    require_pkce: bool = True
+    refresh_token_rotation: bool = False
+    jwt_access_tokens: bool = False
+    consumer_key: str = field(default_factory=new_consumer_key)
+    consumer_secret: str = field(default_factory=new_consumer_secret)
+    # Policies
+    permitted_users: str = "0"  # see PERMITTED_USERS: "All users may self-authorize"
+    oauth_start_url: str = ""
+    ip_relaxation: str = "ENFORCE"
+    refresh_token_policy: str = "infinite"
+    start_page: str = "None"
+    profile_names: list[str] = field(default_factory=list)
+    permission_set_ids: list[str] = field(default_factory=list)
+    created_by: str = ""  # user id
+    created: float = field(default_factory=time.time)
+    modified: float = field(default_factory=time.time)
+
+
+@dataclass
 class PermissionSet:
     label: str
     api_name: str
@@ -382,6 +431,7 @@ class Org:
                 self.users[user.id] = user
             self.sessions: dict[str, Session] = {}
             self.apps: dict[str, ConnectedApp] = {}
+            self.external_client_apps: dict[str, ExternalClientApp] = {}
             self.permission_sets: dict[str, PermissionSet] = {}
             self.assignments: dict[str, Assignment] = {}
             self.mailbox: list[MailMessage] = []
@@ -403,6 +453,9 @@ class Org:
                 "permission_set_creates": 0,
                 "assignment_creates": 0,
                 "logins": 0,
+                "eca_create_attempts": 0,
+                "eca_creates": 0,
+                "eca_policy_saves": 0,
             }
 
     # --- look-ups -------------------------------------------------------------------------------
@@ -498,6 +551,16 @@ class Org:
                     self.permission_sets[p].api_name for p in app.permission_set_ids if p in self.permission_sets
                 ]
                 apps.append(data)
+            ecas = []
+            for eca in self.external_client_apps.values():
+                data = asdict(eca)
+                data["permitted_users_label"] = PERMITTED_USERS.get(eca.permitted_users, eca.permitted_users)
+                data["permission_set_names"] = [
+                    self.permission_sets[p].api_name for p in eca.permission_set_ids if p in self.permission_sets
+                ]
+                creator = self.users.get(eca.created_by)
+                data["created_by_username"] = creator.username if creator else None
+                ecas.append(data)
             return {
                 "release": self.config.release.value,
                 "creation": self.config.creation.value,
@@ -507,6 +570,7 @@ class Org:
                 "overlays_dismissed": {"banner": self.banner_dismissed, "guidance": self.guidance_dismissed},
                 "hosts": dict(self.hosts.origins),
                 "apps": apps,
+                "external_client_apps": ecas,
                 "permission_sets": [asdict(p) for p in self.permission_sets.values()],
                 "assignments": [
                     {

@@ -408,16 +408,16 @@ def test_the_chooser_preselects_an_external_client_app_and_continues_to_the_conn
 
 
 @pytest.mark.browser
-def test_the_chooser_s_external_client_app_leads_to_the_external_client_app_manager(
+def test_the_chooser_s_external_client_app_leads_to_the_new_external_client_app_form(
     page: Page, make_sim: SimFactory
 ) -> None:
-    """Continue with the preselected External Client App goes to the ECA Manager (not simulated yet: page not found)."""
+    """Continue with the preselected External Client App opens the ECA Manager's New External Client App form."""
     sim = app_manager_sim(make_sim, "chooser=on", release="current")
     open_app_manager(page, sim)
     page.get_by_role("button", name="New Connected App", exact=True).click()
     page.get_by_role("dialog").get_by_role("button", name="Continue", exact=True).click()
-    page.wait_for_url(re.compile(r"/lightning/setup/ManageExternalClientApplication/home"))
-    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    page.wait_for_url(re.compile(r"/lightning/setup/ManageExternalClientApplication/new"))
+    expect(page.get_by_role("heading", name="External Client App Manager")).to_be_visible()
     assert sim.org.counters["app_creates"] == 0
 
 
