@@ -42,6 +42,14 @@ class SetupLabels:
     # The assignment button's wording differs between the classic page and the Lightning one.
     add_assignment: tuple[str, ...] = ("Add Assignment", "Add Assignments")
     no_expiration: str = "No expiration date"
+    # External Client Apps (reference H; the Spring '26 route, screens as of 2026-11).
+    new_external_client_app: str = "New External Client App"
+    # Help and most guides say "Enable OAuth"; some docs call the checkbox "Enable OAuth Settings".
+    eca_enable_oauth: tuple[str, ...] = ("Enable OAuth", "Enable OAuth Settings")
+    # Replaces the connected app's "Use digital signatures"; appears once Enable OAuth is on.
+    eca_jwt_bearer: str = "Enable JWT Bearer Flow"
+    # Settings > OAuth Settings > App Settings; an external-link button (a new window).
+    eca_consumer_key_and_secret: str = "Consumer Key and Secret"
 
 
 LABELS = SetupLabels()

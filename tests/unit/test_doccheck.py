@@ -165,7 +165,7 @@ def test_the_real_registry_knows_the_labels_the_page_objects_use() -> None:
         "Edit Policies.",  # trailing punctuation inside the bold is ignored
     ):
         assert registry.knows(label), label
-    assert not registry.knows("New External Client App")
+    assert not registry.knows("New External Client Application")
     assert registry.sources["Manage Consumer Details"] == "SetupLabels.manage_consumer_details"
 
 
@@ -243,11 +243,11 @@ def test_two_swapped_steps_are_both_reported_as_reordered() -> None:
 
 
 def test_a_renamed_label_is_reported_with_its_step() -> None:
-    """`New External Client App` is unknown to every page object; the step itself still maps to create-app.3."""
+    """`New External Client Application` is unknown to every page object; the step itself still maps to create-app.3."""
     report = _fixture("label-renamed.md")
     assert _not_matching(report) == []
     assert [(u.label, u.article_section, u.article_number, u.runbook_step) for u in report.unknown_labels] == [
-        ("New External Client App", CREATE, 3, "create-app.3")
+        ("New External Client Application", CREATE, 3, "create-app.3")
     ]
     assert report.unknown_labels[0].closest is not None
     assert report.has_drift
@@ -317,7 +317,7 @@ def test_doc_check_exits_1_and_names_the_drift(runner: CliRunner, cli_app: typer
     """A renamed label: exit 1, the unknown label named with its step, a drift summary."""
     result = runner.invoke(cli_app, ["doc-check", str(FIXTURES / "label-renamed.md")])
     assert result.exit_code == 1, result.output
-    assert "'New External Client App' in Create a connected app in Salesforce, step 3 (create-app.3)" in result.stdout
+    assert "'New External Client Application' in Create a connected app in Salesforce, step 3 (create-app.3)" in result.stdout
     assert "Drift: 1 unknown label." in result.stdout
 
 
