@@ -317,7 +317,8 @@ def test_doc_check_exits_1_and_names_the_drift(runner: CliRunner, cli_app: typer
     """A renamed label: exit 1, the unknown label named with its step, a drift summary."""
     result = runner.invoke(cli_app, ["doc-check", str(FIXTURES / "label-renamed.md")])
     assert result.exit_code == 1, result.output
-    assert "'New External Client Application' in Create a connected app in Salesforce, step 3 (create-app.3)" in result.stdout
+    expected = "'New External Client Application' in Create a connected app in Salesforce, step 3 (create-app.3)"
+    assert expected in result.stdout
     assert "Drift: 1 unknown label." in result.stdout
 
 
