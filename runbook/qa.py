@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -210,6 +210,7 @@ class QARun:
         self._configured_logging = False
         self._finished = False
         self._late: list[tuple[str, str]] = []
+        self._lock: ExitStack | None = None
 
     def _evidence(self) -> EvidenceOptions:
         """pytest-playwright's --tracing and --screenshot as the runbook's evidence (a failed step always
@@ -241,6 +242,9 @@ class QARun:
         self.run_dir = run_dir = RunDir.create(
             base, self.plan, spec.summary(), spec_toml=spec.to_toml(), spec_path=spec.source_path
         )
+        # Held until finish(), as `runbook run` holds its run directory (.lock, run.json's pid).
+        self._lock = ExitStack()
+        self._lock.enter_context(run_dir.locked())
         if not structlog.is_configured():
             # Events go to the run's events.jsonl; the test report says what failed, not a log line.
             configure(console_level=logging.CRITICAL + 1)
@@ -314,6 +318,8 @@ class QARun:
                 error = RunFailure(f"{len(missing)} of {len(self.plan)} steps were not run in this session")
             self.run.end(error)
             self._late.append(("runbook_run_dir", _for_report(self.config, self.run_dir.path)))
+        if self._lock is not None:
+            self._lock.close()
         log_to(None)
         structlog.contextvars.unbind_contextvars("run_id")
         if self._configured_logging:
