@@ -202,6 +202,107 @@ class SetupPage:
                 return
             self._click_again(control)
 
+    def _choose_in_menu(
+        self,
+        menu: str,
+        trigger: Locator,
+        action: str,
+        effect: Locator,
+        *,
+        expected: str,
+        arriving: SetupPage | None = None,
+    ) -> None:
+        """Open a menu with ``trigger`` and choose ``action`` until ``effect`` shows; each click confirmed.
+
+        Any click elsewhere closes the menu (such as the one that dismisses a late overlay before an
+        action or an assertion), so whenever the item is gone the menu is opened again. The menu shows at
+        once, its items may load behind a spinner first (a datatable's dynamic row actions): the menu is
+        the opening click's effect, so a second click does not close one still loading. ``arriving``: the
+        screen the action leads to, which reports it if it never comes.
+        """
+        item = self.page.get_by_role("menuitem", name=action, exact=True)
+        menu_open = self.page.get_by_role("menu").or_(item)
+        deadline = time.monotonic() + self.org.timeout_ms / 1000
+        while True:
+            if time.monotonic() >= deadline:
+                raise ScreenNotReached(
+                    f"{self.SCREEN}: could not choose {action} in {menu}",
+                    screen=self.SCREEN,
+                    expected=f"{action} in {menu}",
+                    seen=self.seen(),
+                )
+            if not self._still_there(item):
+                self._click_until(menu, trigger, menu_open, expected=menu)
+                if not self._item_shows(item, menu_open, deadline):
+                    continue
+            try:
+                item.first.click(timeout=SETTLE_MS)
+            except PlaywrightError:  # the menu closed before the click landed: open it again
+                continue
+            if self._shows(effect, SETTLE_MS):
+                return
+            if not self._still_there(item):
+                (arriving or self)._expect_visible(effect, expected=expected, timeout=self._left(deadline))
+                return
+            # The item is still there: the click was lost (the menu's script not wired yet), so again.
+
+    def _item_shows(self, item: Locator, menu_open: Locator, deadline: float) -> bool:
+        """Wait for a menu item while its menu stays open; False as soon as the menu has closed."""
+        while time.monotonic() < deadline:
+            if self._shows(item, SETTLE_MS):
+                return True
+            if not self._still_there(menu_open):
+                return False
+        return False
+
+    def _open_window(self, what: str, button: Locator, *, expected: str, arrived_here: Locator | None = None) -> Page:
+        """Click ``button`` until the window it opens appears; the window's page, loaded.
+
+        Repeating a lost click is harmless: Setup opens such windows under a fixed name, so a second click
+        reuses the window the first one opened instead of opening another. ``arrived_here``: what this tab
+        shows when the org goes on in it instead of opening a window (then this tab's page is returned).
+        """
+        context = self.page.context
+        opened: list[Page] = []
+
+        def on_page(page: Page) -> None:
+            opened.append(page)
+
+        deadline = time.monotonic() + self.org.timeout_ms / 1000
+        context.on("page", on_page)
+        try:
+            self._act(what, button.first, timeout=self._left(deadline))
+            while not opened:
+                try:
+                    context.wait_for_event("page", timeout=SETTLE_MS)
+                except PlaywrightTimeoutError:
+                    if opened:
+                        break
+                    if arrived_here is not None and self._shows(arrived_here, 1):
+                        return self.page  # the org went on in this tab
+                    if not self._still_there(button) or time.monotonic() >= deadline:
+                        # The button went (this tab is moving on) or time is up.
+                        if arrived_here is None:
+                            raise ScreenNotReached(
+                                f"{self.SCREEN}: {what} opened no window",
+                                screen=self.SCREEN,
+                                expected=expected,
+                                seen=self.seen(),
+                            ) from None
+                        self._expect_visible(arrived_here, expected=expected, timeout=self._left(deadline))
+                        return self.page
+                    self._click_again(button)
+        finally:
+            context.remove_listener("page", on_page)
+        popup = opened[0]
+        try:
+            popup.wait_for_load_state("domcontentloaded", timeout=self.org.timeout_ms)
+        except PlaywrightTimeoutError as exc:
+            raise ScreenNotReached(
+                f"{self.SCREEN}: the {what} window did not load", screen=self.SCREEN, expected=expected, seen=popup.url
+            ) from exc
+        return popup
+
     def _leave_until_filled(self, what: str, source: Locator, target: Locator) -> None:
         """Leave ``source`` (Tab) until the page's own script fills the empty ``target`` from it.
 

@@ -7,13 +7,11 @@ that asks for an identity check first (see ``ConsumerDetailsPage``).
 from __future__ import annotations
 
 import re
-import time
 from typing import TYPE_CHECKING, ClassVar
 
-from playwright.sync_api import Locator, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Locator
 
-from runbook.pages.base import SETTLE_MS, SetupPage
+from runbook.pages.base import SetupPage
 from runbook.pages.errors import ScreenNotReached
 
 if TYPE_CHECKING:
@@ -128,40 +126,4 @@ class ConnectedAppViewPage(SetupPage):
                 expected="Consumer Details or an identity check",
             )
             return details
-        return ConsumerDetailsPage(self._open_window(what, button), self.org)
-
-    def _open_window(self, what: str, button: Locator) -> Page:
-        """Click ``button`` until the window it opens appears.
-
-        Repeating a lost click is harmless here: the page opens its window under a fixed name, so a
-        second click reuses the window the first one opened instead of opening another.
-        """
-        context = self.page.context
-        opened: list[Page] = []
-
-        def on_page(page: Page) -> None:
-            opened.append(page)
-
-        deadline = time.monotonic() + self.org.timeout_ms / 1000
-        context.on("page", on_page)
-        try:
-            self._act(what, button.first, timeout=self._left(deadline))
-            while not opened:
-                try:
-                    context.wait_for_event("page", timeout=SETTLE_MS)
-                except PlaywrightTimeoutError:
-                    if opened:
-                        break
-                    if not self._still_there(button) or time.monotonic() >= deadline:
-                        raise ScreenNotReached(
-                            f"{self.SCREEN}: {what} opened no window",
-                            screen=self.SCREEN,
-                            expected="the Consumer Details window",
-                            seen=self.seen(),
-                        ) from None
-                    self._click_again(button)
-        finally:
-            context.remove_listener("page", on_page)
-        popup = opened[0]
-        popup.wait_for_load_state("domcontentloaded")
-        return popup
+        return ConsumerDetailsPage(self._open_window(what, button, expected="the Consumer Details window"), self.org)

@@ -10,17 +10,14 @@ Policies shows the policies read-only, with Edit.
 from __future__ import annotations
 
 import re
-import time
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Locator, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Locator
 
 from runbook.pages.base import SETTLE_MS, SetupPage
 from runbook.pages.eca_consumer_details import EcaConsumerDetailsPage
 from runbook.pages.eca_policies import PATH, POLICIES_TAB, EcaPoliciesPage, EcaPoliciesView, definition
-from runbook.pages.errors import ScreenNotReached
 
 SETTINGS_TAB = "Settings"
 OAUTH_SETTINGS = "OAuth Settings"
@@ -143,49 +140,7 @@ class ExternalClientAppPage(SetupPage):
         button = self.consumer_key_and_secret_button()
         here = EcaConsumerDetailsPage(self.page, self.org)
         arrived_here = here.landmark().or_(here.identity().landmark())
-        return EcaConsumerDetailsPage(self._open_window(what, button, arrived_here), self.org)
-
-    def _open_window(self, what: str, button: Locator, arrived_here: Locator) -> Page:
-        """Click ``button`` until the window it opens appears, or this tab shows ``arrived_here``.
-
-        Repeating a lost click is harmless: the page opens its window under a fixed name, so a second click
-        reuses the window the first one opened instead of opening another.
-        """
-        context = self.page.context
-        opened: list[Page] = []
-
-        def on_page(page: Page) -> None:
-            opened.append(page)
-
-        deadline = time.monotonic() + self.org.timeout_ms / 1000
-        context.on("page", on_page)
-        try:
-            self._act(what, button.first, timeout=self._left(deadline))
-            while not opened:
-                try:
-                    context.wait_for_event("page", timeout=SETTLE_MS)
-                except PlaywrightTimeoutError:
-                    if opened:
-                        break
-                    if self._shows(arrived_here, 1):
-                        return self.page  # the org went on in this tab
-                    if not self._still_there(button) or time.monotonic() >= deadline:
-                        # The button went (this tab is moving on) or time is up: this tab decides.
-                        self._expect_visible(
-                            arrived_here, expected="the Consumer Key and Secret window", timeout=self._left(deadline)
-                        )
-                        return self.page
-                    self._click_again(button)
-        finally:
-            context.remove_listener("page", on_page)
-        popup = opened[0]
-        try:
-            popup.wait_for_load_state("domcontentloaded", timeout=self.org.timeout_ms)
-        except PlaywrightTimeoutError as exc:
-            raise ScreenNotReached(
-                f"{self.SCREEN}: the {what} window did not load",
-                screen=self.SCREEN,
-                expected="the Consumer Key and Secret window",
-                seen=popup.url,
-            ) from exc
-        return popup
+        window = self._open_window(
+            what, button, expected="the Consumer Key and Secret window", arrived_here=arrived_here
+        )
+        return EcaConsumerDetailsPage(window, self.org)
