@@ -172,45 +172,7 @@ class AppManagerPage(SetupPage):
                 seen=f"{DEVELOPER_NAME}s listed: {', '.join(self._listed_names())}\n{self.seen(self.table().first)}",
             )
         trigger = self._row_trigger(row)
-        menu = f"the row menu of {api_name}"
-        item = self.page.get_by_role("menuitem", name=action, exact=True)
-        menu_open = self.page.get_by_role("menu").or_(item)
-        deadline = time.monotonic() + self.org.timeout_ms / 1000
-        while True:
-            if time.monotonic() >= deadline:
-                raise ScreenNotReached(
-                    f"{self.SCREEN}: could not choose {action} in {menu}",
-                    screen=self.SCREEN,
-                    expected=f"{action} in {menu}",
-                    seen=self.seen(),
-                )
-            # Any click elsewhere closes the menu, such as the one that dismisses a late overlay before an
-            # action or an assertion, so whenever the item is gone the menu is opened again.
-            if not self._still_there(item):
-                # The menu shows at once, its items may load behind a spinner first (a datatable's dynamic
-                # row actions): the menu is the effect, so a second click does not close one still loading.
-                self._click_until(menu, trigger, menu_open, expected=menu)
-                if not self._item_shows(item, menu_open, deadline):
-                    continue
-            try:
-                item.first.click(timeout=SETTLE_MS)
-            except PlaywrightError:  # the menu closed before the click landed: open it again
-                continue
-            if self._shows(effect, SETTLE_MS):
-                return
-            if not self._still_there(item):
-                self._expect_visible(effect, expected=expected, timeout=self._left(deadline))
-                return
-            # The item is still there: the click was lost (the menu's script not wired yet), so again.
-
-    def _item_shows(self, item: Locator, menu_open: Locator, deadline: float) -> bool:
-        """Wait for a menu item while its menu stays open; False as soon as the menu has closed."""
-        while time.monotonic() < deadline:
-            if self._shows(item, SETTLE_MS):
-                return True
-            if not self._still_there(menu_open):
-                return False
-        return False
+        self._choose_in_menu(f"the row menu of {api_name}", trigger, action, effect, expected=expected)
 
     def _find_row(self, api_name: str) -> Locator | None:
         """The row of ``api_name``; a list that loads rows lazily is scrolled until it shows or stops growing."""

@@ -10,13 +10,12 @@ it is open, and any click elsewhere closes it, so it is opened again until the i
 from __future__ import annotations
 
 import re
-import time
 from typing import ClassVar
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator
 
-from runbook.pages.base import SETTLE_MS, SetupPage
+from runbook.pages.base import SetupPage
 from runbook.pages.eca_policies import EcaPoliciesPage
 from runbook.pages.errors import ScreenNotReached
 from runbook.pages.external_client_app import ExternalClientAppPage
@@ -96,7 +95,14 @@ class EcaManagerPage(SetupPage):
         """The row action Edit Policies: the policies editor."""
         row = self._row_or_raise(api_name)
         editor = EcaPoliciesPage(self.page, self.org)
-        self._row_action(api_name, row, EDIT_POLICIES, editor.landmark(), arriving=editor)
+        self._choose_in_menu(
+            f"the row menu of {api_name}",
+            row.get_by_role("button").last,
+            EDIT_POLICIES,
+            editor.landmark(),
+            expected=f"the {editor.SCREEN} screen",
+            arriving=editor,
+        )
         return editor.wait_until_loaded()
 
     # --- mechanics --------------------------------------------------------------------------------
@@ -130,31 +136,3 @@ class EcaManagerPage(SetupPage):
                 seen=f"API Names listed: {', '.join(self.api_names())}\n{self.seen(self.table().first)}",
             )
         return row
-
-    def _row_action(self, api_name: str, row: Locator, action: str, effect: Locator, *, arriving: SetupPage) -> None:
-        """Open the row's menu and choose ``action``; the menu is opened again whenever it closed meanwhile."""
-        trigger = row.get_by_role("button").last
-        item = self.page.get_by_role("menuitem", name=action, exact=True)
-        menu = f"the row menu of {api_name}"
-        deadline = time.monotonic() + self.org.timeout_ms / 1000
-        while True:
-            if time.monotonic() >= deadline:
-                raise ScreenNotReached(
-                    f"{self.SCREEN}: could not choose {action} in {menu}",
-                    screen=self.SCREEN,
-                    expected=f"{action} in {menu}",
-                    seen=self.seen(),
-                )
-            if not self._still_there(item):
-                # Any click elsewhere (one that closes a late overlay, say) closes the menu: open it again.
-                self._click_until(menu, trigger, item, expected=f"{action} in {menu}")
-            try:
-                item.first.click(timeout=SETTLE_MS)
-            except PlaywrightError:  # the menu closed before the click landed: open it again
-                continue
-            if self._shows(effect, SETTLE_MS):
-                return
-            if not self._still_there(item):
-                arriving._expect_visible(effect, expected=f"the {arriving.SCREEN} screen", timeout=self._left(deadline))
-                return
-            # The item is still there: the click was lost (the menu's script not wired yet), so again.
