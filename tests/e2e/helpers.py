@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +81,16 @@ def cli_run(spec_file: Path, secrets: dict[str, str], *options: str) -> subproce
     env.update(secrets)
     command = [sys.executable, "-m", "runbook.cli", "run", *options, str(spec_file)]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def artifact_blobs(run_dir: Path) -> Iterator[tuple[str, bytes]]:
+    """Every file of the run directory (partial ones included), and every entry of every zip (the trace unzipped)."""
+    for path in sorted(run_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        yield str(path.relative_to(run_dir)), data
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for name in archive.namelist():
+                    yield f"{path.name}!{name}", archive.read(name)

@@ -19,7 +19,7 @@ from runbook.simulator.screens_auth import EMAIL_FINISH, TOTP_FINISH
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
 from runbook.testing import frontdoor_token, sim_state
-from tests.e2e.helpers import ADMIN, cli_run, run
+from tests.e2e.helpers import ADMIN, artifact_blobs, cli_run, run
 
 pytestmark = pytest.mark.browser
 
@@ -36,19 +36,6 @@ def secrets_of(sim: SimulatorServer, *extra: str) -> dict[str, str]:
     for number, value in enumerate(extra):
         found[f"extra {number}"] = value
     return found
-
-
-def artifact_blobs(run_dir: Path) -> Iterator[tuple[str, bytes]]:
-    """Every file of the run directory, and every entry of every zip (the trace unzipped)."""
-    for path in sorted(run_dir.rglob("*")):
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        yield str(path.relative_to(run_dir)), data
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                for name in archive.namelist():
-                    yield f"{path.name}!{name}", archive.read(name)
 
 
 def leaks(blobs: Iterator[tuple[str, bytes]], secrets: dict[str, str]) -> list[str]:

@@ -22,8 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS, Session
 from runbook.spec import spec_from_dict
 from runbook.testing import sim_state
-from tests.e2e.helpers import spec_data
+from tests.e2e.helpers import artifact_blobs, spec_data
 
 pytestmark = pytest.mark.browser
 
@@ -88,25 +87,12 @@ def codes_between(seed: str, start: float, end: float) -> set[str]:
     return {totp.at(moment) for moment in range(int(start) - 30, int(end) + 60, 30)}
 
 
-def blobs(run_dir: Path) -> Iterator[tuple[str, bytes]]:
-    """Every file of the run directory (partial ones included), and every entry of every zip."""
-    for path in sorted(run_dir.rglob("*")):
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        yield str(path.relative_to(run_dir)), data
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                for name in archive.namelist():
-                    yield f"{path.name}!{name}", archive.read(name)
-
-
 def leaks(run_dir: Path, secrets: dict[str, str], codes: set[str]) -> list[str]:
     found = []
     code_pattern = re.compile(
         rb"(?:=|value\":\"|value=\")(" + b"|".join(code.encode() for code in codes) + rb")(?![0-9])"
     )
-    for where, data in blobs(run_dir):
+    for where, data in artifact_blobs(run_dir):
         for what, value in secrets.items():
             for form in written_forms(value):
                 if form.encode("utf-8") in data:
