@@ -103,6 +103,10 @@ class ExternalClientAppPage(SetupPage):
             return []
         return [line.strip() for line in value.first.inner_text().splitlines() if line.strip()]
 
+    def contact_email(self) -> str | None:
+        """Basic Information's Contact Email (None where the page does not show it)."""
+        return " ".join(self._setting("Contact Email")) or None
+
     def oauth_enabled(self) -> bool:
         return bool(self._setting("Callback URL")) or self._shows(self.consumer_key_and_secret_button(), SETTLE_MS)
 

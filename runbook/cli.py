@@ -133,7 +133,8 @@ def sim(
 
 
 def _plan_table(plan: Plan) -> Table:
-    table = Table(title=f"Plan: {len(plan)} steps", show_lines=True, expand=True)
+    title = f'Plan: {len(plan)} steps, creating {plan.route} (app.kind = "{plan.kind}")'
+    table = Table(title=title, show_lines=True, expand=True)
     table.add_column("id", no_wrap=True, min_width=15)
     table.add_column("documented step", ratio=2)
     table.add_column("action", ratio=3)

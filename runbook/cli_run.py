@@ -20,13 +20,13 @@ from runbook.errors import RunbookError, UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
 from runbook.files import folder_problem
 from runbook.plan import Plan, Step
-from runbook.procedure import build_plan
+from runbook.procedure import build_plan, procedure_for
 from runbook.results import Outcome, StepResult
 from runbook.rundir import STATUSES, RunDir
 from runbook.runner import resume_point
 from runbook.signals import interruption
 from runbook.simulator.state import CreationMode, Release
-from runbook.spec import RunSpec, load_spec
+from runbook.spec import AppKind, RunSpec, load_spec
 
 STYLE = {
     Outcome.DONE: ("done", "green"),
@@ -87,9 +87,9 @@ def print_outcome(outcome: RunOutcome) -> None:
         data: dict[str, Any] = json.loads(handoff.read_text(encoding="utf-8"))
         console.print("\n[bold green]Done.[/bold green] Hand-off for the developer:", soft_wrap=True)
         console.print(Text(f"  Consumer Key:         {data['consumer_key']}"), soft_wrap=True)
-        console.print(
-            Text(f"  Connected App:        {data['connected_app']['name']} ({data['connected_app']['api_name']})")
-        )
+        app = data["app"]
+        title = "External Client App:" if app["kind"] == "external-client-app" else "Connected App:"
+        console.print(Text(f"  {title:<22}{app['name']} ({app['api_name']})"))
         console.print(Text(f"  Permission set:       {data['permission_set']['label']}"))
         console.print(Text(f"  Pre-authorized user:  {data['pre_authorized_user']}"))
         console.print(Text(f"  Certificate SHA-256:  {data['certificate']['sha256_fingerprint'] or 'not known'}"))
@@ -234,7 +234,8 @@ def resume_command(
                 + f". As it stands it would sign in to {run_spec.org.url} as {run_spec.org.username}. "
                 "Start a new run with `runbook run SPEC` instead."
             )
-        start = resume_point(run_dir)  # reads plan.json and the step results: refused here if tampered with
+        # Reads plan.json and the step results: refused here if tampered with.
+        start = resume_point(run_dir, procedure_for(run_spec))
     except UsageError as exc:
         usage_exit(exc)
     if start is None or run_dir.status == "succeeded":
@@ -251,8 +252,8 @@ def resume_command(
     raise typer.Exit(exit_code(outcome))
 
 
-def demo_spec(base_url: str, workdir: Path) -> RunSpec:
-    """The demo's run spec: the article's app against the simulator's demo org, with a new certificate."""
+def demo_spec(base_url: str, workdir: Path, kind: AppKind = AppKind.CONNECTED_APP) -> RunSpec:
+    """The demo's run spec: the article's app (of ``kind``) against the simulator's demo org, with a new certificate."""
     from runbook.certs import generate_certificate
     from runbook.simulator.state import DEMO_USERS
     from runbook.spec import spec_from_dict
@@ -263,6 +264,7 @@ def demo_spec(base_url: str, workdir: Path) -> RunSpec:
     data = {
         "org": {"url": base_url, "username": admin["username"], "login": "password"},
         "app": {
+            "kind": kind.value,
             "name": "Integration Builder",
             "contact_email": "admin@runbook-demo.example",
             "description": "OutSystems Integration Builder (demo)",
@@ -279,11 +281,22 @@ def demo_spec(base_url: str, workdir: Path) -> RunSpec:
     return spec_from_dict(data, env, base_dir=workdir)
 
 
+def _a(kind: AppKind) -> str:
+    return "an External Client App" if kind is AppKind.EXTERNAL_CLIENT_APP else "a connected app"
+
+
 def demo_command(
     release: Annotated[Release, typer.Option(help="Which generation of Setup screens to simulate.")] = Release.LEGACY,
     creation: Annotated[
         CreationMode, typer.Option(help="Whether new connected apps can be created: open, toggle or blocked.")
     ] = CreationMode.OPEN,
+    kind: Annotated[
+        AppKind,
+        typer.Option(
+            help="What to create: connected-app (the article) or external-client-app (every current org, also "
+            "where connected app creation is blocked)."
+        ),
+    ] = AppKind.CONNECTED_APP,
     headed: HEADED = False,
     slow_mo: SLOW_MO = 0,
     step: STEP = False,
@@ -305,10 +318,10 @@ def demo_command(
     with SimulatorServer(config) as server, tempfile.TemporaryDirectory(prefix="runbook-demo-") as tmp:
         console.print(
             f"Simulator: {server.base_url} (release {release.value}, creation {creation.value}); "
-            "demo org admin signs in.",
+            f"demo org admin signs in and creates {_a(kind)}.",
             soft_wrap=True,
         )
-        spec = demo_spec(server.login_url, Path(tmp))
+        spec = demo_spec(server.login_url, Path(tmp), kind)
         evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
         outcome = start_run(spec, _options(headed, slow_mo, step, evidence), recordings)
         print_outcome(outcome)

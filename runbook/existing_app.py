@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from runbook.certs import CertificateInfo
 from runbook.pages.errors import PageError
 from runbook.pages.labels import SetupLabels, scope_tokens
-from runbook.spec import RunSpec
+from runbook.spec import AppKind, RunSpec
 
 
 @dataclass(frozen=True)
@@ -57,18 +57,21 @@ def differences(spec: RunSpec, holds: AppHolds, labels: SetupLabels, certificate
     app's?), not of the spec.
     """
     app = spec.app
+    eca = app.kind is AppKind.EXTERNAL_CLIENT_APP
     found: list[str] = []
     if holds.name is not None and holds.name.strip() != app.name.strip():
-        found.append(f"Connected App Name: the app is named {holds.name!r}, the spec asks for {app.name!r}")
+        found.append(f"{app.kind.label} Name: the app is named {holds.name!r}, the spec asks for {app.name!r}")
     if holds.contact_email is not None and holds.contact_email.strip().casefold() != app.contact_email.casefold():
         found.append(f"Contact Email: the app has {holds.contact_email}, the spec asks for {app.contact_email}")
     if holds.oauth_enabled is False:
-        found.append("Enable OAuth Settings: it is off on the app; the spec needs OAuth (callback URLs, scopes)")
+        oauth = "Enable OAuth" if eca else "Enable OAuth Settings"
+        found.append(f"{oauth}: it is off on the app; the spec needs OAuth (callback URLs, scopes)")
         return found
     found += _callback_differences(list(app.callback_urls), list(holds.callback_urls))
     found += _scope_differences(list(app.scopes), list(holds.scope_labels))
     if holds.digital_signatures is False:
-        found.append("Use digital signatures: it is off on the app, so it holds no certificate; the spec uploads one")
+        flow = "Enable JWT Bearer Flow" if eca else "Use digital signatures"
+        found.append(f"{flow}: it is off on the app, so it holds no certificate; the spec uploads one")
     elif (
         certificate is not None
         and holds.certificate_sha256
@@ -126,11 +129,12 @@ def _named_difference(field: str, missing: list[str], extra: str, extra_note: st
     return [f"{field}: {'; '.join(parts)}"] if parts else []
 
 
-def how_to_proceed(api_name: str) -> str:
+def how_to_proceed(api_name: str, kind: AppKind = AppKind.CONNECTED_APP) -> str:
     """What the admin can do about an existing app that differs (the runbook never edits it)."""
+    where = "External Client App Manager" if kind is AppKind.EXTERNAL_CLIENT_APP else "App Manager"
     return (
         f"The runbook does not change an app that already exists. Either delete {api_name} in Setup "
-        "(App Manager, the app's row menu, Delete) and run again to create it as the spec says, or "
+        f"({where}, the app's row menu, Delete) and run again to create it as the spec says, or "
         "change the spec to match what the app holds, then run again."
     )
 
@@ -138,11 +142,13 @@ def how_to_proceed(api_name: str) -> str:
 class ExistingAppDiffers(PageError):
     """A connected app that already exists holds other settings than the spec asks for; it is left as it is."""
 
-    def __init__(self, api_name: str, found: Sequence[str], *, screen: str) -> None:
+    def __init__(
+        self, api_name: str, found: Sequence[str], *, screen: str, kind: AppKind = AppKind.CONNECTED_APP
+    ) -> None:
         self.differences = list(found)
         super().__init__(
             f"{api_name} already exists and differs from the spec in what create-app.4 to create-app.9 would have "
-            f"set. {how_to_proceed(api_name)}",
+            f"set. {how_to_proceed(api_name, kind)}",
             screen=screen,
             expected=f"{api_name} to hold what the spec asks for",
             seen="; ".join(self.differences),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from runbook.certs import CertificateInfo
 from runbook.rundir import RunDir
-from runbook.spec import RunSpec
+from runbook.spec import AppKind, RunSpec
 
 HANDOFF_FILE = "handoff.md"
 HANDOFF_JSON = "handoff.json"
@@ -54,9 +54,13 @@ def handoff_data(
     warnings: Sequence[str] = (),
 ) -> dict[str, object]:
     facts = app or AppFacts.of_spec(spec, certificate)
+    named = {"name": spec.app.name, "api_name": spec.app.api_name}
+    # "connected_app" stays for readers of earlier hand-offs; "app" says which kind of app it is.
+    earlier = {"connected_app": named} if spec.app.kind is AppKind.CONNECTED_APP else {}
     return {
         "consumer_key": consumer_key,
-        "connected_app": {"name": spec.app.name, "api_name": spec.app.api_name},
+        "app": {"kind": spec.app.kind.value, **named},
+        **earlier,
         "callback_urls": list(facts.callback_urls),
         "scopes": list(facts.scopes),
         "permission_set": {"label": spec.permission_set.label, "api_name": spec.permission_set.api_name},
@@ -97,11 +101,11 @@ def write_handoff(
     facts = app or AppFacts.of_spec(spec, certificate)
     data = handoff_data(spec, certificate, consumer_key, facts, warnings)
     lines = [
-        f"# Connected App hand-off: {spec.app.name}",
+        f"# {spec.app.kind.label} hand-off: {spec.app.name}",
         "",
         *[f"**Warning:** {warning}\n" for warning in warnings],
         f"- Consumer Key: `{consumer_key}`",
-        f"- Connected App: {spec.app.name} (API name {spec.app.api_name}) in {spec.org.url}",
+        f"- {spec.app.kind.label}: {spec.app.name} (API name {spec.app.api_name}) in {spec.org.url}",
         "- Callback URLs:",
         *[f"  - {url}" for url in facts.callback_urls],
         f"- OAuth scopes: {', '.join(facts.scopes)}",

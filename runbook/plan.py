@@ -121,6 +121,20 @@ class Plan(StepSequence[Step]):
     steps: tuple[Step, ...]
     spec: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def kind(self) -> str:
+        """What the run creates: "connected-app" (the article's route) or "external-client-app"."""
+        app = self.spec.get("app")
+        kind = app.get("kind") if isinstance(app, Mapping) else None
+        return kind if isinstance(kind, str) else "connected-app"
+
+    @property
+    def route(self) -> str:
+        """The route in words, for titles."""
+        if self.kind == "external-client-app":
+            return "an External Client App"
+        return "a connected app (the article's route)"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as written to ``plan.json``."""
         return {"format": PLAN_FORMAT, "steps": [step.to_dict() for step in self.steps], "spec": dict(self.spec)}

@@ -10,19 +10,31 @@ plugin's items, the doc-check and the reports all come from this table; nothing 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from runbook import steps
+from runbook import steps, steps_eca
 from runbook.pages.labels import LABELS
 from runbook.plan import SECTIONS, Plan, Step, StepKind, StepSequence
-from runbook.spec import RunSpec
+from runbook.spec import AppKind, RunSpec
 from runbook.steps import StepFn
 
 Inputs = tuple[tuple[str, str | None], ...]
+_SAME = object()  # a route variant's "as the article's route does"
 
 
 def _no_inputs(spec: RunSpec) -> Inputs:
     return ()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a step does differently on another route (the External Client App's); None keeps the article's."""
+
+    title: str | None = None
+    does: StepFn | None = None
+    action: str | Callable[[RunSpec], str] | None = None
+    inputs: Callable[[RunSpec], Inputs] | None = None
+    resume_from: object = _SAME  # str | None; _SAME keeps the article's route's
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,8 @@ class StepDef:
     inputs: Callable[[RunSpec], Inputs] = _no_inputs  # the values it uses (None: left out of the plan)
     # Where a resume starts when the run stopped at this step: the first step of the unsaved form it fills.
     resume_from: str | None = None
+    # The External Client App route's version of this step (reference H), where it differs.
+    eca: Variant | None = None
 
     @property
     def section(self) -> str:
@@ -45,6 +59,21 @@ class StepDef:
     @property
     def number(self) -> int:
         return int(self.id.split(".")[1])
+
+    def on_route(self, kind: AppKind) -> StepDef:
+        """This step as ``kind``'s route does it."""
+        if kind is AppKind.CONNECTED_APP or self.eca is None:
+            return replace(self, eca=None)
+        v = self.eca
+        return replace(
+            self,
+            title=v.title or self.title,
+            does=v.does or self.does,
+            action=v.action if v.action is not None else self.action,
+            inputs=v.inputs or self.inputs,
+            resume_from=self.resume_from if v.resume_from is _SAME else v.resume_from,  # type: ignore[arg-type]
+            eca=None,
+        )
 
     def planned(self, spec: RunSpec) -> Step:
         """This step as the plan holds it for ``spec``: the action and inputs resolved, no secret."""
@@ -70,6 +99,10 @@ class Procedure(StepSequence[StepDef]):
                 problems.append(f"{step.id} resumes from {step.resume_from}, which is not a step before it")
         if problems:
             raise ValueError("the step table is inconsistent: " + "; ".join(problems))
+
+    def route(self, kind: AppKind) -> Procedure:
+        """The same documented steps, in the same order, as ``kind``'s route carries them out."""
+        return Procedure(tuple(step.on_route(kind) for step in self.steps))
 
     def resume_point(self, first_unfinished: str) -> str:
         """Where a resume starts when ``first_unfinished`` is the first step without a finished result."""
@@ -170,6 +203,12 @@ PROCEDURE = Procedure(
             steps.open_app_manager,
             "Open Setup, go to App Manager and wait for the list of apps.",
             lambda spec: (("org", spec.org.url), _RELEASE),
+            eca=Variant(
+                "Go to Setup and open the External Client App Manager",
+                steps_eca.open_eca_manager,
+                "Open Setup > Apps > External Client Apps > External Client App Manager and wait for its list "
+                "(App Manager's counterpart for External Client Apps).",
+            ),
         ),
         StepDef(
             "create-app.3",
@@ -178,6 +217,13 @@ PROCEDURE = Procedure(
             steps.click_new_connected_app,
             _creation_action,
             _creation_inputs,
+            eca=Variant(
+                "Start a new External Client App",
+                steps_eca.click_new_eca,
+                "Click New External Client App in the External Client App Manager (available in every current org, "
+                "including those where connected app creation is blocked). " + _SAME_API_NAME,
+                _app,
+            ),
         ),
         StepDef(
             "create-app.4",
@@ -193,6 +239,19 @@ PROCEDURE = Procedure(
                 ("Description", spec.app.description),
             ),
             resume_from="create-app.3",
+            eca=Variant(
+                "Fill in the Basic Information fields, with Distribution State Local",
+                steps_eca.fill_eca_basic_information,
+                "Type the External Client App Name, check the API Name it fills in, type the Contact Email (and the "
+                "Description when given), and choose Distribution State Local.",
+                lambda spec: (
+                    ("External Client App Name", spec.app.name),
+                    ("API Name", spec.app.api_name),
+                    ("Contact Email", spec.app.contact_email),
+                    ("Distribution State", "Local"),
+                    ("Description", spec.app.description),
+                ),
+            ),
         ),
         StepDef(
             "create-app.5",
@@ -201,6 +260,11 @@ PROCEDURE = Procedure(
             steps.enable_oauth,
             "Tick Enable OAuth Settings and wait for the OAuth fields to appear.",
             resume_from="create-app.3",
+            eca=Variant(
+                "Switch on OAuth for the app (Enable OAuth)",
+                steps_eca.enable_eca_oauth,
+                "Tick Enable OAuth and wait for the App Settings (Callback URL, OAuth Scopes) to appear.",
+            ),
         ),
         StepDef(
             "create-app.6",
@@ -210,6 +274,7 @@ PROCEDURE = Procedure(
             "Put the callback URLs in the Callback URL box, one per line.",
             lambda spec: tuple((f"callback URL {i}", url) for i, url in enumerate(spec.app.callback_urls, start=1)),
             resume_from="create-app.3",
+            eca=Variant(does=steps_eca.eca_callback_urls),
         ),
         StepDef(
             "create-app.7",
@@ -219,6 +284,12 @@ PROCEDURE = Procedure(
             "Tick Use digital signatures and choose the certificate file in the file input.",
             _upload_inputs,
             resume_from="create-app.3",
+            eca=Variant(
+                "Turn on the JWT Bearer Flow and upload the certificate",
+                steps_eca.eca_jwt_certificate,
+                "Under Flow Enablement tick Enable JWT Bearer Flow (it replaces Use digital signatures) and choose "
+                "the certificate file in Certificate Upload.",
+            ),
         ),
         StepDef(
             "create-app.8",
@@ -232,6 +303,11 @@ PROCEDURE = Procedure(
                 *(("scope", "(" + ", ".join(option) + ")") for option in spec.app.scope_options),
             ),
             resume_from="create-app.3",
+            eca=Variant(
+                does=steps_eca.eca_scopes,
+                action="Move each scope from Available to Selected OAuth Scopes, matching the token in parentheses "
+                "rather than the label.",
+            ),
         ),
         StepDef(
             "create-app.9",
@@ -240,6 +316,12 @@ PROCEDURE = Procedure(
             steps.save_and_continue,
             "Click Save, wait for the confirmation page or an error banner, then click Continue.",
             resume_from="create-app.3",
+            eca=Variant(
+                "Leave the Security defaults as they are, and create the app",
+                steps_eca.create_eca,
+                "Click Create and wait for the new app's page (Policies | Settings tabs) or an error; there is no "
+                "page with Continue on this route.",
+            ),
         ),
         StepDef(
             "create-app.10",
@@ -249,6 +331,11 @@ PROCEDURE = Procedure(
             "Read the Consumer Key on the app's page; in current orgs click Manage Consumer Details, which "
             "opens a new window and asks for a verification code first.",
             lambda spec: (*_app(spec), _RELEASE),
+            eca=Variant(
+                does=steps_eca.copy_eca_consumer_key,
+                action="On the app's Settings tab expand OAuth Settings and click Consumer Key and Secret, which "
+                "opens a new window and asks for a verification code first; read the Consumer Key there.",
+            ),
         ),
         StepDef(
             "create-app.11",
@@ -325,6 +412,11 @@ PROCEDURE = Procedure(
             "ui",
             steps.back_to_app_manager,
             "Open App Manager again and wait for the list of apps.",
+            eca=Variant(
+                "Go back to the External Client App Manager",
+                steps_eca.open_eca_manager,
+                "Open the External Client App Manager again and wait for its list.",
+            ),
         ),
         StepDef(
             "preauthorize.8",
@@ -333,6 +425,11 @@ PROCEDURE = Procedure(
             steps.manage_app,
             "Open the row menu (the arrow at the right) of the app and choose Manage.",
             _app,
+            eca=Variant(
+                "Open the app's page from its row",
+                steps_eca.open_app,
+                "Click the app's name in its row; its page opens with the Policies and Settings tabs.",
+            ),
         ),
         StepDef(
             "preauthorize.9",
@@ -340,6 +437,11 @@ PROCEDURE = Procedure(
             "ui",
             steps.edit_policies,
             "Click Edit Policies and wait for the policy form.",
+            eca=Variant(
+                "Edit the app's policies (Policies tab > Edit)",
+                steps_eca.edit_eca_policies,
+                "On the Policies tab click Edit and wait for the policy editor.",
+            ),
         ),
         StepDef(
             "preauthorize.10",
@@ -350,6 +452,12 @@ PROCEDURE = Procedure(
             "and click Save.",
             lambda spec: (("Permitted Users", LABELS.permitted_users_admin),),
             resume_from="preauthorize.9",
+            eca=Variant(
+                "Allow only admin-approved users (saved with the permission set)",
+                steps_eca.eca_admin_approved,
+                "Under OAuth Policies set Permitted Users to the admin-approved option and accept the confirmation; "
+                "the editor's one Save, in preauthorize.12, keeps it.",
+            ),
         ),
         StepDef(
             "preauthorize.11",
@@ -357,6 +465,13 @@ PROCEDURE = Procedure(
             "ui",
             steps.manage_permission_sets,
             "In the app's Permission Sets section click Manage Permission Sets.",
+            eca=Variant(
+                "Find Select Permission Sets in the same editor (no page of its own)",
+                steps_eca.eca_permission_sets_section,
+                "Nothing to open: App Policies > Select Permission Sets is in the policy editor already open; "
+                "reported unchanged.",
+                resume_from="preauthorize.9",
+            ),
         ),
         StepDef(
             "preauthorize.12",
@@ -366,11 +481,26 @@ PROCEDURE = Procedure(
             "Tick the permission set in the list and click Save; check that it is listed on the app.",
             lambda spec: (("permission set", spec.permission_set.label), ("API Name", spec.permission_set.api_name)),
             resume_from="preauthorize.11",
+            eca=Variant(
+                "Select the new permission set in App Policies and save",
+                steps_eca.eca_select_permission_set,
+                "Move the permission set from Available to Selected Permission Sets, click Save, and check that the "
+                "Policies tab shows it and the admin-approved Permitted Users.",
+                resume_from="preauthorize.9",
+            ),
         ),
     )
 )
 
 
+ROUTES: dict[AppKind, Procedure] = {kind: PROCEDURE.route(kind) for kind in AppKind}
+
+
+def procedure_for(spec: RunSpec) -> Procedure:
+    """The step table as the spec's route (``[app] kind``) carries it out."""
+    return ROUTES[spec.app.kind]
+
+
 def build_plan(spec: RunSpec) -> Plan:
     """The 23 steps of the article for this spec, in documented order, with their inputs resolved."""
-    return Plan(tuple(step.planned(spec) for step in PROCEDURE), spec.summary())
+    return Plan(tuple(step.planned(spec) for step in procedure_for(spec)), spec.summary())

@@ -41,7 +41,7 @@ from runbook.pages.errors import PageError, SessionExpired
 from runbook.pages.labels import LABELS
 from runbook.pages.login import LoginPage
 from runbook.plan import Plan, Step
-from runbook.procedure import PROCEDURE, Procedure
+from runbook.procedure import Procedure, procedure_for
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
 from runbook.session import check_session, load_session_state, saved_setup_url
@@ -84,7 +84,7 @@ def failure_of(step: Step, exc: Exception, screenshot: Path | None) -> RunbookEr
     return RunFailure(f"internal error in {step.id} ({type(exc).__name__}): {first_line[:300]}")
 
 
-def run_step(ctx: RunContext, step: Step, callbacks: RunCallbacks, procedure: Procedure = PROCEDURE) -> StepResult:
+def run_step(ctx: RunContext, step: Step, callbacks: RunCallbacks, procedure: Procedure | None = None) -> StepResult:
     """Run one documented step and record its result; a failure is recorded too, never raised.
 
     On failure ``callbacks.step_failed`` hears the exception and the error the run reports, before
@@ -130,12 +130,12 @@ def run_step(ctx: RunContext, step: Step, callbacks: RunCallbacks, procedure: Pr
     return result
 
 
-def _does(ctx: RunContext, step: Step, procedure: Procedure) -> StepReport:
+def _does(ctx: RunContext, step: Step, procedure: Procedure | None) -> StepReport:
     """The step's action; when the org ended the session, sign in again once (per run) and do it again.
 
     Doing it again is safe: every step checks the screen before it changes anything.
     """
-    action = procedure.step(step.id).does
+    action = (procedure or procedure_for(ctx.spec)).step(step.id).does
     try:
         return action(ctx)
     except SessionExpired:
@@ -166,7 +166,7 @@ class _FailureKept(RunCallbacks):
 
 
 def run_steps(
-    ctx: RunContext, plan: Plan, start_at: str, callbacks: RunCallbacks, procedure: Procedure = PROCEDURE
+    ctx: RunContext, plan: Plan, start_at: str, callbacks: RunCallbacks, procedure: Procedure | None = None
 ) -> RunbookError | None:
     """Run the plan's steps from ``start_at`` to the end or the first failure; the error that ended it."""
     steps = list(plan)
@@ -187,7 +187,7 @@ def run_steps(
     return None
 
 
-def resume_point(run_dir: RunDir, procedure: Procedure = PROCEDURE) -> str | None:
+def resume_point(run_dir: RunDir, procedure: Procedure) -> str | None:
     """Where a resume starts: the first unfinished step, or the start of the form it was filling."""
     first = run_dir.first_unfinished()
     return None if first is None else procedure.resume_point(first)

@@ -80,6 +80,17 @@ class LoginMethod(StrEnum):
     FRONTDOOR = "frontdoor"  # frontdoor.jsp with an existing access token
 
 
+class AppKind(StrEnum):
+    """What the run creates for the developer (reference H)."""
+
+    CONNECTED_APP = "connected-app"  # the article's route; new ones need Salesforce Support since Spring '26
+    EXTERNAL_CLIENT_APP = "external-client-app"  # the same OAuth client in every current org
+
+    @property
+    def label(self) -> str:
+        return "Connected App" if self is AppKind.CONNECTED_APP else "External Client App"
+
+
 class _IgnoredRelease(StrEnum):
     """``run.release`` of older specs: still accepted so they load, no longer used (the screen tells the release)."""
 
@@ -277,7 +288,7 @@ class OrgSpec:
 
 @dataclass(frozen=True)
 class AppSpec:
-    """The connected app to create (create-app.1 .. create-app.11)."""
+    """The app to create (create-app.1 .. create-app.11): a connected app, or an External Client App."""
 
     name: str
     api_name: str
@@ -288,6 +299,7 @@ class AppSpec:
     description: str | None = None
     enable_creation_if_needed: bool = True
     certificate_info: CertificateInfo | None = field(default=None, repr=False, compare=False)
+    kind: AppKind = AppKind.CONNECTED_APP
 
     @property
     def generates_certificate(self) -> bool:
@@ -359,6 +371,7 @@ class RunSpec:
             "source": str(self.source_path) if self.source_path else None,
             "org": {"url": self.org.url, "username": self.org.username, "login": self.org.login.value},
             "app": {
+                "kind": self.app.kind.value,
                 "name": self.app.name,
                 "api_name": self.app.api_name,
                 "contact_email": self.app.contact_email,
@@ -390,6 +403,7 @@ class RunSpec:
             (
                 "app",
                 [
+                    ("kind", self.app.kind.value),
                     ("name", self.app.name),
                     ("api_name", self.app.api_name),
                     ("contact_email", self.app.contact_email),
@@ -733,6 +747,7 @@ def _read_api_name(r: _Reader, label: str | None, label_key: str, max_length: in
 def _read_app(errors: list[SpecError], data: Mapping[str, Any], base_dir: Path) -> AppSpec | None:
     r = _Reader(errors, "app", data)
     known = [
+        "kind",
         "name",
         "api_name",
         "contact_email",
@@ -744,7 +759,8 @@ def _read_app(errors: list[SpecError], data: Mapping[str, Any], base_dir: Path) 
     ]
     before = len(errors)
     r.check_keys(known)
-    name = r.text("name", required=True, what='the Connected App Name, e.g. "Integration Builder"')
+    kind = r.choice("kind", AppKind, AppKind.CONNECTED_APP)
+    name = r.text("name", required=True, what='the app\'s name (Connected App Name), e.g. "Integration Builder"')
     api_name = _read_api_name(r, name, "name", APP_API_NAME_MAX)
     email = r.text("contact_email", required=True, what="the contact e-mail Salesforce shows for the app")
     if email is not None and (problem := _email_problem(email)):
@@ -789,7 +805,10 @@ def _read_app(errors: list[SpecError], data: Mapping[str, Any], base_dir: Path) 
     enable = r.boolean("enable_creation_if_needed", True)
     if len(errors) > before or name is None or api_name is None or email is None or urls is None or scopes is None:
         return None
+    if kind is None:
+        return None
     return AppSpec(
+        kind=kind,
         name=name,
         api_name=api_name,
         contact_email=email,

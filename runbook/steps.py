@@ -41,9 +41,13 @@ from runbook.signin import CodeSource
 from runbook.spec import RunSpec
 from runbook.vault import KeyPair, KeyPairStore, VaultError
 
+ECA_WAY_FORWARD = (
+    'To reach the same goal without Support, set kind = "external-client-app" in the spec\'s [app] table: an '
+    "External Client App gives the same OAuth client, JWT bearer certificate, Consumer Key and pre-authorized users."
+)
 BLOCKED_MESSAGE = (
     "Connected app creation is restricted in this org since Spring '26: Salesforce Support must enable it "
-    "before a new connected app can be created. Nothing was created."
+    "before a new connected app can be created. Nothing was created. " + ECA_WAY_FORWARD
 )
 
 
@@ -131,7 +135,7 @@ StepFn = Callable[[RunContext], StepReport]
 
 
 # --- helpers that bring the browser to a step's screen ---------------------------------------------
-def _on_or_open(ctx: RunContext, kind: type[Any], open_it: Callable[[], Any]) -> Any:
+def on_or_open(ctx: RunContext, kind: type[Any], open_it: Callable[[], Any]) -> Any:
     """The current screen if it is a ``kind`` still showing, else the one ``open_it`` brings up."""
     page = ctx.on(kind)
     if page is None:
@@ -141,7 +145,7 @@ def _on_or_open(ctx: RunContext, kind: type[Any], open_it: Callable[[], Any]) ->
 
 
 def _app_manager(ctx: RunContext) -> AppManagerPage:
-    page: AppManagerPage = _on_or_open(ctx, AppManagerPage, lambda: AppManagerPage(ctx.page, ctx.org).open())
+    page: AppManagerPage = on_or_open(ctx, AppManagerPage, lambda: AppManagerPage(ctx.page, ctx.org).open())
     return page
 
 
@@ -158,7 +162,7 @@ def _new_app_form(ctx: RunContext) -> NewConnectedAppPage:
         form: NewConnectedAppPage = ctx.screen
         return form
 
-    form: NewConnectedAppPage = _on_or_open(ctx, NewConnectedAppPage, start_again)
+    form: NewConnectedAppPage = on_or_open(ctx, NewConnectedAppPage, start_again)
     return form
 
 
@@ -173,7 +177,7 @@ def _open_new_connected_app(ctx: RunContext) -> None:
                 "App Manager has no New Connected App button: this org creates connected apps from External "
                 "Client App Settings after 'Allow creation of connected apps' is turned on. Set "
                 "app.enable_creation_if_needed = true to let the runbook turn it on, or turn it on yourself. "
-                "Nothing was created."
+                "Nothing was created. " + ECA_WAY_FORWARD
             )
         settings = ExternalClientAppSettingsPage(ctx.page, ctx.org).open()
         ctx.screen = settings
@@ -187,23 +191,21 @@ def _open_new_connected_app(ctx: RunContext) -> None:
 
 
 def _view_page(ctx: RunContext) -> ConnectedAppViewPage:
-    page: ConnectedAppViewPage = _on_or_open(
+    page: ConnectedAppViewPage = on_or_open(
         ctx, ConnectedAppViewPage, lambda: AppManagerPage(ctx.page, ctx.org).open().view(ctx.spec.app.api_name)
     )
     return page
 
 
 def _manage_page(ctx: RunContext) -> ConnectedAppManagePage:
-    page: ConnectedAppManagePage = _on_or_open(
+    page: ConnectedAppManagePage = on_or_open(
         ctx, ConnectedAppManagePage, lambda: _app_manager(ctx).manage(ctx.spec.app.api_name)
     )
     return page
 
 
 def _permission_sets(ctx: RunContext) -> PermissionSetsPage:
-    page: PermissionSetsPage = _on_or_open(
-        ctx, PermissionSetsPage, lambda: PermissionSetsPage(ctx.page, ctx.org).open()
-    )
+    page: PermissionSetsPage = on_or_open(ctx, PermissionSetsPage, lambda: PermissionSetsPage(ctx.page, ctx.org).open())
     return page
 
 
@@ -214,7 +216,7 @@ def _permission_set_exists(ctx: RunContext) -> bool:
 
 
 def _new_permission_set_form(ctx: RunContext) -> NewPermissionSetPage:
-    page: NewPermissionSetPage = _on_or_open(ctx, NewPermissionSetPage, lambda: _permission_sets(ctx).new())
+    page: NewPermissionSetPage = on_or_open(ctx, NewPermissionSetPage, lambda: _permission_sets(ctx).new())
     return page
 
 
@@ -347,11 +349,11 @@ def save_and_continue(ctx: RunContext) -> StepReport:
     ctx.screen = created.continue_()
     ctx.app_exists = True
     ctx.app_created_now = True
-    _keep_generated_pair(ctx)
+    keep_generated_pair(ctx)
     return done("saved; Salesforce says changes can take up to 10 minutes; continued to the app's page")
 
 
-def _keep_generated_pair(ctx: RunContext) -> None:
+def keep_generated_pair(ctx: RunContext) -> None:
     """Keep the certificate made for the app and its encrypted key where a re-run finds them."""
     if ctx.key_store is None or ctx.generated_key is None:
         return
@@ -405,7 +407,7 @@ def _generated_pair_is_apps(ctx: RunContext, shown: str | None) -> tuple[bool, s
     )
 
 
-def _handoff_facts(ctx: RunContext, holds: AppHolds) -> dict[str, Any]:
+def handoff_facts(ctx: RunContext, holds: AppHolds) -> dict[str, Any]:
     """What the hand-off states: what the app holds (the spec's values where its page does not say)."""
     ours, shown = ctx.certificate.sha256_fingerprint, holds.certificate_sha256
     key_is_apps, warning = False, None
@@ -415,7 +417,7 @@ def _handoff_facts(ctx: RunContext, holds: AppHolds) -> dict[str, Any]:
         key_is_apps, warning = _generated_pair_is_apps(ctx, shown)
         fingerprint = shown or (ours if key_is_apps else None)
         if key_is_apps:
-            _keep_generated_pair(ctx)
+            keep_generated_pair(ctx)
         else:
             ctx.warn("handoff_without_private_key", reason=warning)
     return {
@@ -450,7 +452,7 @@ def copy_consumer_key(ctx: RunContext) -> StepReport:
                 details.close()
         where = "through Manage Consumer Details, after the identity check"
     ctx.consumer_key = key
-    ctx.handoff = facts = _handoff_facts(ctx, holds)
+    ctx.handoff = facts = handoff_facts(ctx, holds)
     note = "".join(f"; WARNING: {warning}" for warning in facts["warnings"])
     return done(f"Consumer Key read {where} ({len(key)} characters){note}", consumer_key=key, handoff_facts=facts)
 

@@ -15,6 +15,7 @@ import pytest
 
 from runbook.engine import RunOutcome, execute
 from runbook.errors import SessionEnded, StepFailed
+from runbook.procedure import procedure_for
 from runbook.rundir import RunDir
 from runbook.runner import resume_point
 from runbook.simulator.server import SimulatorServer
@@ -47,7 +48,7 @@ def events(outcome: RunOutcome) -> list[str]:
 
 def resume(spec: RunSpec, outcome: RunOutcome) -> RunOutcome:
     run_dir = RunDir.open(outcome.run_dir.path)
-    return execute(spec, run_dir, start(spec)[1], start_at=resume_point(run_dir))
+    return execute(spec, run_dir, start(spec)[1], start_at=resume_point(run_dir, procedure_for(spec)))
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from runbook.certs import load_certificate
 from runbook.engine import execute
 from runbook.errors import OrgFeatureBlocked
 from runbook.plan import Step
+from runbook.procedure import procedure_for
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
 from runbook.runner import resume_point
@@ -159,7 +160,12 @@ def test_a_run_killed_after_a_step_and_resumed_reaches_the_same_state_without_du
     assert first_unfinished is not None and first_unfinished != killed_after
 
     resumed_spec = make_spec(sim)  # a fresh access token, the same inputs
-    outcome = execute(resumed_spec, RunDir.open(run_dir.path), start(resumed_spec)[1], start_at=resume_point(run_dir))
+    outcome = execute(
+        resumed_spec,
+        RunDir.open(run_dir.path),
+        start(resumed_spec)[1],
+        start_at=resume_point(run_dir, procedure_for(resumed_spec)),
+    )
     assert outcome.status == "succeeded", outcome.error
     assert all(result.finished for result in outcome.run_dir.results().values())
     counters = sim_state(sim)["counters"]

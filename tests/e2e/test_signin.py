@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 
 from runbook.engine import execute
 from runbook.errors import CredentialsError
+from runbook.procedure import procedure_for
 from runbook.rundir import RunDir
 from runbook.runner import resume_point
 from runbook.session import SESSIONS_DIR_ENV, SETUP_URL_KEY, capture_session
@@ -85,7 +86,9 @@ def test_a_resume_with_a_session_saved_without_its_setup_host_uses_the_hosts_the
     older = store.load(PASSPHRASE)
     del older[SETUP_URL_KEY]
     store.save(older, PASSPHRASE)
-    resumed = execute(spec, RunDir.open(run_dir.path), start(spec, env=env)[1], start_at=resume_point(run_dir))
+    resumed = execute(
+        spec, RunDir.open(run_dir.path), start(spec, env=env)[1], start_at=resume_point(run_dir, procedure_for(spec))
+    )
     assert resumed.status == "succeeded", resumed.error
     assert len(sim_state(sim)["apps"]) == 1 and sim_state(sim)["apps"][0]["permitted_users"] == "1"
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from runbook.errors import CredentialsError, UsageError
-from runbook.procedure import build_plan
+from runbook.procedure import PROCEDURE, build_plan
 from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
 from runbook.runner import KEY_PASSPHRASE_ENV, prepare_certificate, resume_point
@@ -66,14 +66,14 @@ def test_a_resume_starts_at_the_first_unfinished_step_or_the_start_of_its_form(
     """Results that stop at a step resume there, or at the step that opens the unsaved form it belonged to."""
     run = make_run(tmp_path, make_spec(tmp_path))
     record_until(run, stopped_at)
-    assert resume_point(run) == resumes_at
+    assert resume_point(run, PROCEDURE) == resumes_at
 
 
 def test_a_failed_step_mid_form_resumes_at_the_start_of_the_form(tmp_path: Path) -> None:
     """A recorded failure at create-app.6 is unfinished like a missing result: the form is started again."""
     run = make_run(tmp_path, make_spec(tmp_path))
     record_until(run, "create-app.6", last=Outcome.FAILED)
-    assert resume_point(run) == "create-app.3"
+    assert resume_point(run, PROCEDURE) == "create-app.3"
 
 
 def test_a_run_with_every_step_finished_has_no_resume_point(tmp_path: Path) -> None:
@@ -81,12 +81,12 @@ def test_a_run_with_every_step_finished_has_no_resume_point(tmp_path: Path) -> N
     run = make_run(tmp_path, make_spec(tmp_path))
     record_until(run, None)
     run.record(StepResult("preauthorize.12", Outcome.UNCHANGED, MOMENT, MOMENT, 0.1))
-    assert resume_point(run) is None
+    assert resume_point(run, PROCEDURE) is None
 
 
 def test_a_run_with_no_results_resumes_at_the_first_step(tmp_path: Path) -> None:
     """A run killed before its first result starts again at create-app.1."""
-    assert resume_point(make_run(tmp_path, make_spec(tmp_path))) == "create-app.1"
+    assert resume_point(make_run(tmp_path, make_spec(tmp_path)), PROCEDURE) == "create-app.1"
 
 
 def test_a_pem_certificate_is_uploaded_as_it_is(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
