@@ -51,6 +51,9 @@ APP_API_NAME_MAX = 40
 PERMSET_API_NAME_MAX = 80
 PERMSET_LABEL_MAX = 80
 PERMSET_DESCRIPTION_MAX = 255
+# The New External Client App form's limits (reference H; the simulator's form holds the same).
+ECA_NAME_MAX = 80
+ECA_DESCRIPTION_MAX = 256
 # The Callback URL textarea takes at most 2000 characters, one URL a line.
 CALLBACK_URLS_MAX_CHARS = 2000
 TIMEOUT_MS_MIN = 1_000
@@ -802,6 +805,13 @@ def _read_app(errors: list[SpecError], data: Mapping[str, Any], base_dir: Path) 
                 seen_scopes[token] = index
 
     description = r.text("description", required=False, what="a description")
+    if kind is AppKind.EXTERNAL_CLIENT_APP:
+        for key, value, limit in (("name", name, ECA_NAME_MAX), ("description", description, ECA_DESCRIPTION_MAX)):
+            if value is not None and len(value) > limit:
+                r.problem(
+                    key,
+                    f"is {len(value)} characters long; an External Client App takes at most {limit}.",
+                )
     enable = r.boolean("enable_creation_if_needed", True)
     if len(errors) > before or name is None or api_name is None or email is None or urls is None or scopes is None:
         return None

@@ -452,6 +452,34 @@ CASES: dict[str, Case] = {
     "spec callback empty list": Case(
         SPEC, spec_with(replace={"[app]\n": "[app]\ncallback_urls = []\n"}), ("app.callback_urls", "is empty")
     ),
+    "spec app kind not one of the two": Case(
+        SPEC,
+        spec_with(replace={"[app]\n": '[app]\nkind = "external-client"\n'}),
+        ("app.kind", '"connected-app"', '"external-client-app"'),
+    ),
+    "spec app kind not a string": Case(
+        SPEC, spec_with(replace={"[app]\n": "[app]\nkind = 2\n"}), ("app.kind", "a number", "external-client-app")
+    ),
+    "spec external client app callback URLs over 2,000 characters": Case(
+        SPEC,
+        spec_with(
+            replace={
+                "[app]\n": '[app]\nkind = "external-client-app"\ncallback_urls = ['
+                + ", ".join(f'"https://example.com/{n}/{"x" * 480}"' for n in range(5))
+                + "]\n"
+            }
+        ),
+        ("app.callback_urls", "2000 characters"),
+    ),
+    "spec external client app name over 80 characters": Case(
+        SPEC,
+        spec_with(
+            replace={
+                '[app]\nname = "Integration Builder"\n': f'[app]\nkind = "external-client-app"\nname = "{"N" * 81}"\napi_name = "Short"\n'
+            }
+        ),
+        ("app.name", "81 characters", "External Client App takes at most 80"),
+    ),
     "spec unknown scope": Case(
         SPEC,
         spec_with(replace={"[app]\n": '[app]\nscopes = ["apii"]\n'}),
