@@ -184,6 +184,7 @@ def test_a_blocked_org_stops_at_create_app_3_saying_support_must_enable_creation
     assert outcome.error.exit_code == 2
     message = str(outcome.error)
     assert "Spring '26" in message and "Salesforce Support" in message and "Nothing was created" in message
+    assert 'kind = "external-client-app"' in message
     results = outcome.run_dir.results()
     assert results["create-app.3"].outcome is Outcome.FAILED
     assert all(results[s].outcome is Outcome.SKIPPED for s in list(results)[3:])
