@@ -56,6 +56,7 @@ def write_report(run_dir: RunDir, error: RunbookError | None = None) -> Path:
     counts = Counter(r.outcome.value for r in results.values())
     html = _TEMPLATES.get_template("report.html").render(
         run=info,
+        app_kind="External Client App" if plan.kind == "external-client-app" else "Connected App",
         sections=list(sections.items()),
         counts=[(name, counts.get(name, 0)) for name in ("done", "unchanged", "failed", "skipped")],
     )

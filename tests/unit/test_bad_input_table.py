@@ -475,7 +475,8 @@ CASES: dict[str, Case] = {
         SPEC,
         spec_with(
             replace={
-                '[app]\nname = "Integration Builder"\n': f'[app]\nkind = "external-client-app"\nname = "{"N" * 81}"\napi_name = "Short"\n'
+                '[app]\nname = "Integration Builder"\n': '[app]\nkind = "external-client-app"\n'
+                f'name = "{"N" * 81}"\napi_name = "Short"\n'
             }
         ),
         ("app.name", "81 characters", "External Client App takes at most 80"),

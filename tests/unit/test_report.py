@@ -211,3 +211,15 @@ def test_junit_marks_steps_that_never_ran_as_skipped(tmp_path: Path, plan: Plan)
     assert suite.get("skipped") == "23"
     assert suite.get("failures") == "0"
     assert [s.get("message") for s in suite.findall("testcase/skipped")] == ["not run"] * 23
+
+
+@pytest.mark.parametrize(
+    ("kind", "heading"), [("connected-app", "Connected App"), ("external-client-app", "External Client App")]
+)
+def test_the_report_names_the_kind_of_app_and_the_routes_step_titles(tmp_path: Path, kind: str, heading: str) -> None:
+    """The heading says what the run creates; the steps read as that route's (the ECA's create-app.3, here)."""
+    plan = build_plan(spec_from_dict(spec_dict(app={"kind": kind}), {}))
+    run = RunDir.create(tmp_path, plan, dict(plan.spec))
+    html = write_report(run).read_text(encoding="utf-8")
+    assert f"<h1>{heading} runbook: run" in html
+    assert ("Start a new External Client App" in html) is (kind == "external-client-app")
