@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +24,7 @@ from runbook.plan import Plan, Step
 from runbook.procedure import build_plan, procedure_for
 from runbook.results import Outcome, StepResult
 from runbook.rundir import STATUSES, RunDir
-from runbook.runner import resume_point
+from runbook.runner import operator, resume_point
 from runbook.signals import interruption
 from runbook.simulator.state import CreationMode, Release
 from runbook.spec import AppKind, RunSpec, load_spec
@@ -41,14 +42,24 @@ class ConsoleProgress(RunCallbacks):
 
     def __init__(self) -> None:
         self._status: Status | None = None
+        self._ids: list[str] = []
+        self._clock = time.monotonic()
 
     def run_started(self, run_dir: RunDir, plan: Plan, start_at: str) -> None:
+        self._ids = list(plan.ids)
         where = "" if start_at == plan.ids[0] else f", resuming at {start_at}"
-        console.print(f"Signed in. Running {len(plan)} steps{where}.", soft_wrap=True)
+        signed_in = time.monotonic() - self._clock
+        console.print(f"Signed in ({signed_in:.1f} s). Running {len(plan)} steps{where}.", soft_wrap=True)
+
+    def _count(self, step: Step) -> str:
+        """``n/23`` for the step."""
+        if step.id not in self._ids:
+            return ""
+        return f"{self._ids.index(step.id) + 1}/{len(self._ids)}"
 
     def step_started(self, step: Step) -> None:
         if console.is_terminal:
-            self._status = console.status(f"{step.id}  {step.title}")
+            self._status = console.status(f"{self._count(step)}  {step.id}  {step.title}")
             self._status.start()
 
     def step_finished(self, step: Step, result: StepResult) -> None:
@@ -57,6 +68,7 @@ class ConsoleProgress(RunCallbacks):
             self._status = None
         word, color = STYLE[result.outcome]
         line = Text.assemble(
+            (f"{self._count(step):>5} ", "dim"),
             (f"{word:>9} ", color),
             (f"{step.id:<16}", "bold"),
             (step.title, ""),
@@ -64,16 +76,28 @@ class ConsoleProgress(RunCallbacks):
         )
         console.print(line, soft_wrap=True)
         if result.outcome in (Outcome.DONE, Outcome.UNCHANGED) and result.detail:
-            console.print(Text(f"{'':>26}{result.detail}", style="dim"), soft_wrap=True)
+            console.print(Text(f"{'':>32}{result.detail}", style="dim"), soft_wrap=True)
+
+    def run_finished(self, run_dir: RunDir, status: str, error: RunbookError | None) -> None:
+        console.print(Text(f"Run {status} after {time.monotonic() - self._clock:.1f} s in all.", style="dim"))
 
 
 class StepByStep(RunCallbacks):
-    """The scripted walkthrough: the person confirms each step before it runs."""
+    """The scripted walkthrough: the person confirms each step before it runs; each answer goes in run.json."""
+
+    def __init__(self) -> None:
+        self._run_dir: RunDir | None = None
+
+    def run_started(self, run_dir: RunDir, plan: Plan, start_at: str) -> None:
+        self._run_dir = run_dir
 
     def confirm_step(self, step: Step) -> bool:
         console.print(Text.assemble(("\nNext: ", "bold"), (step.id, "bold cyan"), f"  {step.title}"), soft_wrap=True)
         console.print(Text(f"  {step.action}"), soft_wrap=True)
-        return typer.confirm("Run this step?", default=True)
+        go = typer.confirm("Run this step?", default=True)
+        if self._run_dir is not None:
+            self._run_dir.add_history("confirmed" if go else "declined", step=step.id, **operator())
+        return go
 
 
 def ask_person(prompt: str) -> str:
@@ -89,10 +113,13 @@ def print_outcome(outcome: RunOutcome) -> None:
         console.print(Text(f"  Consumer Key:         {data['consumer_key']}"), soft_wrap=True)
         app = data["app"]
         title = "External Client App:" if app["kind"] == "external-client-app" else "Connected App:"
-        console.print(Text(f"  {title:<22}{app['name']} ({app['api_name']})"))
-        console.print(Text(f"  Permission set:       {data['permission_set']['label']}"))
-        console.print(Text(f"  Pre-authorized user:  {data['pre_authorized_user']}"))
-        console.print(Text(f"  Certificate SHA-256:  {data['certificate']['sha256_fingerprint'] or 'not known'}"))
+        # soft_wrap: a value is never broken by a newline of ours (a fingerprint or key copied from the
+        # terminal must paste whole); the terminal folds long lines only on screen.
+        console.print(Text(f"  {title:<22}{app['name']} ({app['api_name']})"), soft_wrap=True)
+        console.print(Text(f"  Permission set:       {data['permission_set']['label']}"), soft_wrap=True)
+        console.print(Text(f"  Pre-authorized user:  {data['pre_authorized_user']}"), soft_wrap=True)
+        fingerprint = data["certificate"]["sha256_fingerprint"] or "not known"
+        console.print(Text(f"  Certificate SHA-256:  {fingerprint}"), soft_wrap=True)
         if data.get("private_key"):
             key_file = run_dir.path / data["private_key"]
             console.print(Text(f"  Private key:          {key_file} (encrypted)"), soft_wrap=True)
@@ -110,6 +137,12 @@ def print_outcome(outcome: RunOutcome) -> None:
         elif outcome.status == "interrupted":
             err_console.print(f"Continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True)
     console.print(f"Recordings: {escape(str(run_dir.path))}", soft_wrap=True)
+    report = run_dir.path / "report.html"
+    if report.exists():
+        console.print(f"Report: {escape(str(report))}", soft_wrap=True)
+    trace = run_dir.path / "trace.zip"
+    if trace.exists():
+        console.print(f"Trace: playwright show-trace {escape(str(trace))}", soft_wrap=True)
 
 
 def exit_code(outcome: RunOutcome) -> int:

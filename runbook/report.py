@@ -7,8 +7,11 @@ was seen, with its screenshot embedded.
 from __future__ import annotations
 
 import base64
+import json
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,58 @@ def _failure_details(result: StepResult, error: RunbookError | None) -> dict[str
     return {"screen": "", "expected": "", "seen": ""}
 
 
+def readable_time(stamp: object) -> str:
+    """An ISO stamp of run.json as a person reads it: UTC, and this machine's local time beside it."""
+    if not isinstance(stamp, str) or not stamp:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    local = moment.astimezone()
+    utc = f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+    if local.utcoffset() == moment.utcoffset():
+        return utc
+    return f"{utc} ({local:%Y-%m-%d %H:%M:%S} local, UTC{local:%z})"
+
+
+def _inputs(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The spec's resolved inputs as key/value rows (run.json holds no secret value, only whether each is set)."""
+    rows: list[tuple[str, str]] = []
+    for section, values in spec.items():
+        if not isinstance(values, Mapping):
+            rows.append((section, "-" if values is None else str(values)))
+            continue
+        for key, value in values.items():
+            if isinstance(value, Mapping):
+                text = ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, [], ""))
+            elif isinstance(value, list):
+                text = ", ".join(str(item) for item in value)
+            else:
+                text = "-" if value is None else str(value)
+            rows.append((f"{section}.{key}", text))
+    return rows
+
+
+def _history(info: Mapping[str, Any]) -> list[dict[str, str]]:
+    rows = []
+    for entry in info.get("history") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        details = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in entry.items() if k not in ("event", "at"))
+        rows.append({"event": str(entry.get("event", "")), "at": readable_time(entry.get("at")), "details": details})
+    return rows
+
+
+def _handoff(run_dir: RunDir) -> dict[str, Any] | None:
+    path = run_dir.path / "handoff.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def write_report(run_dir: RunDir, error: RunbookError | None = None) -> Path:
     """Write report.html for the run as it stands."""
     plan, results, info = run_dir.plan(), run_dir.results(), run_dir.info()
@@ -54,8 +109,21 @@ def write_report(run_dir: RunDir, error: RunbookError | None = None) -> Path:
             }
         )
     counts = Counter(r.outcome.value for r in results.values())
+    history = info.get("history") or []
+    first = next((h for h in history if isinstance(h, Mapping) and h.get("event") in ("started", "resumed")), {})
+    trace = run_dir.path / "trace.zip"
     html = _TEMPLATES.get_template("report.html").render(
         run=info,
+        who={
+            "Salesforce user": (info.get("spec") or {}).get("org", {}).get("username") or "-",
+            "OS user": first.get("os_user", "-"),
+            "machine": first.get("machine", "-"),
+        },
+        when={key: readable_time(info.get(key)) for key in ("created_at", "started_at", "finished_at")},
+        inputs=_inputs(info.get("spec") or {}),
+        history=_history(info),
+        handoff=_handoff(run_dir),
+        trace=trace if trace.exists() else None,
         app_kind="External Client App" if plan.kind == "external-client-app" else "Connected App",
         sections=list(sections.items()),
         counts=[(name, counts.get(name, 0)) for name in ("done", "unchanged", "failed", "skipped")],

@@ -343,6 +343,13 @@ class RunDir:
         finally:
             os.close(fd)
 
+    def add_history(self, event: str, **fields: Any) -> None:
+        """Append to run.json's ``history``: starts, resumes, answers given in ``--step``, how each session ended."""
+        info = self.info()
+        entry = {"event": event, "at": _stamp(_now()), **{k: v for k, v in fields.items() if v is not None}}
+        info["history"] = [*info.get("history", []), entry]
+        self._write_run(info)
+
     def annotate(self, **fields: Any) -> None:
         """Add or replace top-level fields of run.json (for example the versions in use)."""
         info = self.info()

@@ -9,7 +9,9 @@ the identity check and reported the same way in both.
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -255,6 +257,15 @@ def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> Or
     return landed
 
 
+def operator() -> dict[str, str]:
+    """Who runs the runbook on which machine, for the audit record (run.json ``history``)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for this uid (some containers)
+        user = f"uid {os.getuid()}"
+    return {"os_user": user, "machine": socket.gethostname(), "pid": str(os.getpid())}
+
+
 def org_hosts(org: OrgContext) -> dict[str, str]:
     """The hosts a run learned (run.json ``hosts``): where it signs in, and where Setup is."""
     return {"login": org.login_url, "setup": org.base_url}
@@ -342,7 +353,11 @@ class ProcedureRun:
         structlog.contextvars.bind_contextvars(run_id=self.run_dir.run_id)
         require_credentials(self.spec)
         self._prepared = prepare_certificate(self.spec, self.run_dir, self.env)
+        resumed = bool(self.run_dir.results())
         self.run_dir.set_status("running")
+        self.run_dir.add_history(
+            "resumed" if resumed else "started", start_at=start_at, salesforce_user=self.spec.org.username, **operator()
+        )
         log.info("run_started", start_at=start_at, steps=len(self.run_dir.plan()), **fields)
         if self.spec.org.login is LoginMethod.SESSION:
             self.storage_state = state = load_session_state(self.spec, dict(self.env))
@@ -485,6 +500,8 @@ class ProcedureRun:
         if self.run_dir.status != "running":
             self.run_dir.set_status("running")
         self.run_dir.set_status(status, error=str(error) if error else None)
+        text = REDACTOR.scrub(str(error)).strip() if error else ""
+        self.run_dir.add_history(status, cause=text.splitlines()[0][:300] if text else None)
         log.info("run_finished", status=status)
         self.callbacks.run_finished(self.run_dir, status, error)
         structlog.contextvars.unbind_contextvars("run_id")

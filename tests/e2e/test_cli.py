@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -124,7 +126,8 @@ def test_the_step_by_step_walkthrough_stops_when_the_person_says_no(
 ) -> None:
     """With --step, answering no before create-app.2 stops the run (exit 1) with nothing done in the org."""
     sim = make_sim()
-    spec_file = write_spec(make_spec(sim), tmp_path / "spec.toml")
+    spec = make_spec(sim)
+    spec_file = write_spec(spec, tmp_path / "spec.toml")
     done = subprocess.run(
         [*RUNBOOK, "run", "--step", str(spec_file)],
         env=cli_env(sim),
@@ -136,6 +139,12 @@ def test_the_step_by_step_walkthrough_stops_when_the_person_says_no(
     assert done.returncode == 1
     assert "Next: create-app.2" in done.stdout
     assert sim_state(sim)["counters"]["app_create_attempts"] == 0
+    # The audit record keeps each answer, and who gave it.
+    (run_dir,) = Path(spec.options.recordings_dir).iterdir()
+    history = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["history"]
+    answers = [(h["event"], h.get("step")) for h in history if h["event"] in ("confirmed", "declined")]
+    assert answers == [("confirmed", "create-app.1"), ("declined", "create-app.2")]
+    assert all(h.get("os_user") for h in history if h["event"] in ("started", "confirmed", "declined"))
 
 
 def test_the_demo_runs_the_whole_procedure_against_the_embedded_simulator(tmp_path: Path) -> None:
@@ -148,3 +157,26 @@ def test_the_demo_runs_the_whole_procedure_against_the_embedded_simulator(tmp_pa
     assert "Consumer Key:" in done.stdout and "Recordings:" in done.stdout
     (run_dir,) = (tmp_path / "rec").iterdir()
     assert (run_dir / "handoff.md").exists() and len(list((run_dir / "steps").iterdir())) == 23
+
+
+def test_the_eca_demo_at_80_columns_counts_steps_and_keeps_values_whole(tmp_path: Path) -> None:
+    """`runbook demo --creation blocked --kind external-client-app` at 80 columns: n/23 on each step, the
+    fingerprint on one line, and the report and show-trace command last."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_") or k == "RUNBOOK_CHROMIUM"}
+    done = subprocess.run(
+        [*RUNBOOK, "demo", "--creation", "blocked", "--kind", "external-client-app", "--recordings", str(tmp_path)],
+        env={**env, "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any(re.search(r"^\s*1/23\s+done\s+create-app\.1\b", line) for line in lines)
+    assert any(re.search(r"^\s*23/23\s+done\s+preauthorize\.12\b", line) for line in lines)
+    assert any(re.search(r"^\s*22/23\s+unchanged\s+preauthorize\.11\b", line) for line in lines)
+    assert "External Client App:  Integration Builder (Integration_Builder)" in done.stdout
+    assert re.search(r"Certificate SHA-256:\s+([0-9A-F]{2}:){31}[0-9A-F]{2}$", done.stdout, re.MULTILINE)
+    (run_dir,) = tmp_path.iterdir()
+    assert lines[-2:] == [f"Report: {run_dir / 'report.html'}", f"Trace: playwright show-trace {run_dir / 'trace.zip'}"]
+    assert re.search(r"Run succeeded after \d+\.\d s in all\.", done.stdout)

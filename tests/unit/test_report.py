@@ -158,9 +158,38 @@ def test_the_report_loads_no_external_resource(failed_run: RunDir) -> None:
         for name in ("src", "href", "srcset", "data", "poster"):
             value = attrs.get(name)
             assert value is None or value.startswith("data:"), (name, value)
-    urls = set(re.findall(r"https?://[^\s\"'<>)]+", html))
-    put_there = {"https://login.salesforce.com", "https://help.example.com/cb"}
+    urls = {url.rstrip(",") for url in re.findall(r"https?://[^\s\"'<>)]+", html)}
+    spec = failed_run.info()["spec"]
+    put_there = {"https://login.salesforce.com", "https://help.example.com/cb", *spec["app"]["callback_urls"]}
     assert urls <= put_there
+
+
+def test_the_report_is_an_audit_record_of_who_when_what_and_where_the_evidence_is(tmp_path: Path, plan: Plan) -> None:
+    """Who ran it (Salesforce and OS user, machine), readable times, the history, the inputs, the trace command."""
+    run = RunDir.create(tmp_path, plan, dict(plan.spec))
+    run.set_status("running")
+    run.add_history(
+        "started", start_at="create-app.1", salesforce_user="admin@acme.example", os_user="ann", machine="m1"
+    )
+    run.add_history("interrupted", cause="stopped by SIGINT")
+    run.add_history(
+        "resumed", start_at="create-app.4", salesforce_user="admin@acme.example", os_user="bob", machine="m2"
+    )
+    run.add_history("confirmed", step="create-app.4", os_user="bob")
+    run.set_status("succeeded")
+    (run.path / "trace.zip").write_bytes(b"PK")
+    html = write_report(run).read_text(encoding="utf-8")
+    text = Page(html).visible
+    assert re.search(r"OS user\s*ann", text) and re.search(r"machine\s*m1", text)
+    assert "admin@acme.example" in text
+    assert re.search(r"started\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text)
+    history = html.split('aria-label="History"', 1)[1].split("</table>", 1)[0]
+    events = re.findall(r"<tr><td>(\w+)</td>", history)
+    assert events == ["started", "interrupted", "resumed", "confirmed"]
+    assert "stopped by SIGINT" in text and "step: create-app.4" in text
+    assert f"playwright show-trace {run.path / 'trace.zip'}" in text
+    assert re.search(r"app\.name\s*Integration Builder", text)
+    assert "secrets." in text and "pw-" not in text
 
 
 def test_the_report_of_a_run_with_no_results_lists_every_step_as_not_run(tmp_path: Path, plan: Plan) -> None:
