@@ -10,6 +10,7 @@ and ``run_finished``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from runbook.errors import RunbookError
@@ -21,15 +22,23 @@ if TYPE_CHECKING:
     from runbook.steps import RunContext
 
 
+class Answer(StrEnum):
+    """What the person said before a step in the --step walkthrough."""
+
+    RUN = "run"
+    SKIP = "skip"  # recorded as skipped by the person; later steps that need it are skipped too
+    QUIT = "quit"  # the run stops here, resumable, as stopped by the person
+
+
 class RunCallbacks:
     """Hooks around a run. Every method does nothing by default; override what you need."""
 
     def run_started(self, run_dir: RunDir, plan: Plan, start_at: str) -> None:
         """The browser is signed in and the first step is about to run."""
 
-    def confirm_step(self, step: Step) -> bool:
-        """Whether to run ``step`` (the --step walkthrough asks the person); False stops the run."""
-        return True
+    def confirm_step(self, step: Step) -> Answer:
+        """Whether to run ``step``: the --step walkthrough asks the person to run it, skip it or stop the run."""
+        return Answer.RUN
 
     def browser_ready(self, ctx: RunContext) -> None:
         """Signed in; recording may start (nothing before this point is recorded)."""
@@ -67,8 +76,12 @@ class CallbackList(RunCallbacks):
         for cb in self.callbacks:
             cb.run_started(run_dir, plan, start_at)
 
-    def confirm_step(self, step: Step) -> bool:
-        return all(cb.confirm_step(step) for cb in self.callbacks)
+    def confirm_step(self, step: Step) -> Answer:
+        for cb in self.callbacks:
+            answer = cb.confirm_step(step)
+            if answer is not Answer.RUN:
+                return answer
+        return Answer.RUN
 
     def browser_ready(self, ctx: RunContext) -> None:
         for cb in self.callbacks:

@@ -14,10 +14,10 @@ from rich.markup import escape
 from rich.status import Status
 from rich.text import Text
 
-from runbook.callbacks import RunCallbacks
-from runbook.console import console, err_console, usage_exit
+from runbook.callbacks import Answer, RunCallbacks
+from runbook.console import console, err_console, has_terminal, require_terminal, usage_exit
 from runbook.engine import RunnerOptions, RunOutcome, execute
-from runbook.errors import RunbookError, UsageError
+from runbook.errors import CredentialsError, RunbookError, UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
 from runbook.files import folder_problem
 from runbook.plan import Plan, Step
@@ -27,8 +27,10 @@ from runbook.rundir import STATUSES, RunDir
 from runbook.runner import operator, resume_point
 from runbook.signals import interruption
 from runbook.simulator.state import CreationMode, Release
-from runbook.spec import AppKind, RunSpec, load_spec
+from runbook.spec import AppKind, LoginMethod, RunSpec, load_spec
 
+TOTP_SEED_ENV = "RUNBOOK_TOTP_SEED"
+NO_STEP = "Run without --step (the run then goes through on its own)."
 STYLE = {
     Outcome.DONE: ("done", "green"),
     Outcome.UNCHANGED: ("unchanged", "cyan"),
@@ -82,6 +84,24 @@ class ConsoleProgress(RunCallbacks):
         console.print(Text(f"Run {status} after {time.monotonic() - self._clock:.1f} s in all.", style="dim"))
 
 
+ANSWERS = {
+    "y": Answer.RUN,
+    "yes": Answer.RUN,
+    "s": Answer.SKIP,
+    "skip": Answer.SKIP,
+    "q": Answer.QUIT,
+    "quit": Answer.QUIT,
+}
+HISTORY_EVENT = {Answer.RUN: "confirmed", Answer.SKIP: "skipped by the person", Answer.QUIT: "stopped by the person"}
+STEP_HELP = (
+    "  y, yes   run this step (Enter does the same)\n"
+    "  s, skip  do not run it: it is recorded as skipped by you, and later steps that need it are skipped too;\n"
+    "           the run ends unfinished, and `runbook resume` does the skipped steps later\n"
+    "  q, quit  stop the run here; nothing is lost, and `runbook resume RUN_DIR` goes on from this step\n"
+    "  ?        this help"
+)
+
+
 class StepByStep(RunCallbacks):
     """The scripted walkthrough: the person confirms each step before it runs; each answer goes in run.json."""
 
@@ -91,17 +111,44 @@ class StepByStep(RunCallbacks):
     def run_started(self, run_dir: RunDir, plan: Plan, start_at: str) -> None:
         self._run_dir = run_dir
 
-    def confirm_step(self, step: Step) -> bool:
+    def confirm_step(self, step: Step) -> Answer:
         console.print(Text.assemble(("\nNext: ", "bold"), (step.id, "bold cyan"), f"  {step.title}"), soft_wrap=True)
         console.print(Text(f"  {step.action}"), soft_wrap=True)
-        go = typer.confirm("Run this step?", default=True)
+        while True:
+            typed = str(typer.prompt("Run this step? [y]es / [s]kip / [q]uit / ? for help", default="y"))
+            answer = ANSWERS.get(typed.strip().lower())
+            if answer is not None:
+                break
+            console.print(STEP_HELP, soft_wrap=True)
         if self._run_dir is not None:
-            self._run_dir.add_history("confirmed" if go else "declined", step=step.id, **operator())
-        return go
+            self._run_dir.add_history(HISTORY_EVENT[answer], step=step.id, **operator())
+        return answer
 
 
 def ask_person(prompt: str) -> str:
+    if not has_terminal():
+        raise CredentialsError(
+            f"{prompt}: Salesforce asks for a verification code and there is no terminal to type it in. Set "
+            f"{TOTP_SEED_ENV} (the authenticator's seed) so the runbook makes the codes itself."
+        )
     return str(typer.prompt(prompt, hide_input=True, err=True)).strip()
+
+
+def refuse_prompts_without_terminal(spec: RunSpec, step: bool) -> None:
+    """Without a terminal, refuse up front a run that is known to need a person's answer (exit 2)."""
+    if step:
+        require_terminal("--step asks before each step", NO_STEP)
+    code_needed = spec.org.login is LoginMethod.PASSWORD or spec.app.kind is AppKind.EXTERNAL_CLIENT_APP
+    if code_needed and not spec.secrets.totp_seed:
+        why = (
+            "the sign-in with a password"
+            if spec.org.login is LoginMethod.PASSWORD
+            else "the External Client App's Consumer Key and Secret"
+        )
+        require_terminal(
+            f"{why} asks for a verification code and {TOTP_SEED_ENV} is not set",
+            f"Set {TOTP_SEED_ENV} (the authenticator's base32 seed) so the runbook makes the codes itself.",
+        )
 
 
 def print_outcome(outcome: RunOutcome) -> None:
@@ -134,7 +181,7 @@ def print_outcome(outcome: RunOutcome) -> None:
             err_console.print(
                 f"Fix the cause, then continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True
             )
-        elif outcome.status == "interrupted":
+        elif outcome.status in ("interrupted", "stopped"):
             err_console.print(f"Continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True)
     console.print(f"Recordings: {escape(str(run_dir.path))}", soft_wrap=True)
     report = run_dir.path / "report.html"
@@ -230,6 +277,10 @@ def run_command(
         run_spec = load_spec(spec, os.environ)
     except UsageError as exc:
         usage_exit(exc)
+    try:
+        refuse_prompts_without_terminal(run_spec, step)
+    except UsageError as exc:
+        usage_exit(exc)
     evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
     outcome = start_run(run_spec, _options(headed, slow_mo, step, evidence), recordings)
     print_outcome(outcome)
@@ -269,6 +320,7 @@ def resume_command(
             )
         # Reads plan.json and the step results: refused here if tampered with.
         start = resume_point(run_dir, procedure_for(run_spec))
+        refuse_prompts_without_terminal(run_spec, step)
     except UsageError as exc:
         usage_exit(exc)
     if start is None or run_dir.status == "succeeded":
@@ -344,6 +396,14 @@ def demo_command(
     """Start the embedded simulator and run the whole procedure against it."""
     import tempfile
 
+    if step:
+        try:
+            require_terminal(
+                "--step asks before each step", "Run without --step (the run then goes through on its own)."
+            )
+        except UsageError as exc:
+            usage_exit(exc)
+
     from runbook.simulator.server import SimulatorServer
     from runbook.simulator.state import SimConfig
 
@@ -374,6 +434,11 @@ def login_command(
 
     try:
         run_spec = load_spec(spec, os.environ)
+        if not run_spec.secrets.session_passphrase:
+            require_terminal(
+                "runbook login asks for the passphrase that encrypts the saved session",
+                "Set RUNBOOK_SESSION_PASSPHRASE to give it.",
+            )
         passphrase = run_spec.secrets.session_passphrase or str(
             typer.prompt("Passphrase to encrypt the saved session", hide_input=True, confirmation_prompt=True, err=True)
         )

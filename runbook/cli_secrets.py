@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from runbook.console import require_terminal
 from runbook.errors import UsageError
 from runbook.vault import (
     SECRET_NAMES,
@@ -51,6 +52,10 @@ def _open(path: Path | None) -> SecretsFile:
     """The secrets file with a passphrase that opens it, asking for one when none is configured."""
     store = SecretsFile(path)
     if store.passphrase_source() is None:
+        require_terminal(
+            "the secrets file's passphrase is asked for",
+            "Set RUNBOOK_VAULT_PASSPHRASE (or keep the passphrase in the OS keyring).",
+        )
         new = not store.exists()
         prompt = "Passphrase for the new secrets file" if new else "Passphrase of the secrets file"
         # A new file gets its passphrase typed twice: a typo there would lock its secrets away for good.
@@ -65,6 +70,10 @@ def set_secret(name: NameArg, file: FileOpt = None) -> None:
     """Store a secret, typed twice at a hidden prompt; replaces the value stored under NAME before."""
     try:
         check_secret_name(name)
+        require_terminal(
+            f"runbook secrets set asks for the value of {name}",
+            "Without a terminal, give the secret as its RUNBOOK_* environment variable instead (see runbook plan).",
+        )
         store = _open(file)
         value: str = typer.prompt(f"Value for {name}", hide_input=True, confirmation_prompt=True)
         store.set(name, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import NoReturn
 
 import typer
@@ -12,6 +13,20 @@ from runbook.errors import SpecErrors, UsageError
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def has_terminal() -> bool:
+    """Whether a person can answer a prompt: standard input is a terminal (not CI, a pipe or closed)."""
+    try:
+        return sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def require_terminal(what: str, instead: str) -> None:
+    """Refuse up front (exit 2) what would prompt when nobody can answer, saying what to set instead."""
+    if not has_terminal():
+        raise UsageError(f"{what}, but there is no terminal to answer it (standard input is not a TTY). {instead}")
 
 
 def usage_exit(exc: UsageError) -> NoReturn:

@@ -106,6 +106,12 @@ class Interrupted(RunbookError):
         super().__init__(f"interrupted by {signal_name}")
 
 
+class StoppedByPerson(RunbookError):
+    """The person stopped the --step walkthrough, or skipped steps: the run is unfinished, and can be resumed."""
+
+    exit_code = 3
+
+
 class StepFailed(RunFailure):
     """A documented step failed; names the step, the screen, what was expected and what was seen."""
 

@@ -51,6 +51,9 @@ class StepDef:
     resume_from: str | None = None
     # The External Client App route's version of this step (reference H), where it differs.
     eca: Variant | None = None
+    # Earlier steps whose effect this one needs, besides the steps of the unsaved form it is part of (from
+    # ``resume_from`` on): when the person skips one in --step, this one is skipped too.
+    needs: tuple[str, ...] = ()
 
     @property
     def section(self) -> str:
@@ -97,12 +100,22 @@ class Procedure(StepSequence[StepDef]):
                 step.resume_from not in ids or ids.index(step.resume_from) >= ids.index(step.id)
             ):
                 problems.append(f"{step.id} resumes from {step.resume_from}, which is not a step before it")
+            for need in step.needs:
+                if need not in ids or ids.index(need) >= ids.index(step.id):
+                    problems.append(f"{step.id} needs {need}, which is not a step before it")
         if problems:
             raise ValueError("the step table is inconsistent: " + "; ".join(problems))
 
     def route(self, kind: AppKind) -> Procedure:
         """The same documented steps, in the same order, as ``kind``'s route carries them out."""
         return Procedure(tuple(step.on_route(kind) for step in self.steps))
+
+    def needs(self, step_id: str) -> list[str]:
+        """The earlier steps ``step_id`` needs: those declared, and the earlier steps of the form it fills."""
+        step = self.step(step_id)
+        ids = list(self.ids)
+        form = ids[ids.index(step.resume_from) : ids.index(step_id)] if step.resume_from else []
+        return list(dict.fromkeys([*form, *step.needs]))
 
     def resume_point(self, first_unfinished: str) -> str:
         """Where a resume starts when ``first_unfinished`` is the first step without a finished result."""
@@ -336,6 +349,7 @@ PROCEDURE = Procedure(
                 action="On the app's Settings tab expand OAuth Settings and click Consumer Key and Secret, which "
                 "opens a new window and asks for a verification code first; read the Consumer Key there.",
             ),
+            needs=("create-app.9",),
         ),
         StepDef(
             "create-app.11",
@@ -350,6 +364,7 @@ PROCEDURE = Procedure(
                     "generated in create-app.1" if spec.app.certificate is None else str(spec.app.certificate),
                 ),
             ),
+            needs=("create-app.10",),
         ),
         StepDef(
             "preauthorize.1",
@@ -396,6 +411,7 @@ PROCEDURE = Procedure(
             steps.manage_assignments,
             "On the permission set's page click Manage Assignments, then Add Assignment.",
             lambda spec: (("permission set", spec.permission_set.label),),
+            needs=("preauthorize.4",),
         ),
         StepDef(
             "preauthorize.6",
@@ -405,6 +421,7 @@ PROCEDURE = Procedure(
             "Tick the user in the list, click Next, keep No expiration date, click Assign, then Done. "
             "A user who already has the permission set is left as is.",
             lambda spec: (("user", spec.assignee.username),),
+            needs=("preauthorize.5",),
         ),
         StepDef(
             "preauthorize.7",
@@ -430,6 +447,7 @@ PROCEDURE = Procedure(
                 steps_eca.open_app,
                 "Click the app's name in its row; its page opens with the Policies and Settings tabs.",
             ),
+            needs=("create-app.9",),
         ),
         StepDef(
             "preauthorize.9",
@@ -488,6 +506,7 @@ PROCEDURE = Procedure(
                 "Policies tab shows it and the admin-approved Permitted Users.",
                 resume_from="preauthorize.9",
             ),
+            needs=("preauthorize.4",),
         ),
     )
 )

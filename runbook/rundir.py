@@ -38,15 +38,17 @@ RUN_FILE = "run.json"
 SPEC_FILE = "spec.toml"
 STEPS_DIR = "steps"
 
-STATUSES = ("planned", "running", "succeeded", "failed", "blocked", "interrupted")
-# Allowed status changes; failed, blocked and interrupted runs can be resumed, a succeeded run is final.
+STATUSES = ("planned", "running", "succeeded", "failed", "blocked", "interrupted", "stopped")
+# Allowed status changes; failed, blocked, interrupted and stopped (by the person, in --step) runs can be
+# resumed, a succeeded run is final.
 _TRANSITIONS: dict[str, frozenset[str]] = {
     "planned": frozenset({"running", "failed", "blocked", "interrupted"}),
     # running -> running: a resume of a run whose process was killed mid-way.
-    "running": frozenset({"running", "succeeded", "failed", "blocked", "interrupted"}),
+    "running": frozenset({"running", "succeeded", "failed", "blocked", "interrupted", "stopped"}),
     "failed": frozenset({"running"}),
     "blocked": frozenset({"running"}),
     "interrupted": frozenset({"running"}),
+    "stopped": frozenset({"running"}),
     "succeeded": frozenset(),
 }
 

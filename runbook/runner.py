@@ -23,7 +23,7 @@ import structlog
 from playwright.sync_api import BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from runbook.callbacks import CallbackList, RunCallbacks
+from runbook.callbacks import Answer, CallbackList, RunCallbacks
 from runbook.certs import CertificateInfo, generate_certificate, load_certificate
 from runbook.errors import (
     CredentialsError,
@@ -33,6 +33,7 @@ from runbook.errors import (
     RunFailure,
     SessionEnded,
     StepFailed,
+    StoppedByPerson,
     UsageError,
 )
 from runbook.evidence import register_session_cookies
@@ -170,22 +171,42 @@ class _FailureKept(RunCallbacks):
 def run_steps(
     ctx: RunContext, plan: Plan, start_at: str, callbacks: RunCallbacks, procedure: Procedure | None = None
 ) -> RunbookError | None:
-    """Run the plan's steps from ``start_at`` to the end or the first failure; the error that ended it."""
+    """Run the plan's steps from ``start_at`` to the end or the first failure; the error that ended it.
+
+    In the --step walkthrough the person may skip a step (it and the later steps that need it are recorded
+    as skipped) or stop the run; either way the run ends unfinished (``StoppedByPerson``), to be resumed.
+    """
+    table = procedure or procedure_for(ctx.spec)
     steps = list(plan)
     start = plan.index(start_at)
+    skipped: list[str] = []
     for index in range(start, len(steps)):
         step = steps[index]
         raise_if_stopped()  # a stop signal takes effect here, between steps (runbook.signals)
-        if not callbacks.confirm_step(step):
-            skip_steps(ctx.run_dir, steps[index:], callbacks, f"the run was stopped before {step.id}")
-            return StepFailed(step.id, "terminal", "a go-ahead", "stop", message="Stopped at the person's request.")
+        missing = [need for need in table.needs(step.id) if need in skipped]
+        if missing:
+            skip_steps(ctx.run_dir, [step], callbacks, f"it needs {missing[0]}, which the person skipped")
+            skipped.append(step.id)
+            continue
+        answer = callbacks.confirm_step(step)
+        if answer is Answer.QUIT:
+            skip_steps(ctx.run_dir, steps[index:], callbacks, f"the person stopped the run before {step.id}")
+            return StoppedByPerson(f"Stopped by the person before {step.id}; resume to go on from there.")
+        if answer is Answer.SKIP:
+            skip_steps(ctx.run_dir, [step], callbacks, "skipped by the person")
+            skipped.append(step.id)
+            continue
         kept = _FailureKept()
-        result = run_step(ctx, step, CallbackList([callbacks, kept]), procedure)
+        result = run_step(ctx, step, CallbackList([callbacks, kept]), table)
         if result.outcome is Outcome.FAILED:
             blocked = isinstance(kept.error, OrgFeatureBlocked)
             reason = f"{step.id} found the org blocks this procedure" if blocked else f"{step.id} failed"
             skip_steps(ctx.run_dir, steps[index + 1 :], callbacks, reason)
             return kept.error or RunFailure(f"{step.id} failed")
+    if skipped:
+        return StoppedByPerson(
+            f"The person skipped {', '.join(skipped)}: the run is unfinished; resume to do the skipped steps."
+        )
     return None
 
 
@@ -306,6 +327,8 @@ def run_status(error: RunbookError | None) -> str:
         return "succeeded"
     if isinstance(error, Interrupted):
         return "interrupted"
+    if isinstance(error, StoppedByPerson):
+        return "stopped"
     return "blocked" if isinstance(error, OrgFeatureBlocked) else "failed"
 
 

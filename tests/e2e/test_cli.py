@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
-from runbook.testing import frontdoor_token, sim_state
+from runbook.testing import frontdoor_token, request_log, sim_state
 from tests.e2e.helpers import ADMIN
 
 pytestmark = pytest.mark.browser
@@ -121,30 +122,80 @@ def test_a_run_killed_for_real_resumes_with_runbook_resume_and_creates_nothing_t
     assert org["counters"]["app_creates"] == 1
 
 
-def test_the_step_by_step_walkthrough_stops_when_the_person_says_no(
+def run_with_terminal(args: list[str], env: dict[str, str], answers: str, timeout: float = 180) -> tuple[int, str]:
+    """Run the CLI with its standard input on a pseudo-terminal (as a person at a terminal), typing ``answers``."""
+    master, slave = pty.openpty()
+    try:
+        os.write(master, answers.encode())
+        done = subprocess.run(args, env=env, stdin=slave, capture_output=True, text=True, timeout=timeout)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_the_step_by_step_walkthrough_runs_skips_explains_and_quits_as_the_person_says(
     make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], tmp_path: Path
 ) -> None:
-    """With --step, answering no before create-app.2 stops the run (exit 1) with nothing done in the org."""
+    """--step at a terminal: y runs create-app.1, ? explains the answers, s skips create-app.2, q stops before
+    create-app.3: exit 3, status stopped (not failed), nothing done in the org, every answer in the audit record."""
     sim = make_sim()
     spec = make_spec(sim)
     spec_file = write_spec(spec, tmp_path / "spec.toml")
+    code, output = run_with_terminal([*RUNBOOK, "run", "--step", str(spec_file)], cli_env(sim), "y\n?\ns\nq\n")
+    assert code == 3, output
+    assert "Next: create-app.2" in output and "s, skip" in output and "q, quit" in output
+    assert sim_state(sim)["counters"]["app_create_attempts"] == 0
+    (run_dir,) = Path(spec.options.recordings_dir).iterdir()
+    info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert info["status"] == "stopped" and info["resume"]["next_step"] == "create-app.2"
+    answers = [(h["event"], h.get("step")) for h in info["history"] if h.get("step")]
+    assert answers == [
+        ("confirmed", "create-app.1"),
+        ("skipped by the person", "create-app.2"),
+        ("stopped by the person", "create-app.3"),
+    ]
+    assert all(h.get("os_user") for h in info["history"] if h["event"] != "stopped")
+    results = {p.stem[3:]: json.loads(p.read_text(encoding="utf-8")) for p in (run_dir / "steps").glob("*.json")}
+    assert results["create-app.2"]["detail"] == "skipped: skipped by the person"
+    assert "runbook resume" in output
+
+
+@pytest.mark.parametrize(
+    ("extra", "env_drop", "phrase"),
+    [
+        (["--step"], (), "--step asks before each step"),
+        ([], ("RUNBOOK_TOTP_SEED",), "RUNBOOK_TOTP_SEED"),
+    ],
+    ids=["step", "no-totp-seed"],
+)
+def test_without_a_terminal_a_run_that_would_prompt_is_refused_up_front(
+    make_sim: Callable[..., SimulatorServer],
+    make_spec: Callable[..., RunSpec],
+    tmp_path: Path,
+    extra: list[str],
+    env_drop: tuple[str, ...],
+    phrase: str,
+) -> None:
+    """Stdin closed (CI): --step, or a password sign-in with no TOTP seed, exits 2 naming what to set, leaving no
+    run folder and touching no browser."""
+    sim = make_sim()
+    spec = make_spec(sim, login="password")
+    spec_file = write_spec(spec, tmp_path / "spec.toml")
+    env = {k: v for k, v in cli_env(sim, RUNBOOK_PASSWORD=ADMIN["password"]).items() if k not in env_drop}
     done = subprocess.run(
-        [*RUNBOOK, "run", "--step", str(spec_file)],
-        env=cli_env(sim),
-        input="y\nn\n",
+        [*RUNBOOK, "run", *extra, str(spec_file)],
+        env=env,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=60,
     )
-    assert done.returncode == 1
-    assert "Next: create-app.2" in done.stdout
-    assert sim_state(sim)["counters"]["app_create_attempts"] == 0
-    # The audit record keeps each answer, and who gave it.
-    (run_dir,) = Path(spec.options.recordings_dir).iterdir()
-    history = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["history"]
-    answers = [(h["event"], h.get("step")) for h in history if h["event"] in ("confirmed", "declined")]
-    assert answers == [("confirmed", "create-app.1"), ("declined", "create-app.2")]
-    assert all(h.get("os_user") for h in history if h["event"] in ("started", "confirmed", "declined"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert phrase in done.stderr and "no terminal" in done.stderr
+    assert "Traceback" not in done.stderr and "Abort" not in done.stderr
+    assert not Path(spec.options.recordings_dir).exists() or not any(Path(spec.options.recordings_dir).iterdir())
+    assert [r for r in request_log(sim) if not r["path"].startswith("/__sim__")] == []
 
 
 def test_the_demo_runs_the_whole_procedure_against_the_embedded_simulator(tmp_path: Path) -> None:

@@ -49,3 +49,12 @@ def write_spec(tmp_path: Path, cert_file: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prompts may be answered: CliRunner's input stands for a person typing at a terminal."""
+    from runbook import cli_run, console
+
+    monkeypatch.setattr(console, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_run, "has_terminal", lambda: True)

@@ -747,9 +747,11 @@ def no_browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def base_env(tmp: Path) -> dict[str, str]:
-    """The runbook's variables for a row: a password, and every file it might read kept under ``tmp``."""
+    """The runbook's variables for a row: a password and a TOTP seed (so no row stops for want of a terminal),
+    and every file it might read kept under ``tmp``."""
     return {
         "RUNBOOK_PASSWORD": PASSWORD,
+        "RUNBOOK_TOTP_SEED": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
         "RUNBOOK_SECRETS_FILE": str(tmp / "no-secrets.enc"),
         "RUNBOOK_SESSIONS_DIR": str(tmp / "sessions"),
         "RUNBOOK_CERTIFICATES_DIR": str(tmp / "certificates"),

@@ -21,6 +21,7 @@ from tests.unit.support import SPEC_TOML
 PASSWORD = "pw-Very-Secret-1"
 IN_FILE_PASSWORD = "pw-Written-In-File-2"
 BAD_SEED = "not-base32!"
+SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,8 @@ def test_the_same_spec_without_the_bad_input_gets_as_far_as_the_browser(
     spec = tmp_path / "spec.toml"
     spec.write_text(text, encoding="utf-8")
 
-    result = runner.invoke(app, ["run", str(spec)], env=clean_env(tmp_path))
+    # A seed, so that the run need not ask anyone for a code (there is no terminal here).
+    result = runner.invoke(app, ["run", str(spec)], env=clean_env(tmp_path, RUNBOOK_TOTP_SEED=SEED))
 
     assert calls == ["sync_playwright"]
     assert result.exit_code == 1, result.output

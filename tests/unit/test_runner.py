@@ -13,8 +13,8 @@ from typing import Any, cast
 
 import pytest
 
-from runbook.callbacks import CallbackList, RunCallbacks
-from runbook.errors import OrgFeatureBlocked, RunbookError, RunFailure, StepFailed
+from runbook.callbacks import Answer, CallbackList, RunCallbacks
+from runbook.errors import OrgFeatureBlocked, RunbookError, RunFailure, StepFailed, StoppedByPerson
 from runbook.evidence import EvidenceCallbacks, EvidenceOptions, Recording, Screenshots
 from runbook.pages.errors import PageError
 from runbook.plan import Plan, Step
@@ -82,13 +82,18 @@ class FakePage:
 class Heard(RunCallbacks):
     """Every callback in the order it came."""
 
-    def __init__(self, stop_before: str | None = None) -> None:
+    def __init__(self, stop_before: str | None = None, skip: tuple[str, ...] = ()) -> None:
         self.events: list[str] = []
         self.errors: list[tuple[Exception, RunbookError]] = []
         self.stop_before = stop_before
+        self.skip = skip
+        self.asked: list[str] = []
 
-    def confirm_step(self, step: Step) -> bool:
-        return step.id != self.stop_before
+    def confirm_step(self, step: Step) -> Answer:
+        self.asked.append(step.id)
+        if step.id == self.stop_before:
+            return Answer.QUIT
+        return Answer.SKIP if step.id in self.skip else Answer.RUN
 
     def step_started(self, step: Step) -> None:
         self.events.append(f"started {step.id}")
@@ -221,14 +226,62 @@ def test_a_keyboard_interrupt_is_not_swallowed(tmp_path: Path) -> None:
 
 
 def test_a_stop_from_the_person_skips_the_step_and_the_rest(tmp_path: Path) -> None:
-    """--step answered no: nothing of that step runs; it and the later steps are skipped with the reason."""
+    """--step answered quit: nothing of that step runs; it and the later steps are skipped; the run is stopped."""
     procedure = table(("create-app.1", fine), ("create-app.2", fine), ("create-app.3", fine))
     ctx, page, plan = make_run(tmp_path, procedure)
     error = run_steps(ctx, plan, "create-app.1", Heard(stop_before="create-app.2"), procedure)
-    assert isinstance(error, StepFailed) and error.screen == "terminal"
+    assert isinstance(error, StoppedByPerson) and error.exit_code == 3
+    assert run_status(error) == "stopped"
     results = ctx.run_dir.results()
     assert [results[i].outcome for i in plan.ids] == [Outcome.DONE, Outcome.SKIPPED, Outcome.SKIPPED]
+    assert "the person stopped the run before create-app.2" in results["create-app.3"].detail
     assert len(page.log) == 1
+    assert ctx.run_dir.first_unfinished() == "create-app.2"
+
+
+def test_a_step_the_person_skips_takes_the_steps_that_need_it_along(tmp_path: Path) -> None:
+    """--step answered skip: that step and the later ones needing it (its form, declared needs) are skipped with
+    the reason, the others run, and the run ends unfinished (stopped), to be resumed."""
+    procedure = Procedure(
+        (
+            StepDef("create-app.1", "one", "ui", fine, "fake"),
+            StepDef("create-app.2", "two", "ui", fine, "fake"),
+            StepDef("create-app.3", "form, field", "ui", fine, "fake", resume_from="create-app.2"),
+            StepDef("create-app.4", "other", "ui", fine, "fake"),
+            StepDef("create-app.5", "uses two", "ui", fine, "fake", needs=("create-app.2",)),
+        )
+    )
+    ctx, page, plan = make_run(tmp_path, procedure)
+    heard = Heard(skip=("create-app.2",))
+    error = run_steps(ctx, plan, "create-app.1", heard, procedure)
+    assert isinstance(error, StoppedByPerson) and "create-app.2" in str(error)
+    results = ctx.run_dir.results()
+    outcomes = {i: results[i].outcome for i in plan.ids}
+    assert outcomes == {
+        "create-app.1": Outcome.DONE,
+        "create-app.2": Outcome.SKIPPED,
+        "create-app.3": Outcome.SKIPPED,
+        "create-app.4": Outcome.DONE,
+        "create-app.5": Outcome.SKIPPED,
+    }
+    assert results["create-app.2"].detail == "skipped: skipped by the person"
+    assert results["create-app.3"].detail == "skipped: it needs create-app.2, which the person skipped"
+    assert results["create-app.5"].detail == "skipped: it needs create-app.2, which the person skipped"
+    assert heard.asked == ["create-app.1", "create-app.2", "create-app.4"]  # not asked about what cannot run
+    assert len(page.log) == 2
+
+
+def test_the_real_table_declares_what_later_steps_need() -> None:
+    """A skipped form step takes its form along; the key needs the saved app; the link needs the permission set."""
+    assert PROCEDURE.needs("create-app.9") == [f"create-app.{n}" for n in range(3, 9)]
+    assert "create-app.9" in PROCEDURE.needs("create-app.10") and "preauthorize.4" in PROCEDURE.needs("preauthorize.12")
+    with pytest.raises(ValueError, match=r"needs create-app\.3, which is not a step before it"):
+        Procedure(
+            (
+                StepDef("create-app.2", "two", "ui", fine, "fake", needs=("create-app.3",)),
+                StepDef("create-app.3", "three", "ui", fine, "fake"),
+            )
+        )
 
 
 def test_the_identity_check_and_the_consumer_details_window_are_never_traced(tmp_path: Path) -> None:

@@ -523,6 +523,7 @@ def cli() -> typer.Typer:
     return root
 
 
+@pytest.mark.usefixtures("at_a_terminal")
 def test_secrets_set_asks_for_a_new_passphrase_and_the_value_twice_and_stores_it_encrypted(
     cli: typer.Typer, secrets_path: Path
 ) -> None:
@@ -539,6 +540,7 @@ def test_secrets_set_asks_for_a_new_passphrase_and_the_value_twice_and_stores_it
     assert SecretsFile(passphrase=PASSPHRASE).get("password") == PASSWORD
 
 
+@pytest.mark.usefixtures("at_a_terminal")
 def test_secrets_set_with_the_passphrase_variable_asks_only_for_the_value(
     cli: typer.Typer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -550,6 +552,7 @@ def test_secrets_set_with_the_passphrase_variable_asks_only_for_the_value(
     assert SecretsFile().get("totp_seed") == TOTP_SEED
 
 
+@pytest.mark.usefixtures("at_a_terminal")
 def test_secrets_set_on_an_existing_file_asks_for_its_passphrase_once(cli: typer.Typer) -> None:
     """An existing file's passphrase is checked, not confirmed; other secrets are kept."""
     SecretsFile(passphrase=PASSPHRASE).set("password", PASSWORD)
@@ -559,6 +562,7 @@ def test_secrets_set_on_an_existing_file_asks_for_its_passphrase_once(cli: typer
     assert SecretsFile(passphrase=PASSPHRASE).names() == ["access_token", "password"]
 
 
+@pytest.mark.usefixtures("at_a_terminal")
 def test_secrets_list_shows_names_and_never_values(cli: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
     """list prints each stored name with what it is for, and no value."""
     store = SecretsFile(passphrase=PASSPHRASE)
@@ -587,6 +591,7 @@ def test_secrets_list_without_a_file_says_so_without_asking(cli: typer.Typer, se
         (["delete", "password"], f"{OTHER_PASSPHRASE}\n"),
     ],
 )
+@pytest.mark.usefixtures("at_a_terminal")
 def test_a_wrong_passphrase_exits_2_with_a_clear_message(
     cli: typer.Typer, secrets_path: Path, args: list[str], answers: str
 ) -> None:
