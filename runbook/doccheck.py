@@ -6,7 +6,9 @@ its bold text. Article sections are matched to the runbook's sections by title, 
 article step is matched to a runbook step by content similarity (words of the runbook step's title
 and action, and the bold labels it names) while keeping the documented order. The result says which
 documented steps the runbook lacks (added), which runbook steps the article no longer has (removed),
-which moved (reordered), and which bold labels no page object knows (renamed or new UI text).
+which moved (reordered), and which bold labels no page object knows (renamed or new UI text): a step
+that maps in order but names such a label is marked ``unknown-label``, so no drifted row reads ``match``.
+Every article step, label and section carries its line in the article file (1-based, as editors count).
 
 The labels the runbook knows are read from the page objects' source (``ast``, nothing is run), the
 labels table (``pages/labels.py``), the plan's own wording, and a short allow-list of navigation names
@@ -37,7 +39,8 @@ MAX_ARTICLE_BYTES = 4 * 1024 * 1024
 if TYPE_CHECKING:
     from runbook.plan import Step
 
-StepStatus = Literal["match", "added", "removed", "reordered"]
+StepStatus = Literal["match", "added", "removed", "reordered", "unknown-label"]
+STEP_STATUSES: tuple[StepStatus, ...] = ("match", "added", "removed", "reordered", "unknown-label")
 SectionStatus = Literal["match", "renamed", "added", "removed"]
 
 # Content similarity (0..1) an article step needs to be paired with a runbook step in documented
@@ -102,6 +105,14 @@ class ArticleStep:
     labels: tuple[str, ...] = ()
     chains: tuple[tuple[str, ...], ...] = ()
     code: tuple[str, ...] = ()
+    # The article line of each of ``labels`` (the first line that names it), in the same order.
+    label_lines: tuple[int, ...] = ()
+
+    def line_of(self, label: str) -> int:
+        """The article line where the step names ``label`` (the step's first line when not found)."""
+        if label in self.labels and len(self.label_lines) == len(self.labels):
+            return self.label_lines[self.labels.index(label)]
+        return self.line
 
     @property
     def text(self) -> str:
@@ -152,6 +163,9 @@ _CHAIN = re.compile(rf"{_BOLD_ITEM}(?:{_CHAIN_SEPARATOR}{_BOLD_ITEM})+")
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _WORD = re.compile(r"[a-z0-9]+")
+# Only these end a line, as editors and CommonMark count lines (str.splitlines also splits on form feeds,
+# U+2028 and others, which would shift every line number after one).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _plain(markdown: str, *, keep_code: bool = True) -> str:
@@ -200,6 +214,17 @@ class _OpenStep:
     lines: list[str]
     code: list[str]
     blank_before: bool = False
+    # The article line of each entry of ``lines``.
+    numbers: list[int] = dataclasses.field(default_factory=list)
+
+
+def _label_lines(labels: Sequence[str], lines: Sequence[str], numbers: Sequence[int], first: int) -> tuple[int, ...]:
+    """For each label, the article line of the first of ``lines`` that names it in bold."""
+    found: dict[str, int] = {}
+    for text, number in zip(lines, numbers, strict=False):
+        for label in _labels_in(text):
+            found.setdefault(label, number)
+    return tuple(found.get(label, first) for label in labels)
 
 
 @dataclass
@@ -220,7 +245,7 @@ def _front_matter_end(lines: Sequence[str]) -> int:
 
 def parse_article(text: str) -> Article:
     """Split a Markdown article into ``## `` sections and numbered steps; front matter is skipped."""
-    lines = [line.expandtabs(4) for line in text.splitlines()]
+    lines = [line.expandtabs(4) for line in _LINE_BREAK.split(text)]
     start = _front_matter_end(lines)
     title = ""
     sections: list[_OpenSection] = []
@@ -240,15 +265,17 @@ def parse_article(text: str) -> Article:
             return
         section = sections[-1]
         markdown = "\n".join(step.lines).strip()
+        labels = _labels_in(markdown)
         section.steps.append(
             ArticleStep(
                 section=section.title,
                 number=len(section.steps) + 1,
                 line=step.line,
                 markdown=markdown,
-                labels=_labels_in(markdown),
+                labels=labels,
                 chains=_chains_in(markdown),
                 code=tuple(step.code),
+                label_lines=_label_lines(labels, step.lines, step.numbers, step.line),
             )
         )
         step = None
@@ -302,11 +329,12 @@ def parse_article(text: str) -> Article:
             spaces = len(ordered.group("space"))
             # CommonMark: five or more spaces after the marker start an indented code block.
             content_indent = marker + (spaces if 1 <= spaces <= 4 else 1)
-            step = _OpenStep(number, content_indent, [ordered.group("rest").strip()], [])
+            step = _OpenStep(number, content_indent, [ordered.group("rest").strip()], [], numbers=[number])
             continue
 
         if step is not None:
             step.lines.append(_BULLET.sub("", stripped))
+            step.numbers.append(number)
             step.blank_before = False
         # Anything else outside a step (an intro, Prerequisites' bullets) is not a step.
 
@@ -617,6 +645,42 @@ class SectionMapping:
     runbook_section: str | None
     runbook_title: str | None
     status: SectionStatus
+    # The line of the article's ``## `` heading (None for a runbook section the article lacks).
+    article_line: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The section pair, JSON-ready."""
+        return {
+            "article_title": self.article_title,
+            "line": self.article_line,
+            "runbook_section": self.runbook_section,
+            "runbook_title": self.runbook_title,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class UnknownLabel:
+    """A bold label in the article that no page object, the labels table or the allow-list knows."""
+
+    label: str
+    article_section: str
+    article_number: int
+    runbook_step: str | None
+    closest: str | None = None
+    # The article line that names the label.
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The label, JSON-ready; ``runbook_label`` is the known label most like it (a likely rename)."""
+        return {
+            "label": self.label,
+            "line": self.line,
+            "article_section": self.article_section,
+            "article_step": self.article_number,
+            "runbook_step": self.runbook_step,
+            "runbook_label": self.closest,
+        }
 
 
 @dataclass(frozen=True)
@@ -631,17 +695,33 @@ class StepMapping:
     score: float = 0.0
     # Which entry of ``DriftReport.sections`` (an article/runbook section pair) the row belongs to.
     section_index: int = 0
+    # The article line the step starts on (None for a runbook step the article lacks).
+    article_line: int | None = None
+    # The article step as plain text ("" for a runbook step the article lacks).
+    article_text: str = ""
+    # The runbook step's documented wording (None for an article step the runbook lacks).
+    runbook_title: str | None = None
+    # The bold labels of this step that no page object knows.
+    unknown_labels: tuple[UnknownLabel, ...] = ()
 
+    @property
+    def drift(self) -> bool:
+        """Whether the row differs from the runbook: not in order, not in both, or a label unknown."""
+        return self.status != "match" or bool(self.unknown_labels)
 
-@dataclass(frozen=True)
-class UnknownLabel:
-    """A bold label in the article that no page object, the labels table or the allow-list knows."""
-
-    label: str
-    article_section: str
-    article_number: int
-    runbook_step: str | None
-    closest: str | None = None
+    def to_dict(self) -> dict[str, object]:
+        """The row, JSON-ready."""
+        return {
+            "runbook_step": self.runbook_step,
+            "runbook_title": self.runbook_title,
+            "article_section": self.article_section,
+            "article_step": self.article_number,
+            "line": self.article_line,
+            "article_text": self.article_text or None,
+            "status": self.status,
+            "drift": self.drift,
+            "unknown_labels": [label.to_dict() for label in self.unknown_labels],
+        }
 
 
 @dataclass(frozen=True)
@@ -668,10 +748,22 @@ class DriftReport:
 
     def counts(self) -> dict[str, int]:
         """How many rows have each status."""
-        counts = {status: 0 for status in ("match", "added", "removed", "reordered")}
+        counts: dict[str, int] = dict.fromkeys(STEP_STATUSES, 0)
         for step in self.steps:
             counts[step.status] += 1
         return counts
+
+    def to_dict(self) -> dict[str, object]:
+        """The whole report, JSON-ready: ``result`` is "drift" or "match", with the exit code it gives."""
+        return {
+            "source": self.source,
+            "result": "drift" if self.has_drift else "match",
+            "exit_code": 1 if self.has_drift else 0,
+            "counts": self.counts(),
+            "sections": [section.to_dict() for section in self.sections],
+            "steps": [step.to_dict() for step in self.steps],
+            "unknown_labels": [label.to_dict() for label in self.unknown_labels],
+        }
 
 
 def _title_words(title: str) -> frozenset[str]:
@@ -814,41 +906,65 @@ def check_article(
 
     section_rows: list[SectionMapping] = []
     rows: list[tuple[tuple[int, float, int], StepMapping]] = []
-    mapped_ids: dict[ArticleStep, str] = {}
+    unknown: list[UnknownLabel] = []
     for order, (a_index, r_index, status) in enumerate(map_sections(step_sections, runbook_sections)):
         a_section = step_sections[a_index] if a_index is not None else None
         r_key, r_title = runbook_sections[r_index] if r_index is not None else (None, None)
-        section_rows.append(SectionMapping(a_section.title if a_section else None, r_key, r_title, status))
+        section_rows.append(
+            SectionMapping(
+                a_section.title if a_section else None, r_key, r_title, status, a_section.line if a_section else None
+            )
+        )
         a_steps = a_section.steps if a_section else ()
         r_steps = tuple(s for s in runbook if s.section == r_key) if r_key else ()
         mapping = map_steps(a_steps, r_steps, similarity, offsets[r_key]) if r_key and a_steps else {}
         for a, step in enumerate(a_steps):
             r, step_status, score = mapping.get(a, (-1, "added", 0.0))
-            step_id = r_steps[r].id if r >= 0 else None
-            if step_id:
-                mapped_ids[step] = step_id
+            r_step = r_steps[r] if r >= 0 else None
+            step_id = r_step.id if r_step else None
+            labels = tuple(
+                UnknownLabel(label, step.section, step.number, step_id, known.closest(label), step.line_of(label))
+                for label in step.labels
+                if not known.knows(label)
+            )
+            unknown.extend(labels)
+            if labels and step_status == "match":
+                # In its place, but naming a label the runbook does not know: the row is drift, not a match.
+                step_status = "unknown-label"
             rows.append(
                 (
                     (order, float(a), 0),
-                    StepMapping(step.section, step.number, step.summary, step_id, step_status, score, order),
+                    StepMapping(
+                        step.section,
+                        step.number,
+                        step.summary,
+                        step_id,
+                        step_status,
+                        score,
+                        order,
+                        article_line=step.line,
+                        article_text=step.text,
+                        runbook_title=r_step.title if r_step else None,
+                        unknown_labels=labels,
+                    ),
                 )
             )
         used = {r for r, _, _ in mapping.values()}
-        for r, r_step in enumerate(r_steps):
+        for r, removed in enumerate(r_steps):
             if r in used:
                 continue
             # Show a removed step after the article step that maps to the runbook step before it.
             before = [a for a, (r2, st, _) in mapping.items() if st == "match" and r2 < r]
             position = (max(before) if before else -1) + 0.5
-            rows.append(((order, position, r), StepMapping(None, None, r_step.title, r_step.id, "removed", 0.0, order)))
+            rows.append(
+                (
+                    (order, position, r),
+                    StepMapping(
+                        None, None, removed.title, removed.id, "removed", 0.0, order, runbook_title=removed.title
+                    ),
+                )
+            )
     rows.sort(key=lambda row: row[0])
-
-    unknown: list[UnknownLabel] = []
-    for step in article.steps:
-        for label in step.labels:
-            if not known.knows(label):
-                step_id = mapped_ids.get(step)
-                unknown.append(UnknownLabel(label, step.section, step.number, step_id, known.closest(label)))
     return DriftReport(source, tuple(section_rows), tuple(row for _, row in rows), tuple(unknown))
 
 

@@ -239,15 +239,16 @@ def test_two_swapped_steps_are_both_reported_as_reordered() -> None:
         (CREATE, 6, "create-app.7", "reordered"),
         (CREATE, 7, "create-app.6", "reordered"),
     ]
-    assert report.counts() == {"match": 21, "added": 0, "removed": 0, "reordered": 2}
+    assert report.counts() == {"match": 21, "added": 0, "removed": 0, "reordered": 2, "unknown-label": 0}
 
 
 def test_a_renamed_label_is_reported_with_its_step() -> None:
-    """`New External Client Application` is unknown to every page object; the step itself still maps to create-app.3."""
+    """`New External Client Application` is unknown to every page object; the step maps to create-app.3 in
+    order, and its row is `unknown-label` (drift), not `match`."""
     report = _fixture("label-renamed.md")
-    assert _not_matching(report) == []
-    assert [(u.label, u.article_section, u.article_number, u.runbook_step) for u in report.unknown_labels] == [
-        ("New External Client Application", CREATE, 3, "create-app.3")
+    assert _not_matching(report) == [(CREATE, 3, "create-app.3", "unknown-label")]
+    assert [(u.label, u.article_section, u.article_number, u.runbook_step, u.line) for u in report.unknown_labels] == [
+        ("New External Client Application", CREATE, 3, "create-app.3", 23)
     ]
     assert report.unknown_labels[0].closest is not None
     assert report.has_drift
@@ -317,7 +318,9 @@ def test_doc_check_exits_1_and_names_the_drift(runner: CliRunner, cli_app: typer
     """A renamed label: exit 1, the unknown label named with its step, a drift summary."""
     result = runner.invoke(cli_app, ["doc-check", str(FIXTURES / "label-renamed.md")])
     assert result.exit_code == 1, result.output
-    expected = "'New External Client Application' in Create a connected app in Salesforce, step 3 (create-app.3)"
+    expected = (
+        "line 23: 'New External Client Application' in Create a connected app in Salesforce, step 3 (create-app.3)"
+    )
     assert expected in result.stdout
     assert "Drift: 1 unknown label." in result.stdout
 
