@@ -4,38 +4,78 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Group, RenderableType
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from runbook.console import console, err_console
+from runbook.console import console, err_console, require_terminal
 from runbook.console import usage_exit as _usage_exit
 from runbook.errors import UsageError
 from runbook.simulator.state import CreationMode, Release
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from runbook.plan import Plan
-    from runbook.spec import RunSpec
+    from runbook.spec import RunSpec, RunVariable
 
 app = typer.Typer(
     help="Executes the Salesforce Connected App article in a browser, and serves a local Setup simulator.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+class LogFormat(StrEnum):
+    CONSOLE = "console"  # one readable line per warning or error
+    JSON = "json"  # one JSON object per line, for log collectors
+
+
+def _print_version(asked: bool) -> None:
+    if not asked:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:  # a source tree that was not installed
+            return "unknown"
+
+    console.print(
+        f"runbook {installed('sf-connected-app-runbook')} (Playwright {installed('playwright')}, "
+        f"Python {sys.version.split()[0]})",
+        soft_wrap=True,
+    )
+    raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format", help="How warnings and errors reach the terminal (events.jsonl is JSON either way)."
+        ),
+    ] = LogFormat.CONSOLE,
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the versions and exit."),
+    ] = False,
+) -> None:
     """Executes the Salesforce Connected App article in a browser, and serves a local Setup simulator."""
     from runbook.logs import configure
 
-    configure()
+    configure(json_lines=log_format is LogFormat.JSON)
 
 
 class HostsOpt(StrEnum):
@@ -185,34 +225,68 @@ def _inputs_table(spec: RunSpec) -> Table:
     return table
 
 
+_NEED_STYLE = {"required": "red", "recommended": "yellow", "optional": "dim"}
+# Below this width the variables are listed one under another: a third column would break the paths.
+_VARIABLES_TABLE_MIN_WIDTH = 100
+
+
+def _variables_view(variables: Sequence[RunVariable], width: int) -> RenderableType:
+    """The environment variables a run reads: whether each is set (never its value), and what for."""
+    rows = []
+    for variable in variables:
+        if variable.is_set:
+            status = Text(variable.status, style="green")
+        else:
+            status = Text(f"{variable.status} ({variable.need})", style=_NEED_STYLE.get(variable.need, ""))
+        # What makes a variable required or recommended is said with it; optional ones only say what they are.
+        why = variable.purpose if variable.need == "optional" else f"{variable.needed_by}: {variable.purpose}"
+        rows.append((Text(variable.name, style="bold"), status, Text(why)))
+    title = "Environment variables a run reads"
+    if width < _VARIABLES_TABLE_MIN_WIDTH:
+        lines: list[RenderableType] = [Text(title, style="italic")]
+        for name_cell, status_cell, why_cell in rows:
+            lines.append(Text.assemble(name_cell, "  ", status_cell))
+            lines.append(Padding(why_cell, (0, 0, 0, 4), expand=False))
+        return Group(*lines)
+    table = Table(title=title, expand=True)
+    table.add_column("variable", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("for", ratio=1)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 @app.command("plan")
 def plan_command(
     spec: Annotated[Path, typer.Argument(help="The run spec (TOML); secrets come from RUNBOOK_* variables.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON instead of tables.")] = False,
 ) -> None:
-    """Show the 23 steps a run would take, with the values each uses; nothing is run."""
+    """Show the 23 steps a run would take, with the values each uses, and the variables it reads; nothing is run."""
     from runbook.procedure import build_plan
-    from runbook.spec import load_spec, require_credentials
+    from runbook.spec import load_spec, run_variables
 
     try:
         run_spec = load_spec(spec, os.environ)
     except UsageError as exc:
         _usage_exit(exc)
     plan = build_plan(run_spec)
+    variables = run_variables(run_spec, os.environ)
     if as_json:
-        print(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
+        data = plan.to_dict()
+        data["environment"] = [variable.to_dict() for variable in variables]
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return
     console.print(_plan_table(plan))
     console.print(_inputs_table(run_spec))
+    console.print(_variables_view(variables, console.width))
     info = run_spec.app.certificate_info
     for warning in info.warnings if info else []:
         console.print(f"[yellow]Warning:[/yellow] {escape(warning)}", soft_wrap=True, emoji=False)
-    try:
-        require_credentials(run_spec)
-    except UsageError as exc:
-        console.print(
-            f"[yellow]Warning:[/yellow] {escape(str(exc))} (a plan needs no credentials)", soft_wrap=True, emoji=False
-        )
+    # Every variable a run cannot do without, not only the sign-in secret (a plan itself needs none).
+    for variable in variables:
+        if variable.missing:
+            console.print(Text("Warning: ", style="yellow") + Text(variable.warning()), soft_wrap=True, emoji=False)
 
 
 cert_app = typer.Typer(
@@ -235,6 +309,12 @@ def cert_new(
 
     passphrase = os.environ.get(KEY_PASSPHRASE_ENV)
     if not passphrase:
+        try:
+            require_terminal(
+                "runbook cert new asks for the private key's passphrase", f"Set {KEY_PASSPHRASE_ENV} to give it."
+            )
+        except UsageError as exc:
+            _usage_exit(exc)
         passphrase = typer.prompt("Passphrase for the private key", hide_input=True, confirmation_prompt=True, err=True)
     try:
         made = generate_certificate(out, cn, passphrase, days=days, pkcs12=p12)

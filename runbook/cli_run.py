@@ -246,7 +246,7 @@ def _guarded(action: Any, run_dir: RunDir) -> RunOutcome:
 
 HEADED = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
 SLOW_MO = Annotated[
-    float, typer.Option("--slow-mo", help="Slow every browser action by this many milliseconds.", min=0)
+    float, typer.Option("--slow-mo", "--slowmo", help="Slow every browser action by this many milliseconds.", min=0)
 ]
 STEP = Annotated[bool, typer.Option("--step", help="Ask before each step (the scripted walkthrough).")]
 TRACING = Annotated[
@@ -254,7 +254,7 @@ TRACING = Annotated[
 ]
 VIDEO = Annotated[Recording, typer.Option("--video", help="Record a video of the browser (video/).")]
 SCREENSHOTS = Annotated[
-    Screenshots, typer.Option("--screenshots", help="A screenshot after each UI step (screenshots/).")
+    Screenshots, typer.Option("--screenshots", "--screenshot", help="A screenshot after each UI step (screenshots/).")
 ]
 HAR = Annotated[bool, typer.Option("--har", help="Record the network as network.har (scrubbed of secrets).")]
 

@@ -143,22 +143,32 @@ class _JsonLines:
 EVENTS = _JsonLines()
 
 
+# Events the command prints itself, better worded, once: not repeated as a log line on the terminal.
+SAID_BY_THE_COMMAND = frozenset({"step_failed"})
+
+
 def _console_filter(level: int) -> Any:
     def keep(logger: WrappedLogger, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
         if logging.getLevelNamesMapping().get(str(event_dict.get("level", "info")).upper(), 20) < level:
+            raise structlog.DropEvent
+        if event_dict.get("event") in SAID_BY_THE_COMMAND:
             raise structlog.DropEvent
         return event_dict
 
     return keep
 
 
-def configure(*, console_level: int = logging.WARNING, stream: TextIO | None = None) -> None:
-    """Set up structlog for this process (the CLI calls it once)."""
+def configure(*, console_level: int = logging.WARNING, stream: TextIO | None = None, json_lines: bool = False) -> None:
+    """Set up structlog for this process (the CLI calls it once).
+
+    The terminal gets one readable line per warning or error (``json_lines``: one JSON object per line, as
+    ``--log-format json`` asks); events.jsonl in the run directory is JSON lines either way.
+    """
     stream = stream or sys.stderr
     renderer: Any = (
-        structlog.dev.ConsoleRenderer(colors=stream.isatty())
-        if stream.isatty()
-        else structlog.processors.JSONRenderer(default=str)
+        structlog.processors.JSONRenderer(default=str)
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[

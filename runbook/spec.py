@@ -1003,3 +1003,166 @@ def require_credentials(spec: RunSpec) -> None:
             f'[org] login = "{spec.org.login.value}" needs {_SECRET_ENV[needed]}; '
             "set that environment variable and run again."
         )
+
+
+# --- the environment variables a run reads (``runbook plan`` lists them) --------------------------------
+
+# How much a run depends on a variable: it cannot do without it, it asks a person without it, or a default
+# (a folder, the OS keyring, a Chromium found elsewhere) is used without it.
+NEED_REQUIRED = "required"
+NEED_RECOMMENDED = "recommended"
+NEED_OPTIONAL = "optional"
+# Defined where they are read (runbook/keypairs.py, runbook/session.py import this module, so they are
+# spelled here); tests/unit/test_discoverability.py checks that run_variables names every RUNBOOK_ variable.
+_KEY_PASSPHRASE_ENV = "RUNBOOK_KEY_PASSPHRASE"
+_CERTIFICATES_DIR_ENV = "RUNBOOK_CERTIFICATES_DIR"
+_SESSIONS_DIR_ENV = "RUNBOOK_SESSIONS_DIR"
+# What the sign-in secret of each login method is, as the plan says it.
+_SIGN_IN_PURPOSE = {
+    "password": "the password of [org] username",
+    "access_token": "an access token for frontdoor.jsp",
+    "session_passphrase": "the passphrase of the session `runbook login` saved",
+}
+
+
+@dataclass(frozen=True)
+class RunVariable:
+    """An environment variable a run of the spec reads: why, how much it matters, and whether it is set.
+
+    ``source`` says where the value comes from ("environment", "secrets file") or is None when it is not
+    set; the value itself is never kept here.
+    """
+
+    name: str
+    need: str  # NEED_REQUIRED, NEED_RECOMMENDED or NEED_OPTIONAL
+    needed_by: str  # the spec setting or step that reads it, e.g. '[org] login = "password"'
+    purpose: str
+    source: str | None = None
+    hint: str = ""  # how to set it, for a missing required variable
+
+    @property
+    def is_set(self) -> bool:
+        """Whether the variable (or, for a secret, the secrets file) gives a value."""
+        return self.source is not None
+
+    @property
+    def missing(self) -> bool:
+        """Whether a run would be refused for want of this variable."""
+        return self.need == NEED_REQUIRED and not self.is_set
+
+    @property
+    def status(self) -> str:
+        """For display: "set (environment)", "set (secrets file)", "MISSING", or "not set"."""
+        if self.source is not None:
+            return f"set ({self.source})"
+        return "MISSING" if self.need == NEED_REQUIRED else "not set"
+
+    def warning(self) -> str:
+        """The sentence a plan prints when a required variable is missing."""
+        return f"{self.needed_by} needs {self.name}, {self.purpose}; {self.hint or 'set it'} before a run."
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, without any value."""
+        return {
+            "name": self.name,
+            "need": self.need,
+            "needed_by": self.needed_by,
+            "purpose": self.purpose,
+            "set": self.is_set,
+            "source": self.source,
+            "missing": self.missing,
+        }
+
+
+def _secret_variable(spec: RunSpec, name: str, need: str, needed_by: str, purpose: str) -> RunVariable:
+    """A secret of SECRET_SPECS: set from the environment or from the encrypted secrets file."""
+    source = None
+    if spec.secrets.is_set(name):
+        source = "secrets file" if "secrets file" in spec.secrets.describe()[name] else "environment"
+    hint = f"export {_SECRET_ENV[name]} or run `runbook secrets set {name}`"
+    return RunVariable(_SECRET_ENV[name], need, needed_by, purpose, source, hint)
+
+
+def _env_variable(env: Mapping[str, str], name: str, need: str, needed_by: str, purpose: str) -> RunVariable:
+    return RunVariable(name, need, needed_by, purpose, "environment" if env.get(name) else None, f"export {name}")
+
+
+def run_variables(spec: RunSpec, env: Mapping[str, str]) -> tuple[RunVariable, ...]:
+    """Every environment variable a run of ``spec`` reads, required ones first; nothing is read from disk.
+
+    Required: the sign-in secret of ``[org] login`` (what require_credentials checks) and, with
+    ``app.certificate = "generate"``, RUNBOOK_KEY_PASSPHRASE. Recommended: the TOTP seed (without it a
+    person types the codes). Optional: the folders, the secrets file and its passphrase, the Chromium.
+    """
+    from runbook.browser import ENV_VARS as CHROMIUM_ENV_VARS
+    from runbook.vault import SECRETS_FILE_ENV, VAULT_PASSPHRASE_ENV
+
+    login = f'[org] login = "{spec.org.login.value}"'
+    generate = f'[app] certificate = "{GENERATE}"'
+    needed = spec.org.required_secret  # the one require_credentials checks
+    found = [_secret_variable(spec, needed, NEED_REQUIRED, login, _SIGN_IN_PURPOSE[needed])]
+    if spec.app.generates_certificate:
+        found.append(
+            _env_variable(
+                env,
+                _KEY_PASSPHRASE_ENV,
+                NEED_REQUIRED,
+                generate,
+                "the passphrase that encrypts the new private key (the developer gets it separately)",
+            )
+        )
+    totp_for = (
+        "sign-in and Manage Consumer Details" if spec.org.login is LoginMethod.PASSWORD else "Manage Consumer Details"
+    )
+    found.append(
+        _secret_variable(
+            spec,
+            "totp_seed",
+            NEED_RECOMMENDED,
+            f"the identity checks ({totp_for})",
+            "the authenticator's seed; without it, codes are typed at the terminal",
+        )
+    )
+    if spec.org.login is LoginMethod.SESSION:
+        found.append(
+            _env_variable(
+                env,
+                _SESSIONS_DIR_ENV,
+                NEED_OPTIONAL,
+                login,
+                "saved sessions' folder (default ~/.config/sf-runbook/sessions)",
+            )
+        )
+    if spec.app.generates_certificate:
+        found.append(
+            _env_variable(
+                env,
+                _CERTIFICATES_DIR_ENV,
+                NEED_OPTIONAL,
+                generate,
+                "kept pairs' folder (default ~/.config/sf-runbook/certificates)",
+            )
+        )
+    found.append(
+        _env_variable(
+            env,
+            SECRETS_FILE_ENV,
+            NEED_OPTIONAL,
+            "secrets not in the environment",
+            "the secrets file (default ~/.config/sf-runbook/secrets.enc)",
+        )
+    )
+    found.append(
+        _env_variable(
+            env,
+            VAULT_PASSPHRASE_ENV,
+            NEED_OPTIONAL,
+            "secrets not in the environment",
+            "opens the secrets file (else the OS keyring)",
+        )
+    )
+    chromium, other = CHROMIUM_ENV_VARS
+    browser_source = "environment" if env.get(chromium) else f"environment, as {other}" if env.get(other) else None
+    purpose = f"the Chromium to drive (or {other}; else Playwright's or the system's)"
+    found.append(RunVariable(chromium, NEED_OPTIONAL, "the browser", purpose, browser_source, f"export {chromium}"))
+    return tuple(found)

@@ -132,6 +132,7 @@ def test_cert_new_takes_the_passphrase_from_the_environment(runner: CliRunner, t
     assert not (out / "Integration-Builder.p12").exists()
 
 
+@pytest.mark.usefixtures("at_a_terminal")
 def test_cert_new_prompts_for_the_passphrase_twice_and_can_write_a_p12(runner: CliRunner, tmp_path: Path) -> None:
     """Without the variable the passphrase is asked with confirmation, not echoed; --p12 adds the bundle."""
     out = tmp_path / "certs"
@@ -156,3 +157,49 @@ def test_cert_new_refuses_to_overwrite_and_exits_2(runner: CliRunner, tmp_path: 
     again = runner.invoke(app, args, env=env)
     assert again.exit_code == 2
     assert "already exist" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "variable"),
+    [
+        (["cert", "new", "--out", "{tmp}/certs", "--cn", "Integration Builder"], "RUNBOOK_KEY_PASSPHRASE"),
+        (["secrets", "set", "password", "--file", "{tmp}/secrets.enc"], "environment variable"),
+    ],
+    ids=["cert-new", "secrets-set"],
+)
+def test_without_a_terminal_a_command_that_would_prompt_exits_2_naming_what_to_set(
+    tmp_path: Path, args: list[str], variable: str
+) -> None:
+    """No TTY (CI, stdin closed): the prompt is refused up front, not an "Abort" after it; nothing is written."""
+    env = {"RUNBOOK_KEY_PASSPHRASE": None, "RUNBOOK_VAULT_PASSPHRASE": None, "RUNBOOK_SECRETS_FILE": None}
+    result = CliRunner().invoke(app, [a.format(tmp=tmp_path) for a in args], env=env, input="")
+    assert result.exit_code == 2, result.output
+    assert "no terminal" in result.output and variable in result.output
+    assert "Abort" not in result.output
+    assert not (tmp_path / "certs").exists() and not (tmp_path / "secrets.enc").exists()
+
+
+def test_version_and_short_help() -> None:
+    """--version names the runbook's, Playwright's and Python's versions; -h is --help, for every command."""
+    version = CliRunner().invoke(app, ["--version"])
+    assert version.exit_code == 0
+    assert re.match(r"runbook \S+ \(Playwright \d+\.\d+", version.output)
+    for args in (["-h"], ["run", "-h"], ["plan", "-h"]):
+        shown = CliRunner().invoke(app, args)
+        assert shown.exit_code == 0 and "Usage:" in shown.output, args
+
+
+def test_log_format_is_checked_and_shell_completion_is_offered() -> None:
+    """--log-format takes console or json; --install-completion and --show-completion are there."""
+    bad = CliRunner().invoke(app, ["--log-format", "xml", "plan", "x.toml"])
+    assert bad.exit_code == 2 and "xml" in bad.output
+    assert "--install-completion" in CliRunner().invoke(app, ["--help"]).output
+
+
+def test_pytest_playwrights_option_spellings_are_accepted_too() -> None:
+    """--slowmo and --screenshot (pytest-playwright's) work as --slow-mo and --screenshots."""
+    result = CliRunner().invoke(app, ["run", "--slowmo", "5", "--screenshot", "off", "missing.toml"])
+    assert result.exit_code == 2
+    assert "No such option" not in result.output and "missing.toml" in result.output
+    wrong = CliRunner().invoke(app, ["run", "--slowmotion", "5", "missing.toml"])
+    assert wrong.exit_code == 2 and "No such option" in wrong.output
