@@ -228,12 +228,13 @@ def prepare_certificate(
             # Made by this run (a resume), or for this app by an earlier run (the app may hold it).
             info = _pinned(run_dir, load_certificate(existing, follow_symlinks=False), existing)
             return info, existing, folder / "private-key.pem"
-        passphrase = env.get(KEY_PASSPHRASE_ENV)
+        passphrase = env.get(KEY_PASSPHRASE_ENV) or _stored_key_passphrase(env)
         if not passphrase:
             raise CredentialsError(
-                f'app.certificate = "generate" needs {KEY_PASSPHRASE_ENV}: the new private key is encrypted with it '
-                "(send the passphrase to the developer by another channel)."
+                f'app.certificate = "generate" needs {KEY_PASSPHRASE_ENV} (or key_passphrase in the secrets file): the '
+                "new private key is encrypted with it (send the passphrase to the developer by another channel)."
             )
+        REDACTOR.register([passphrase])
         folder.mkdir(mode=0o700, exist_ok=True)
         made = generate_certificate(folder, spec.app.name, passphrase)
         # Predictable names inside the run directory, for resume and the hand-off.
@@ -246,6 +247,16 @@ def prepare_certificate(
         # Salesforce takes the PEM form; a DER file is converted for upload.
         return info, run_dir.write_bytes("certificate/upload.crt", info.pem), None
     return info, source, None
+
+
+def _stored_key_passphrase(env: Mapping[str, str]) -> str | None:
+    """key_passphrase from the encrypted secrets file (``runbook secrets set key_passphrase``), when it opens."""
+    from runbook.vault import SecretsFile
+
+    store = SecretsFile(env=env)
+    if not store.exists() or store.passphrase_source() is None:
+        return None
+    return store.get("key_passphrase") or None
 
 
 def _pinned(run_dir: RunDir, info: CertificateInfo, path: Path) -> CertificateInfo:

@@ -175,3 +175,16 @@ def test_a_resume_refuses_a_generated_certificate_swapped_in_the_run_directory(t
     upload.write_bytes((tmp_path / "other.crt").read_bytes())
     with pytest.raises(UsageError, match="not the certificate this run made"):
         prepare_certificate(spec, run, {})
+
+
+def test_generate_takes_the_key_passphrase_from_the_secrets_file(tmp_path: Path) -> None:
+    """`runbook secrets set key_passphrase` is honoured: the key is made and opens with the stored passphrase."""
+    from runbook.vault import SECRETS_FILE_ENV, VAULT_PASSPHRASE_ENV, SecretsFile
+
+    env = {SECRETS_FILE_ENV: str(tmp_path / "secrets.enc"), VAULT_PASSPHRASE_ENV: "vault-Passphrase-42"}
+    SecretsFile(env=env).set("key_passphrase", PASSPHRASE)
+    spec = make_spec(tmp_path)
+    run = make_run(tmp_path, spec)
+    _, _, key = prepare_certificate(spec, run, env)
+    assert key is not None
+    serialization.load_pem_private_key(key.read_bytes(), password=PASSPHRASE.encode())
