@@ -242,7 +242,10 @@ def test_a_stopped_run_finishes_its_evidence_leaks_nothing_and_resumes(
 
     assert process.returncode == how.exit_code, stderr.decode(errors="replace")
     assert info["status"] == how.status, info
-    assert "Traceback" not in stderr.decode(errors="replace"), stderr.decode(errors="replace")
+    told = stderr.decode(errors="replace")
+    assert "Traceback" not in told, told
+    # No noise from Playwright's driver: the stop ends cleanly (issue 13).
+    assert "never retrieved" not in told and "Connection closed" not in told, told
     if how.status == "succeeded":
         assert '"browser_relaunched"' in (run_dir / "events.jsonl").read_text(encoding="utf-8")
     else:
