@@ -1,8 +1,10 @@
 """QA mode: pytest runs the article's documented steps, one test result per step.
 
-``pytest --runbook-sim [legacy|current]`` runs the 23 steps against the embedded simulator;
-``pytest --runbook SPEC`` runs them against the org in SPEC (secrets from ``RUNBOOK_*`` variables),
-which really creates the connected app, the permission set and the assignment there.
+``pytest --runbook-sim [legacy|current]`` runs the 23 steps against the embedded simulator, creating a
+connected app (the article's route) or, with ``--runbook-sim-kind external-client-app``, an External Client
+App (the same 23 step ids through its own screens); ``pytest --runbook SPEC`` runs them against the org in
+SPEC (secrets from ``RUNBOOK_*`` variables), which really creates the app the spec's ``[app] kind`` names,
+the permission set and the assignment there.
 
 The step items share one browser context, signed in once, made from pytest-playwright's ``browser``
 and ``browser_context_args`` fixtures, so ``--headed``, ``--slowmo``, ``--browser-channel``,
@@ -47,6 +49,7 @@ from runbook.qa import (
     is_expected,
 )
 from runbook.simulator.state import BREAKAGES, CreationMode, Release
+from runbook.spec import AppKind
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -59,6 +62,7 @@ if TYPE_CHECKING:
 
 SIM_RELEASES = tuple(release.value for release in Release)
 SIM_CREATION_MODES = tuple(mode.value for mode in CreationMode)
+SIM_KINDS = tuple(kind.value for kind in AppKind)
 # The simulator answers at once; a screen that has not appeared after this long is not coming.
 SIM_TIMEOUT_MS = 10_000
 SIM_APP = "Integration Builder"
@@ -74,8 +78,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="runbook_spec",
         default=None,
         help="Run the 23 documented steps as tests against the org in this run spec (TOML; secrets from "
-        "RUNBOOK_* environment variables). This really creates the connected app, the permission set and "
-        "the assignment in that org.",
+        "RUNBOOK_* environment variables). This really creates the app the spec's [app] kind names (a connected "
+        "app or an External Client App), the permission set and the assignment in that org.",
     )
     group.addoption(
         "--runbook-sim",
@@ -96,7 +100,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="open",
         choices=SIM_CREATION_MODES,
         help="Where the simulator lets new connected apps be created: open (App Manager, as the article "
-        "says), toggle (External Client App Settings, Summer '25) or blocked (Spring '26). Default: open.",
+        "says), toggle (External Client App Settings, Summer '25) or blocked (Spring '26); External Client Apps "
+        "can be created in each. Default: open.",
+    )
+    group.addoption(
+        "--runbook-sim-kind",
+        metavar="KIND",
+        dest="runbook_sim_kind",
+        default=None,
+        choices=SIM_KINDS,
+        help="Which app the steps create in the simulator: connected-app (the article's route) or "
+        "external-client-app (the same 23 step ids through the External Client App screens; preauthorize.11 "
+        "has no counterpart there and passes as unchanged). Default: connected-app. With --runbook the spec's "
+        "[app] kind chooses.",
     )
     group.addoption(
         "--runbook-sim-break",
@@ -133,6 +149,11 @@ def pytest_configure(config: pytest.Config) -> None:
             "--runbook and --runbook-sim exclude each other: give --runbook SPEC for a real org, or "
             "--runbook-sim for the simulator."
         )
+    if spec_path and config.getoption("runbook_sim_kind", None):
+        raise pytest.UsageError(
+            "--runbook-sim-kind chooses the app the simulator run creates; with --runbook SPEC the spec's "
+            '[app] kind does (kind = "connected-app" or "external-client-app").'
+        )
     if spec_path or release:
         # The run's evidence (and pytest-playwright's) is owner-only from the first byte: the Playwright driver,
         # started later by the session's fixtures, inherits the mask.
@@ -141,7 +162,7 @@ def pytest_configure(config: pytest.Config) -> None:
         spec = _load_org_spec(Path(spec_path))
         config.stash[QA_MODE] = QAMode(build_plan(spec), org_spec=spec)
     elif release:
-        config.stash[QA_MODE] = QAMode(build_plan(simulator_spec("http://127.0.0.1", release)))
+        config.stash[QA_MODE] = QAMode(build_plan(simulator_spec("http://127.0.0.1", release, kind=sim_kind(config))))
 
 
 def _load_org_spec(path: Path) -> RunSpec:
@@ -160,13 +181,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     mode = config.stash.get(QA_MODE, None)
     if mode is None:
         return []
+    creating = f'runbook: creating {mode.plan.route} (app.kind = "{mode.plan.kind}")'
     if mode.org_spec is not None:
-        return [f"runbook: {len(mode.plan)} documented steps against {mode.org_spec.org.url} (QA mode, a real org)"]
+        return [
+            f"runbook: {len(mode.plan)} documented steps against {mode.org_spec.org.url} (QA mode, a real org)",
+            creating,
+        ]
     sim = sim_config(config)
     broken = f", broken on purpose: {', '.join(sorted(sim.broken))}" if sim.broken else ""
     return [
         f"runbook: {len(mode.plan)} documented steps against the simulator "
-        f"(release {sim.release.value}, creation {sim.creation.value}{broken})"
+        f"(release {sim.release.value}, creation {sim.creation.value}{broken})",
+        creating,
     ]
 
 
@@ -272,10 +298,19 @@ def sim_config(config: pytest.Config) -> SimConfig:
     )
 
 
+def sim_kind(config: pytest.Config) -> AppKind:
+    """The app the simulator run creates (--runbook-sim-kind; a connected app by default)."""
+    return AppKind(config.getoption("runbook_sim_kind", None) or AppKind.CONNECTED_APP.value)
+
+
 def simulator_spec(
-    base_url: str, release: str, certificate: Path | None = None, access_token: str | None = None
+    base_url: str,
+    release: str,
+    certificate: Path | None = None,
+    access_token: str | None = None,
+    kind: AppKind = AppKind.CONNECTED_APP,
 ) -> RunSpec:
-    """The article's app for the simulator's demo org, signed in through frontdoor.jsp as its admin."""
+    """The article's app (of ``kind``) for the simulator's demo org, signed in through frontdoor.jsp as its admin."""
     from runbook.certs import load_certificate
     from runbook.simulator.state import DEMO_USERS
     from runbook.spec import (
@@ -298,6 +333,7 @@ def simulator_spec(
             secrets=Secrets(access_token=access_token, totp_seed=str(admin["totp_seed"])),
         ),
         app=AppSpec(
+            kind=kind,
             name=SIM_APP,
             api_name=SIM_APP.replace(" ", "_"),
             contact_email=str(admin["username"]),
@@ -379,7 +415,9 @@ def runbook_spec(pytestconfig: pytest.Config, request: pytest.FixtureRequest) ->
     made = generate_certificate(folder, SIM_APP, secrets.token_urlsafe(24))
     from runbook.testing import frontdoor_token
 
-    return simulator_spec(sim.base_url, sim.config.release.value, made.cert_path, frontdoor_token(sim))
+    return simulator_spec(
+        sim.base_url, sim.config.release.value, made.cert_path, frontdoor_token(sim), kind=sim_kind(pytestconfig)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ import pytest
 from runbook.callbacks import RunCallbacks
 from runbook.plan import Plan, Step
 from runbook.procedure import build_plan
+from runbook.spec import AppKind
 
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
@@ -141,9 +142,10 @@ class QACallbacks(RunCallbacks):
     """pytest's side of a run: each step item gets its screenshot and trace where pytest-playwright puts a
     test's (``--output``/<test>/), its outcome as report properties and, on failure, the drift report."""
 
-    def __init__(self, config: pytest.Config, recorder: Recorder) -> None:
+    def __init__(self, config: pytest.Config, recorder: Recorder, route: str = "") -> None:
         self.config = config
         self.recorder = recorder
+        self.route = route  # the app the run creates, where it is not the article's connected app
         self.item: StepItem | None = None
         self.output: Path | None = None
         self.problem: Exception | None = None
@@ -182,7 +184,9 @@ class QACallbacks(RunCallbacks):
             item.user_properties.append(("runbook_detail", result.detail))
             return
         assert self.problem is not None
-        self.failure = StepFailure.of(step, self.problem, _for_report(self.config, shot) if shot else None)
+        self.failure = StepFailure.of(
+            step, self.problem, _for_report(self.config, shot) if shot else None, route=self.route
+        )
         item.user_properties.append(("runbook_drift_report", self.failure.render()))
         if is_expected(self.problem):
             item.stash[FAILURE] = self.failure  # shown as the drift report; otherwise (a bug) the traceback is
@@ -250,7 +254,9 @@ class QARun:
             configure(console_level=logging.CRITICAL + 1)
             self._configured_logging = True
         evidence = EvidenceCallbacks(self._evidence(), run_dir, chunk_per_step=True)
-        self.qa = QACallbacks(self.config, evidence.recorder)
+        # The step ids and sections are the article's; a failure on the External Client App route says so.
+        route = self.plan.route if self.plan.kind != AppKind.CONNECTED_APP.value else ""
+        self.qa = QACallbacks(self.config, evidence.recorder, route)
         callbacks = CallbackList([evidence, ReportCallbacks(), self.qa])
         self.run = run = ProcedureRun(spec, run_dir, callbacks, env=dict(os.environ), ask=_no_person)
         run.begin(self.plan.ids[0], mode="pytest")
@@ -373,14 +379,15 @@ class StepFailure:
     looked_for: str = ""  # the locator Playwright waited for
     seen: str = ""  # an accessibility snapshot of what the screen showed instead
     notes: tuple[str, ...] = field(default_factory=tuple)
+    route: str = ""  # "an External Client App": the run's route, where it is not the article's
 
     @classmethod
-    def of(cls, step: Step, exc: Exception, screenshot: str | None) -> StepFailure:
+    def of(cls, step: Step, exc: Exception, screenshot: str | None, route: str = "") -> StepFailure:
         from runbook.logs import REDACTOR
         from runbook.pages.errors import PageError
 
         if not isinstance(exc, PageError):
-            return cls(step, exc, REDACTOR.scrub(str(exc).strip() or type(exc).__name__), screenshot)
+            return cls(step, exc, REDACTOR.scrub(str(exc).strip() or type(exc).__name__), screenshot, route=route)
         page_object, action = _page_objects(exc)
         cause = exc.__cause__
         found = _WAITING_FOR.search(str(cause)) if cause is not None else None
@@ -395,11 +402,13 @@ class StepFailure:
             expected=exc.expected or "the next screen",
             looked_for=found.group(1).strip() if found else "",
             seen=REDACTOR.scrub(exc.seen or ""),
+            route=route,
         )
 
     def render(self) -> str:
         step = self.step
-        where = f'{step.id} "{step.title}" ({step.section_title}, step {step.number})'
+        creating = f"; creating {self.route}" if self.route else ""
+        where = f'{step.id} "{step.title}" ({step.section_title}, step {step.number}{creating})'
         if not self.screen:
             lines = [f"Documented step {where} failed.", f"  error:       {self.message}"]
             if self.screenshot:

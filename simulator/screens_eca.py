@@ -16,6 +16,9 @@ the editor as the app page in edit mode (``?tab=policies&mode=edit``), the Consu
 ``confirm()`` for admin-approved (the source says "Click OK on the pop-up") and its text, the read views'
 layout, Package Defaults' content, Edit (settings) and Disable OAuth answering "not simulated", and all
 wording not quoted in H.
+Test aid: the ``eca_*`` breakages of ``state.BREAKAGES`` each rename one label on one of these screens (the
+list's API Name column, the form's Enable JWT Bearer Flow, Settings' Consumer Key and Secret, the policies
+editor's Permitted Users), as a release could; nothing else changes.
 """
 
 from __future__ import annotations
@@ -58,6 +61,14 @@ ADMIN_APPROVED_CONFIRM = (
     "external client app. Users who authorized it themselves lose access until you pre-authorize them. "
     "Do you want to continue?"
 )
+# The drift-test breakages (state.BREAKAGES): a label as a redesigned screen could rename it.
+API_NAME_COLUMN = "API Name"
+BROKEN_API_NAME_COLUMN = "Developer Name"  # eca_api_name_column
+BROKEN_JWT_BEARER = "Enable JWT Bearer Token Flow"  # eca_jwt_bearer_label
+CONSUMER_BUTTON = "Consumer Key and Secret"  # sourced (H)
+BROKEN_CONSUMER_BUTTON = "Manage Consumer Details"  # eca_consumer_key_button: the connected app's wording
+PERMITTED_USERS_FIELD = "Permitted Users"
+BROKEN_PERMITTED_USERS_FIELD = "Authorized Users"  # eca_permitted_users_label
 NOT_SIMULATED = "Editing the settings of an external client app isn't simulated."
 DISABLE_NOT_SIMULATED = "Disable OAuth isn't simulated."
 POLICY_ERRORS = {
@@ -130,6 +141,7 @@ async def manager(request: Request) -> Response:
         nav_tree=NAV_TREE,
         rows=rows,
         new_url=NEW_PATH,
+        api_name_column=BROKEN_API_NAME_COLUMN if org.config.is_broken("eca_api_name_column") else API_NAME_COLUMN,
     )
 
 
@@ -146,6 +158,7 @@ async def new_form(request: Request) -> Response:
         inputs=org.config.rendering.inputs,
         create_url=CREATE_PATH,
         cancel_url=HOME,
+        jwt_bearer_label=BROKEN_JWT_BEARER if org.config.is_broken("eca_jwt_bearer_label") else None,
         **eca_form.form_context(org),
     )
 
@@ -201,6 +214,7 @@ async def detail(request: Request) -> Response:
         tab = "policies"
     editing = tab == "policies" and request.query_params.get("mode") == "edit"
     labels = dict(scope_options(org.config.release))
+    broken = org.config.is_broken
     return lightning(
         request,
         "eca_detail.html",
@@ -219,6 +233,10 @@ async def detail(request: Request) -> Response:
         created=_format_date(eca.created),
         modified=_format_date(eca.modified),
         consumer_url=consumer_url(request, eca),
+        consumer_button=BROKEN_CONSUMER_BUTTON if broken("eca_consumer_key_button") else CONSUMER_BUTTON,
+        permitted_users_field=(
+            BROKEN_PERMITTED_USERS_FIELD if broken("eca_permitted_users_label") else PERMITTED_USERS_FIELD
+        ),
         policies_sentence=POLICIES_SENTENCE,
         permitted_users=PERMITTED_USERS,
         ip_options=IP_RELAXATION,

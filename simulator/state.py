@@ -94,6 +94,23 @@ BREAKAGES: dict[str, str] = {
         'Edit Policies calls its Permitted Users field "Authorized Users", with a new element id '
         "(preauthorize.9 cannot find the policy form)"
     ),
+    # The External Client App route's screens (simulator/screens_eca.py), broken the same way.
+    "eca_api_name_column": (
+        'External Client App Manager calls its list\'s API Name column "Developer Name" '
+        "(create-app.2 cannot find the list)"
+    ),
+    "eca_jwt_bearer_label": (
+        'New External Client App calls Enable JWT Bearer Flow "Enable JWT Bearer Token Flow" '
+        "(create-app.7 cannot turn it on)"
+    ),
+    "eca_consumer_key_button": (
+        'An External Client App\'s Settings tab calls its Consumer Key and Secret button "Manage Consumer Details" '
+        "(create-app.10 cannot open it)"
+    ),
+    "eca_permitted_users_label": (
+        'The External Client App policies editor calls Permitted Users "Authorized Users" '
+        "(preauthorize.9 cannot find the editor)"
+    ),
 }
 
 
