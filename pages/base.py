@@ -498,13 +498,27 @@ class SetupPage:
     def seen(self, within: Locator | None = None) -> str:
         """A short accessibility snapshot of what the screen (or the part ``within``) shows, for error reports."""
         try:
-            snapshot = (within if within is not None else self.root.locator("body")).aria_snapshot(timeout=2_000)
+            snapshot = (within if within is not None else self._reported_area()).aria_snapshot(timeout=2_000)
+            if within is None:
+                # An open dialog is often outside the main area, and is what the person sees first.
+                dialogs = self.page.get_by_role("dialog").or_(self.page.get_by_role("alertdialog"))
+                for i in range(min(dialogs.count(), 2)):
+                    if dialogs.nth(i).is_visible():
+                        snapshot = dialogs.nth(i).aria_snapshot(timeout=2_000) + "\n" + snapshot
         except PlaywrightError:
             try:
                 snapshot = f"title={self.page.title()!r} url={self.page.url}"
             except PlaywrightError:
                 return "(nothing readable: the page was closed)"
         return snapshot if len(snapshot) <= SNAPSHOT_LIMIT else snapshot[:SNAPSHOT_LIMIT] + "\n..."
+
+    def _reported_area(self) -> Locator:
+        """The screen's main area (Setup's menu tree and header say nothing about a drift), else the whole body."""
+        main = self.root.get_by_role("main")
+        try:
+            return main.first if main.count() == 1 else self.root.locator("body")
+        except PlaywrightError:
+            return self.root.locator("body")
 
     # --- chores -------------------------------------------------------------------------------
     def dismiss_overlays(self) -> None:

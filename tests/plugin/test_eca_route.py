@@ -113,8 +113,8 @@ def test_the_eca_route_runs_as_23_passing_items_with_preauthorize_11_unchanged(
 
 
 # --- a broken ECA screen ------------------------------------------------------------------------------------
-# breakage, the step it fails, the page object and what it looked for, and what the screen showed instead where
-# the report's snapshot reaches it (it is cut at a length, and on these Lightning pages the Setup tree comes first).
+# breakage, the step it fails, the page object and what it looked for, and what the screen showed instead (the
+# snapshot is of the screen's main area, where the renamed control is, within the snapshot's length).
 BREAKS = [
     pytest.param(
         "eca_api_name_column",
@@ -130,7 +130,7 @@ BREAKS = [
         'page object: NewExternalClientAppPage, screen "New External Client App", reached through '
         "NewExternalClientAppPage.enable_jwt_bearer()",
         '*get_by_role("checkbox", name="Enable JWT Bearer Flow", exact=True)*',
-        None,
+        None,  # the form is long: the flows come after the snapshot's length
         id="new-form",
     ),
     pytest.param(
@@ -139,7 +139,7 @@ BREAKS = [
         'page object: ExternalClientAppPage, screen "External Client App", reached through '
         "ExternalClientAppPage.open_consumer_key_and_secret()",
         '*get_by_role("tabpanel", name="Settings", exact=True).get_by_role("button", name=*Consumer*Key*and*Secret*',
-        None,
+        '*button "Manage Consumer Details*',
         id="settings-tab",
     ),
     pytest.param(
@@ -148,7 +148,7 @@ BREAKS = [
         'page object: EcaPoliciesPage, screen "External Client App Edit Policies", reached through '
         "EcaPoliciesView.edit()",
         '*get_by_role("combobox", name=re.compile(r"^\\*?\\s*Permitted\\ Users$"))*',
-        None,
+        '*combobox "*Authorized Users"*',
         id="policies-editor",
     ),
 ]
