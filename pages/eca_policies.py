@@ -184,6 +184,13 @@ class EcaPoliciesPage(LightningFormPage):
             self.page.remove_listener("dialog", accept)
         return messages[0] if messages else ""
 
+    def show_permission_sets(self) -> None:
+        """App Policies > Select Permission Sets: confirm both lists are on screen (scrolled into view)."""
+        self.wait_until_loaded()
+        for name in (AVAILABLE_PERMISSION_SETS, SELECTED_PERMISSION_SETS):
+            self._expect_visible(self.listbox(name), expected=f"the {name} list under App Policies")
+        self.listbox(AVAILABLE_PERMISSION_SETS).first.scroll_into_view_if_needed(timeout=self.org.timeout_ms)
+
     def select_permission_set(self, label: str) -> None:
         """Move the permission set ``label`` from Available to Selected Permission Sets (already there: nothing)."""
         self.wait_until_loaded()

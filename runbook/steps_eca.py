@@ -267,8 +267,8 @@ def eca_admin_approved(ctx: RunContext) -> StepReport:
 
 def eca_permission_sets_section(ctx: RunContext) -> StepReport:
     if not (_policy_is_admin_approved(ctx) and _permission_set_selected(ctx)):
-        # Confirm the editor shows the section the next step uses.
-        _editor(ctx).wait_until_loaded()
+        # Nothing to open, but the section the next step uses must be there: a release without it fails here.
+        _editor(ctx).show_permission_sets()
     return unchanged(ONE_EDITOR)
 
 

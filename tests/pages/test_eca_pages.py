@@ -183,3 +183,19 @@ def test_the_consumer_key_page_in_the_same_tab_is_handled(page: Page, blocked: S
     assert details.page is page and not page.is_closed()
     assert len(page.context.pages) == 1
     assert key == eca.consumer_key
+
+
+def test_the_editor_confirms_select_permission_sets_is_there_and_names_it_when_not(
+    page: Page, blocked: SimulatorServer
+) -> None:
+    """show_permission_sets() (preauthorize.11 on this route) passes on the editor and fails without the section."""
+    eca = add_external_client_app(blocked, "Integration Builder")
+    sign_in(page, blocked)
+    org = org_context(blocked, timeout_ms=3_000)
+    editor = EcaPoliciesPage(page, org).open(eca.id)
+    editor.show_permission_sets()
+
+    # A release that moved the section elsewhere: the lists are gone from the editor.
+    page.evaluate("document.querySelectorAll('[role=listbox]').forEach(e => e.closest('fieldset, div').remove())")
+    with pytest.raises(ScreenNotReached, match="Available Permission Sets"):
+        editor.show_permission_sets()
