@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from rich.text import Text
 from runbook.callbacks import Answer, RunCallbacks
 from runbook.console import console, err_console, has_terminal, require_terminal, usage_exit
 from runbook.engine import RunnerOptions, RunOutcome, execute
-from runbook.errors import CredentialsError, RunbookError, UsageError
+from runbook.errors import CredentialsError, RunbookError, StepFailed, UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
 from runbook.files import folder_problem
 from runbook.plan import Plan, Step
@@ -174,15 +175,24 @@ def print_outcome(outcome: RunOutcome) -> None:
             err_console.print(Text(f"Warning: {warning}", style="yellow"), soft_wrap=True)
         console.print(Text(f"  Hand-off file:        {run_dir.path / 'handoff.md'}"), soft_wrap=True)
     elif outcome.error is not None:
-        err_console.print(
-            f"\n[red]The run stopped ({outcome.status}):[/red] {escape(str(outcome.error))}", soft_wrap=True
-        )
-        if outcome.status == "failed":
+        error = outcome.error
+        # One sentence naming the cause; the screen's snapshot and the screenshot are in the report.
+        said = error.summary if isinstance(error, StepFailed) else str(error)
+        err_console.print(f"\n[red]The run stopped ({outcome.status}):[/red] {escape(said)}", soft_wrap=True)
+        where = escape(str(run_dir.path))
+        if isinstance(error, StepFailed):
             err_console.print(
-                f"Fix the cause, then continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True
+                f"When the cause is fixed in the org, continue with: runbook resume {where}\n"
+                f"When the spec was wrong, give the corrected one: runbook resume {where} --spec FIXED.toml",
+                soft_wrap=True,
             )
-        elif outcome.status in ("interrupted", "stopped"):
-            err_console.print(f"Continue with: runbook resume {escape(str(run_dir.path))}", soft_wrap=True)
+        elif outcome.status in ("interrupted", "stopped") or (
+            outcome.status == "failed" and not isinstance(error, UsageError)
+        ):
+            err_console.print(f"Continue with: runbook resume {where}", soft_wrap=True)
+    if not run_dir.path.exists():
+        err_console.print("Nothing was done in the org; no run folder was kept. Fix the above and run again.")
+        return
     console.print(f"Recordings: {escape(str(run_dir.path))}", soft_wrap=True)
     report = run_dir.path / "report.html"
     if report.exists():
@@ -229,7 +239,16 @@ def start_run(spec: RunSpec, options: RunnerOptions, recordings: Path | None = N
             )
         )
     console.print(f"Run {run_dir.run_id}: {len(plan)} steps against {escape(spec.org.url)}", soft_wrap=True)
-    return _guarded(lambda: execute(spec, run_dir, options), run_dir)
+    outcome = _guarded(lambda: execute(spec, run_dir, options), run_dir)
+    if refused_before_any_step(outcome):
+        # Nothing was done and nothing is worth keeping: no run folder is left behind (issue 13).
+        shutil.rmtree(run_dir.path, ignore_errors=True)
+    return outcome
+
+
+def refused_before_any_step(outcome: RunOutcome) -> bool:
+    """A run refused before its first step (bad input found at sign-in: unreachable org, credentials, rights)."""
+    return isinstance(outcome.error, UsageError) and not outcome.run_dir.results()
 
 
 def _guarded(action: Any, run_dir: RunDir) -> RunOutcome:
@@ -287,6 +306,35 @@ def run_command(
     raise typer.Exit(exit_code(outcome))
 
 
+def take_fixed_spec(run_dir: RunDir, saved: RunSpec, path: Path) -> RunSpec:
+    """The corrected spec a resume goes on with, once it is known to name the same org, app and certificate.
+
+    What the finished steps did stays valid only for the same org (URL and user), the same app (kind and API
+    name) and the same certificate; anything else (the assignee, the permission set's label, the callback
+    URLs the existing-app check compares...) may be corrected. The run directory keeps the new spec and plan.
+    """
+    fixed = load_spec(path, os.environ)
+    pairs: list[tuple[str, object, object]] = [
+        ("org.url", saved.org.url, fixed.org.url),
+        ("org.username", saved.org.username, fixed.org.username),
+        ("app.kind", saved.app.kind.value, fixed.app.kind.value),
+        ("app.api_name", saved.app.api_name, fixed.app.api_name),
+    ]
+    before = (saved.summary()["app"]["certificate"] or {}).get("sha256_fingerprint")
+    after = (fixed.summary()["app"]["certificate"] or {}).get("sha256_fingerprint")
+    if before is not None:
+        pairs.append(("app.certificate", before, after))
+    differ = [f"{key} is {new!r}, the run's is {old!r}" for key, old, new in pairs if old != new]
+    if differ:
+        raise UsageError(
+            f"{path} cannot replace the spec of {run_dir.run_id}: " + "; ".join(differ) + ". The steps already done "
+            "were for the run's org, app and certificate. Start a new run with `runbook run SPEC` instead."
+        )
+    run_dir.replace_spec(build_plan(fixed), fixed.summary(), fixed.to_toml(), path)
+    run_dir.add_history("spec replaced", source=str(path.resolve()), **operator())
+    return fixed
+
+
 def resume_command(
     run_dir_path: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory under recordings/.")],
     headed: HEADED = False,
@@ -296,6 +344,13 @@ def resume_command(
     video: VIDEO = Recording.OFF,
     screenshots: SCREENSHOTS = Screenshots.ON,
     har: HAR = False,
+    fixed_spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="A corrected run spec to go on with (same org, user, app and certificate); it replaces the run's.",
+        ),
+    ] = None,
 ) -> None:
     """Continue a run from its first unfinished step, re-checking it on screen, with the original inputs."""
     try:
@@ -318,6 +373,8 @@ def resume_command(
                 + f". As it stands it would sign in to {run_spec.org.url} as {run_spec.org.username}. "
                 "Start a new run with `runbook run SPEC` instead."
             )
+        if fixed_spec is not None:
+            run_spec = take_fixed_spec(run_dir, run_spec, fixed_spec)
         # Reads plan.json and the step results: refused here if tampered with.
         start = resume_point(run_dir, procedure_for(run_spec))
         refuse_prompts_without_terminal(run_spec, step)

@@ -130,9 +130,14 @@ class StepFailed(RunFailure):
         self.seen = seen
         self.screenshot = screenshot
         self.message = message
-        text = f"step {step_id} failed on {screen}: expected {expected}, saw {seen}."
-        if message:
-            text += f" {message}"
-        if screenshot is not None:
-            text += f" Screenshot: {screenshot}"
-        super().__init__(text)
+        super().__init__(
+            f"{self.summary}\nExpected: {expected}\nSeen: {seen}"
+            + (f"\nScreenshot: {screenshot}" if screenshot is not None else "")
+        )
+
+    @property
+    def summary(self) -> str:
+        """The cause in one sentence, as the terminal leads with it (the details go to the report)."""
+        cause = self.message.strip().splitlines()[0] if self.message.strip() else f"expected {self.expected}"
+        cause = cause.removeprefix(f"{self.screen}:").strip()  # page objects name their screen first
+        return f"Step {self.step_id} failed on {self.screen}: {cause.rstrip('.')}."

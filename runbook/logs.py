@@ -144,7 +144,7 @@ EVENTS = _JsonLines()
 
 
 # Events the command prints itself, better worded, once: not repeated as a log line on the terminal.
-SAID_BY_THE_COMMAND = frozenset({"step_failed"})
+SAID_BY_THE_COMMAND = frozenset({"step_failed", "run_refused", "browser_failed"})
 
 
 def _console_filter(level: int) -> Any:

@@ -345,6 +345,24 @@ class RunDir:
         finally:
             os.close(fd)
 
+    def replace_spec(self, plan: Plan, spec_summary: dict[str, Any], spec_toml: str, spec_path: Path) -> None:
+        """Go on with a corrected spec (``runbook resume --spec``): its plan, copy and hashes replace the run's.
+
+        The plan must have the same steps; the results recorded so far stay.
+        """
+        if list(plan.ids) != list(self.plan().ids):
+            raise UsageError("the corrected spec's plan has other steps than the run's; it cannot replace it")
+        atomic_write(self.path / PLAN_FILE, _dump(plan.to_dict()), private=True)
+        atomic_write(self.path / SPEC_FILE, spec_toml.encode("utf-8"), private=True)
+        self._plan = plan
+        info = self.info()
+        info["spec"] = spec_summary
+        resume = info.setdefault("resume", {})
+        resume["spec_path"] = str(Path(spec_path).resolve())
+        resume["spec_sha256"] = hashlib.sha256(Path(spec_path).read_bytes()).hexdigest()
+        resume["spec_copy_sha256"] = hashlib.sha256(spec_toml.encode("utf-8")).hexdigest()
+        self._write_run(info)
+
     def add_history(self, event: str, **fields: Any) -> None:
         """Append to run.json's ``history``: starts, resumes, answers given in ``--step``, how each session ended."""
         info = self.info()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -289,6 +290,28 @@ def sign_in(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> Or
     return landed
 
 
+# Chromium's answers when nothing (or nothing it trusts) answers at the org's address.
+_UNREACHABLE = re.compile(
+    r"net::ERR_(NAME_NOT_RESOLVED|NAME_RESOLUTION_FAILED|CONNECTION_REFUSED|CONNECTION_TIMED_OUT|ADDRESS_UNREACHABLE|"
+    r"INTERNET_DISCONNECTED|UNSAFE_PORT|CERT_[A-Z_]+|SSL_[A-Z_]+|TIMED_OUT)"
+)
+
+
+def sign_in_or_refuse(spec: RunSpec, page: Page, org: OrgContext, codes: CodeSource) -> OrgContext:
+    """Sign in; an org URL that nothing answers at is bad input (exit 2, naming org.url), not a failed run."""
+    try:
+        return sign_in(spec, page, org, codes)
+    except (PlaywrightError, PageError) as exc:
+        found = _UNREACHABLE.search(str(exc))
+        if found is None:
+            raise
+        raise UsageError(
+            f"org.url: {spec.org.url} cannot be reached ({found.group(0)}). Check [org] url in the spec (your "
+            "My Domain login URL, login.salesforce.com or test.salesforce.com) and this machine's network. "
+            "Nothing was done."
+        ) from None
+
+
 def operator() -> dict[str, str]:
     """Who runs the runbook on which machine, for the audit record (run.json ``history``)."""
     try:
@@ -414,7 +437,7 @@ class ProcedureRun:
         codes = CodeSource(totp, self.ask)
         quiet = open_context(self.storage_state, False)
         try:
-            org = sign_in(self.spec, quiet.new_page(), self._org, codes)
+            org = sign_in_or_refuse(self.spec, quiet.new_page(), self._org, codes)
             register_session_cookies(quiet)  # the browser session is a secret, masked wherever it is written
             state = quiet.storage_state()
         finally:

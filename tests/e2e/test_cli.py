@@ -231,3 +231,34 @@ def test_the_eca_demo_at_80_columns_counts_steps_and_keeps_values_whole(tmp_path
     (run_dir,) = tmp_path.iterdir()
     assert lines[-2:] == [f"Report: {run_dir / 'report.html'}", f"Trace: playwright show-trace {run_dir / 'trace.zip'}"]
     assert re.search(r"Run succeeded after \d+\.\d s in all\.", done.stdout)
+
+
+def test_an_org_nothing_answers_at_is_bad_input_naming_org_url_and_leaves_no_run_folder(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], tmp_path: Path
+) -> None:
+    """A refused connection at sign-in: exit 2, org.url named in one sentence, no log line, no folder kept."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sim = make_sim()
+    spec = make_spec(sim, login="password")
+    text = spec.to_toml().replace(spec.org.url, f"http://127.0.0.1:{port}")
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(text, encoding="utf-8")
+    env = cli_env(sim, RUNBOOK_PASSWORD=ADMIN["password"])
+    done = subprocess.run(
+        [*RUNBOOK, "run", str(spec_file)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"org.url: http://127.0.0.1:{port} cannot be reached (net::ERR_CONNECTION_REFUSED)" in done.stderr
+    assert "browser_failed" not in done.stderr and "{" not in done.stderr and "runbook resume" not in done.stderr
+    assert "no run folder was kept" in done.stderr
+    recordings = Path(spec.options.recordings_dir)
+    assert not recordings.exists() or list(recordings.iterdir()) == []

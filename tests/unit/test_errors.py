@@ -68,3 +68,23 @@ def test_a_step_failure_names_step_screen_expectation_sight_and_screenshot() -> 
     for part in ("create-app.9", "New Connected App", "the confirmation page", "Callback URL is invalid", str(shot)):
         assert part in text
     assert text.endswith(f"Screenshot: {shot}")
+
+
+def test_a_step_failure_leads_with_one_sentence_naming_the_cause_and_keeps_the_details_after() -> None:
+    """The terminal shows summary (the step, the screen, the cause); the snapshot stays in the full text."""
+    snapshot = '- banner:\n  - link "Setup"\n- main:\n  - table "Users"' * 10
+    error = StepFailed(
+        "preauthorize.6",
+        "Permission Set Assignments",
+        "a row for nobody@acme.example",
+        snapshot,
+        message="Permission Set Assignments: no user nobody@acme.example in the list\nmore detail",
+    )
+    assert error.summary == (
+        "Step preauthorize.6 failed on Permission Set Assignments: no user nobody@acme.example in the list."
+    )
+    assert "\n" not in error.summary and "banner" not in error.summary
+    text = str(error)
+    assert text.startswith(error.summary) and snapshot in text
+    bare = StepFailed("create-app.2", "App Manager", "the list of apps", "-")
+    assert bare.summary == "Step create-app.2 failed on App Manager: expected the list of apps."

@@ -57,3 +57,41 @@ def test_a_swapped_certificate_is_refused(failed_run: RunDir, tmp_path: Path) ->
 def test_an_untouched_run_directory_is_not_refused(failed_run: RunDir) -> None:
     """Nothing changed: the integrity check passes (the run then needs credentials, which are missing here)."""
     assert failed_run.changed_since_start(load_spec(failed_run.path / "spec.toml", {}).summary()) == []
+
+
+def resume_with(run: RunDir, fixed: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["resume", str(run.path), "--spec", str(fixed)], env={"RUNBOOK_PASSWORD": None})
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_resume_with_a_corrected_spec_of_the_same_org_and_app_takes_it(failed_run: RunDir, tmp_path: Path) -> None:
+    """--spec FIXED.toml with another assignee replaces the run's spec, plan and hashes; the history says so."""
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text(SPEC_TOML.replace("integration@acme.example", "integration.user@acme.example"))
+    code, output = resume_with(failed_run, fixed)
+    assert code == 2 and "RUNBOOK_TOTP_SEED" in output  # taken, then stopped: nobody to type codes here
+    again = RunDir.open(failed_run.path)
+    saved = load_spec(again.path / "spec.toml", {})
+    assert saved.assignee.username == "integration.user@acme.example"
+    assert dict(again.plan().step("preauthorize.6").inputs)["user"] == "integration.user@acme.example"
+    assert again.changed_since_start(saved.summary()) == []
+    assert [h["event"] for h in again.info()["history"]] == ["spec replaced"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("acme.my.salesforce.com", "other.my.salesforce.com", "org.url"),
+        ('name = "Integration Builder"', 'name = "Integration Builder 2"', "app.api_name"),
+        ("[app]\n", '[app]\nkind = "external-client-app"\n', "app.kind"),
+    ],
+)
+def test_resume_with_a_spec_for_another_org_or_app_is_refused(
+    failed_run: RunDir, tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text(SPEC_TOML.replace(old, new))
+    before = (failed_run.path / "spec.toml").read_bytes()
+    code, output = resume_with(failed_run, fixed)
+    assert code == 2 and key in output and "Start a new run" in output
+    assert (failed_run.path / "spec.toml").read_bytes() == before
