@@ -26,7 +26,7 @@ from runbook.procedure import build_plan, procedure_for
 from runbook.results import Outcome, StepResult
 from runbook.rundir import STATUSES, RunDir
 from runbook.runner import operator, resume_point
-from runbook.signals import interruption
+from runbook.signals import interruption, stop_at_once, stop_raised_at_once
 from runbook.simulator.state import CreationMode, Release
 from runbook.spec import AppKind, LoginMethod, RunSpec, load_spec
 
@@ -116,7 +116,14 @@ class StepByStep(RunCallbacks):
         console.print(Text.assemble(("\nNext: ", "bold"), (step.id, "bold cyan"), f"  {step.title}"), soft_wrap=True)
         console.print(Text(f"  {step.action}"), soft_wrap=True)
         while True:
-            typed = str(typer.prompt("Run this step? [y]es / [s]kip / [q]uit / ? for help", default="y"))
+            try:
+                with stop_at_once():  # Ctrl-C at the prompt stops the run now, not after the next Enter
+                    typed = str(typer.prompt("Run this step? [y]es / [s]kip / [q]uit / ? for help", default="y"))
+            except typer.Abort:  # click (under typer) turns Ctrl-C (and a closed input) into Abort
+                stop = stop_raised_at_once()
+                if stop is not None:
+                    raise stop from None
+                typed = "q"  # the input ended: nobody is left to answer, so the run stops here, resumable
             answer = ANSWERS.get(typed.strip().lower())
             if answer is not None:
                 break

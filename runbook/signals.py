@@ -47,6 +47,8 @@ def _in_main_thread() -> bool:
 
 
 _pending: list[int] = []
+_at_once: list[bool] = []  # non-empty while nothing is in flight (a person is being asked): stop at once
+_raised: list[int] = []  # the signal raised inside stop_at_once, for callers whose library swallowed it
 
 
 def _stop(number: int) -> KeyboardInterrupt:
@@ -54,8 +56,10 @@ def _stop(number: int) -> KeyboardInterrupt:
 
 
 def _note_stop(number: int, frame: FrameType | None) -> None:
-    if _pending:  # asked twice: at once, wherever the program is
+    if _pending or _at_once:  # asked twice, or while waiting for a person: at once
         _pending.clear()
+        if _at_once:
+            _raised.append(number)
         raise _stop(number)
     _pending.append(number)
     log.warning("stop_requested", signal=signal.Signals(number).name, when="after the current step; again to stop now")
@@ -85,6 +89,28 @@ def stop_signals() -> Iterator[None]:
         for number, handler in previous.items():
             signal.signal(number, handler)
         _pending.clear()
+
+
+@contextmanager
+def stop_at_once() -> Iterator[None]:
+    """Inside the block (a prompt between steps: nothing is in flight) a stop signal is raised at once.
+
+    A prompt's read is retried after a signal handler returns, so a noted stop would wait for the person
+    to press Enter; here Ctrl-C ends the wait. A stop noted before the block is raised on entering it.
+    """
+    raise_if_stopped()
+    _at_once.append(True)
+    _raised.clear()
+    try:
+        yield
+    finally:
+        _at_once.pop()
+
+
+def stop_raised_at_once() -> KeyboardInterrupt | None:
+    """The stop a signal raised inside ``stop_at_once`` (a prompt library may have turned it into its own
+    exception), or None when no signal did."""
+    return _stop(_raised.pop()) if _raised else None
 
 
 @contextmanager

@@ -262,3 +262,48 @@ def test_an_org_nothing_answers_at_is_bad_input_naming_org_url_and_leaves_no_run
     assert "no run folder was kept" in done.stderr
     recordings = Path(spec.options.recordings_dir)
     assert not recordings.exists() or list(recordings.iterdir()) == []
+
+
+def test_ctrl_c_at_a_step_prompt_stops_the_run_at_once(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], tmp_path: Path
+) -> None:
+    """A person pressing Ctrl-C while --step waits for an answer: the run stops then (exit 130, interrupted),
+    without waiting for another Enter, and the report's history shows the interruption."""
+    sim = make_sim()
+    spec = make_spec(sim)
+    spec_file = write_spec(spec, tmp_path / "spec.toml")
+    master, slave = pty.openpty()
+    # A child that keeps the default SIGINT handling even when started from a shell that ignores it.
+    restore = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); from runbook.cli import app; app()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", restore, "run", "--step", str(spec_file)],
+        env=cli_env(sim),
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        os.write(master, b"y\n")  # create-app.1 runs; create-app.2 is asked and nobody answers
+        assert process.stdout is not None
+        seen = ""
+        for line in process.stdout:
+            seen += line
+            if "Next: create-app.2" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(slave)
+        os.close(master)
+    assert process.returncode == 130, seen + rest
+    (run_dir,) = Path(spec.options.recordings_dir).iterdir()
+    info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert info["status"] == "interrupted"
+    assert [h["event"] for h in info["history"]][-1] == "interrupted"
+    assert "interrupted" in (run_dir / "report.html").read_text(encoding="utf-8")
+    assert sim_state(sim)["counters"]["app_create_attempts"] == 0

@@ -10,7 +10,16 @@ import pytest
 from runbook.errors import Interrupted
 from runbook.rundir import STATUSES
 from runbook.runner import run_status
-from runbook.signals import HELD_BEFORE_GIVING_IN, Stopped, finishing, interruption, raise_if_stopped, stop_signals
+from runbook.signals import (
+    HELD_BEFORE_GIVING_IN,
+    Stopped,
+    finishing,
+    interruption,
+    raise_if_stopped,
+    stop_at_once,
+    stop_raised_at_once,
+    stop_signals,
+)
 
 
 def test_a_stop_signal_takes_effect_at_the_next_step_boundary_and_a_second_at_once() -> None:
@@ -70,3 +79,17 @@ def test_signals_wait_while_the_evidence_is_written_and_a_third_gets_through() -
             os.kill(os.getpid(), signal.SIGINT)
         finished.append("not reached")
     assert finished == ["evidence written"]
+
+
+def test_while_a_person_is_asked_a_first_stop_signal_is_raised_at_once() -> None:
+    """Inside stop_at_once (a --step prompt) a first SIGTERM raises there, and is kept for a caller whose
+    prompt library turned it into its own exception; a stop noted before the prompt raises on entering it."""
+    with stop_signals():
+        with pytest.raises(Stopped), stop_at_once():
+            os.kill(os.getpid(), signal.SIGTERM)
+        kept = stop_raised_at_once()
+        assert isinstance(kept, Stopped) and kept.signal_number == signal.SIGTERM
+        assert stop_raised_at_once() is None
+        os.kill(os.getpid(), signal.SIGHUP)  # noted: a step is running
+        with pytest.raises(Stopped), stop_at_once():
+            pytest.fail("a stop noted before the prompt must stop before asking")
