@@ -8,7 +8,7 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -16,7 +16,15 @@ from rich.status import Status
 from rich.text import Text
 
 from runbook.callbacks import Answer, RunCallbacks
-from runbook.console import console, err_console, has_terminal, require_terminal, usage_exit
+from runbook.console import (
+    console,
+    emit_json,
+    err_console,
+    has_terminal,
+    json_document,
+    require_terminal,
+    usage_exit,
+)
 from runbook.engine import RunnerOptions, RunOutcome, execute
 from runbook.errors import CredentialsError, RunbookError, StepFailed, UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
@@ -209,14 +217,58 @@ def print_outcome(outcome: RunOutcome) -> None:
         console.print(f"Trace: playwright show-trace {escape(str(trace))}", soft_wrap=True)
 
 
+def outcome_document(outcome: RunOutcome) -> dict[str, Any]:
+    """The run as one JSON document (``--json``): status, exit code, each step, the hand-off, where things are."""
+    run_dir, error = outcome.run_dir, outcome.error
+    kept = run_dir.path.exists()
+    document: dict[str, Any] = {
+        "status": outcome.status,
+        "exit_code": exit_code(outcome),
+        "run_id": run_dir.run_id,
+        "run_dir": str(run_dir.path) if kept else None,
+    }
+    if error is not None:
+        summary = error.summary if isinstance(error, StepFailed) else str(error).splitlines()[0]
+        document["error"] = {"type": type(error).__name__, "summary": summary, "message": str(error)}
+    if not kept:
+        return document
+    results = run_dir.results()
+    document["steps"] = [
+        {
+            "id": step.id,
+            "title": step.title,
+            "outcome": results[step.id].outcome.value if step.id in results else "not run",
+            "detail": results[step.id].detail if step.id in results else None,
+            "duration_s": results[step.id].duration_s if step.id in results else None,
+        }
+        for step in run_dir.plan()
+    ]
+    handoff = run_dir.path / "handoff.json"
+    document["handoff"] = json.loads(handoff.read_text(encoding="utf-8")) if handoff.exists() else None
+    for name, file in (("report", "report.html"), ("trace", "trace.zip")):
+        document[name] = str(run_dir.path / file) if (run_dir.path / file).exists() else None
+    return document
+
+
+def finish(outcome: RunOutcome, as_json: bool) -> NoReturn:
+    """Tell how the run ended (lines, or the JSON document), and exit with its code."""
+    if as_json:
+        emit_json(outcome_document(outcome))
+    else:
+        print_outcome(outcome)
+    raise typer.Exit(exit_code(outcome))
+
+
 def exit_code(outcome: RunOutcome) -> int:
     if outcome.error is None:
         return 0
     return outcome.error.exit_code if isinstance(outcome.error, RunbookError) else 1
 
 
-def _options(headed: bool, slow_mo: float, step: bool, evidence: EvidenceOptions) -> RunnerOptions:
-    callbacks: list[RunCallbacks] = [ConsoleProgress()]
+def _options(
+    headed: bool, slow_mo: float, step: bool, evidence: EvidenceOptions, *, quiet: bool = False
+) -> RunnerOptions:
+    callbacks: list[RunCallbacks] = [] if quiet else [ConsoleProgress()]
     if step:
         callbacks.append(StepByStep())
     return RunnerOptions(
@@ -283,6 +335,10 @@ SCREENSHOTS = Annotated[
     Screenshots, typer.Option("--screenshots", "--screenshot", help="A screenshot after each UI step (screenshots/).")
 ]
 HAR = Annotated[bool, typer.Option("--har", help="Record the network as network.har (scrubbed of secrets).")]
+JSON_OUT = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON document at the end (status, steps, hand-off), and nothing else."),
+]
 
 
 def run_command(
@@ -297,8 +353,10 @@ def run_command(
     video: VIDEO = Recording.OFF,
     screenshots: SCREENSHOTS = Screenshots.ON,
     har: HAR = False,
+    as_json: JSON_OUT = False,
 ) -> None:
     """Run the 23 documented steps against the org in SPEC, then print the hand-off."""
+    json_document(as_json)
     try:
         run_spec = load_spec(spec, os.environ)
     except UsageError as exc:
@@ -308,9 +366,8 @@ def run_command(
     except UsageError as exc:
         usage_exit(exc)
     evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
-    outcome = start_run(run_spec, _options(headed, slow_mo, step, evidence), recordings)
-    print_outcome(outcome)
-    raise typer.Exit(exit_code(outcome))
+    outcome = start_run(run_spec, _options(headed, slow_mo, step, evidence, quiet=as_json), recordings)
+    finish(outcome, as_json)
 
 
 def take_fixed_spec(run_dir: RunDir, saved: RunSpec, path: Path) -> RunSpec:
@@ -358,8 +415,10 @@ def resume_command(
             help="A corrected run spec to go on with (same org, user, app and certificate); it replaces the run's.",
         ),
     ] = None,
+    as_json: JSON_OUT = False,
 ) -> None:
     """Continue a run from its first unfinished step, re-checking it on screen, with the original inputs."""
+    json_document(as_json)
     try:
         run_dir = RunDir.open(run_dir_path)
         if run_dir.status not in STATUSES:
@@ -389,16 +448,17 @@ def resume_command(
         usage_exit(exc)
     if start is None or run_dir.status == "succeeded":
         console.print(f"Every step of {run_dir.run_id} has finished; nothing to resume.", soft_wrap=True)
+        if as_json:
+            emit_json({"status": run_dir.status, "exit_code": 0, "run_id": run_dir.run_id, "nothing_to_resume": True})
         raise typer.Exit(0)
     console.print(
         f"Resuming {run_dir.run_id} at {start} against {escape(run_spec.org.url)} as {escape(run_spec.org.username)}.",
         soft_wrap=True,
     )
     evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
-    options = _options(headed, slow_mo, step, evidence)
+    options = _options(headed, slow_mo, step, evidence, quiet=as_json)
     outcome = _guarded(lambda: execute(run_spec, run_dir, options, start_at=start), run_dir)
-    print_outcome(outcome)
-    raise typer.Exit(exit_code(outcome))
+    finish(outcome, as_json)
 
 
 def demo_spec(base_url: str, workdir: Path, kind: AppKind = AppKind.CONNECTED_APP) -> RunSpec:
@@ -456,10 +516,12 @@ def demo_command(
     video: VIDEO = Recording.OFF,
     screenshots: SCREENSHOTS = Screenshots.ON,
     har: HAR = False,
+    as_json: JSON_OUT = False,
 ) -> None:
     """Start the embedded simulator and run the whole procedure against it."""
     import tempfile
 
+    json_document(as_json)
     if step:
         try:
             require_terminal(
@@ -480,9 +542,8 @@ def demo_command(
         )
         spec = demo_spec(server.login_url, Path(tmp), kind)
         evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
-        outcome = start_run(spec, _options(headed, slow_mo, step, evidence), recordings)
-        print_outcome(outcome)
-    raise typer.Exit(exit_code(outcome))
+        outcome = start_run(spec, _options(headed, slow_mo, step, evidence, quiet=as_json), recordings)
+    finish(outcome, as_json)
 
 
 def login_command(

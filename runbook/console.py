@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,6 +14,21 @@ from runbook.errors import SpecErrors, UsageError
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+_json_document: list[bool] = []
+
+
+def json_document(enabled: bool) -> None:
+    """``--json``: standard output carries one JSON document at the end (as ``sf --json``), nothing else."""
+    _json_document[:] = [True] if enabled else []
+    console.quiet = enabled
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    """Print the command's one JSON document on standard output."""
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
 
 
 def has_terminal() -> bool:
@@ -31,6 +47,16 @@ def require_terminal(what: str, instead: str) -> None:
 
 def usage_exit(exc: UsageError) -> NoReturn:
     """Print a problem the user can fix (each spec problem with its key) and exit 2, without a traceback."""
+    if _json_document:
+        problems = [{"key": e.key, "problem": e.problem} for e in exc.errors] if isinstance(exc, SpecErrors) else []
+        emit_json(
+            {
+                "status": "refused",
+                "exit_code": exc.exit_code,
+                "error": {"type": type(exc).__name__, "message": str(exc), "problems": problems},
+            }
+        )
+        raise typer.Exit(exc.exit_code)
     if isinstance(exc, SpecErrors):
         where = f" in {exc.source}" if exc.source else ""
         err_console.print(

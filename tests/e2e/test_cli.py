@@ -307,3 +307,23 @@ def test_ctrl_c_at_a_step_prompt_stops_the_run_at_once(
     assert [h["event"] for h in info["history"]][-1] == "interrupted"
     assert "interrupted" in (run_dir / "report.html").read_text(encoding="utf-8")
     assert sim_state(sim)["counters"]["app_create_attempts"] == 0
+
+
+def test_json_output_is_one_document_with_status_steps_and_hand_off(tmp_path: Path) -> None:
+    """--json (as sf --json): standard output is exactly one JSON document; no progress lines around it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_") or k == "RUNBOOK_CHROMIUM"}
+    done = subprocess.run(
+        [*RUNBOOK, "demo", "--kind", "external-client-app", "--json", "--recordings", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # the whole of stdout, or this raises
+    assert document["status"] == "succeeded" and document["exit_code"] == 0
+    assert document["steps"][0]["id"] == "create-app.1" and len(document["steps"]) == 23
+    assert {s["outcome"] for s in document["steps"]} == {"done", "unchanged"}
+    assert document["handoff"]["app"]["kind"] == "external-client-app"
+    assert document["handoff"]["consumer_key"].startswith("3MVG")
+    assert document["report"].endswith("report.html") and Path(document["report"]).exists()

@@ -203,3 +203,15 @@ def test_pytest_playwrights_option_spellings_are_accepted_too() -> None:
     assert "No such option" not in result.output and "missing.toml" in result.output
     wrong = CliRunner().invoke(app, ["run", "--slowmotion", "5", "missing.toml"])
     assert wrong.exit_code == 2 and "No such option" in wrong.output
+
+
+def test_a_refused_run_with_json_prints_one_json_document_naming_each_problem(tmp_path: Path) -> None:
+    """--json on a spec with problems: exit 2, standard output one JSON document with each key and problem."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC_TOML.replace('certificate = "app.crt"', 'certificate = "app.crt"\nscopes = ["apii"]'))
+    result = CliRunner().invoke(app, ["run", "--json", str(spec)])
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["status"] == "refused" and document["exit_code"] == 2
+    keys = [p["key"] for p in document["error"]["problems"]]
+    assert "app.scopes[0]" in keys
