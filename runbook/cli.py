@@ -172,6 +172,24 @@ def sim(
     server.serve_forever()
 
 
+def _print_plan(plan: Plan, width: int) -> None:
+    """The plan as a table, or, below 100 columns, one block per step (four columns there break every word)."""
+    if width >= _VARIABLES_TABLE_MIN_WIDTH:
+        console.print(_plan_table(plan))
+        return
+    console.print(Text(f'Plan: {len(plan)} steps, creating {plan.route} (app.kind = "{plan.kind}")', style="italic"))
+    section = None
+    for step in plan:
+        if step.section != section:
+            section = step.section
+            console.print(Text(f"\n{step.section_title}", style="bold underline"))
+        console.print(Text.assemble(("\n" + step.id, "bold cyan"), "  ", step.title))
+        console.print(Padding(Text(step.action), (0, 0, 0, 4), expand=False))
+        for name, value in step.inputs:
+            # A value is never broken by a newline of ours (URLs, fingerprints): the terminal folds it on screen.
+            console.print(Text.assemble(f"    {name}: ", value), soft_wrap=True)
+
+
 def _plan_table(plan: Plan) -> Table:
     title = f'Plan: {len(plan)} steps, creating {plan.route} (app.kind = "{plan.kind}")'
     table = Table(title=title, show_lines=True, expand=True)
@@ -277,7 +295,7 @@ def plan_command(
         data["environment"] = [variable.to_dict() for variable in variables]
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    console.print(_plan_table(plan))
+    _print_plan(plan, console.width)
     console.print(_inputs_table(run_spec))
     console.print(_variables_view(variables, console.width))
     info = run_spec.app.certificate_info

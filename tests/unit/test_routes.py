@@ -14,7 +14,7 @@ from runbook.cli import app
 from runbook.handoff import HANDOFF_FILE, HANDOFF_JSON, write_handoff
 from runbook.procedure import PROCEDURE, ROUTES, build_plan, procedure_for
 from runbook.rundir import RunDir
-from runbook.spec import AppKind, load_spec, spec_from_dict
+from runbook.spec import DEFAULT_CALLBACK_URLS, AppKind, load_spec, spec_from_dict
 from runbook.testing import self_signed_certificate
 from tests.unit.support import SPEC_TOML, spec_dict
 
@@ -130,3 +130,28 @@ def test_the_eca_hand_off_names_an_external_client_app(tmp_path: Path) -> None:
         "api_name": "Integration_Builder",
     }
     assert "connected_app" not in data
+
+
+def test_the_plan_at_80_columns_is_one_block_per_step_with_values_whole(tmp_path: Path) -> None:
+    """Through the real `runbook` process at COLUMNS=80: no four-column table, each step a block, URLs unbroken."""
+    import os
+    import subprocess
+    import sys
+
+    self_signed_certificate(tmp_path / "app.crt")
+    source = tmp_path / "spec.toml"
+    source.write_text(SPEC_TOML.replace("[app]\n", '[app]\nkind = "external-client-app"\n'), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "runbook.cli", "plan", str(source)],
+        env={**env, "COLUMNS": "80", "RUNBOOK_SECRETS_FILE": str(tmp_path / "none.enc")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "┃" not in done.stdout  # no table of steps
+    assert any(line.startswith("create-app.3  Start a new External Client App") for line in lines)
+    for n, url in enumerate(DEFAULT_CALLBACK_URLS, start=1):
+        assert f"    callback URL {n}: {url}" in lines
