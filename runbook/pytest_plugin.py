@@ -29,6 +29,7 @@ import base64
 import os
 import secrets
 from collections.abc import Generator, Iterator
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,6 @@ from runbook.procedure import build_plan
 from runbook.qa import (
     ARTIFACTS,
     COLLECTOR_NAME,
-    FAILURE,
     LATE_ARTIFACTS,
     QA_MODE,
     QAMode,
@@ -47,6 +47,7 @@ from runbook.qa import (
     StepItem,
     first_line,
     is_expected,
+    show_trace_command,
 )
 from runbook.simulator.state import BREAKAGES, CreationMode, Release
 from runbook.spec import AppKind
@@ -67,6 +68,16 @@ SIM_KINDS = tuple(kind.value for kind in AppKind)
 SIM_TIMEOUT_MS = 10_000
 SIM_APP = "Integration Builder"
 SIM_ASSIGNEE = "integration@runbook-demo.example"
+# pytest-playwright 0.10 provides ``base_url`` (without pytest-base-url) from a plugin object's method,
+# ``_BaseUrlFallback.base_url``, a session fixture that pytest >= 9 warns about at setup, attributed to
+# _pytest.fixtures (the warning's stacklevel), in every run that opens a browser. Not the user's to fix, nor
+# ours: exactly that warning, for exactly that fixture, is ignored; any other (the user's own fixtures'
+# included) still shows.
+PLAYWRIGHT_BASE_URL_PLUGIN = "playwright-base-url"
+BASE_URL_FIXTURE_WARNING = (
+    r"ignore:Session-scoped fixtures defined as instance methods are deprecated\.\n"
+    r"Instance attributes set in the 'base_url' fixture will NOT:pytest.PytestRemovedIn10Warning:_pytest\.fixtures"
+)
 
 
 # --- options ----------------------------------------------------------------------------------------
@@ -142,6 +153,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "runbook_step(step, section, kind): a documented step of the runbook (collected by --runbook or "
         "--runbook-sim); select one with -m \"runbook_step(step='create-app.3')\"",
     )
+    if config.pluginmanager.has_plugin(PLAYWRIGHT_BASE_URL_PLUGIN):
+        # Appended, so it wins over the user's own ini filters (a `filterwarnings = error` included) but not
+        # over their -W options, which pytest applies after the ini's.
+        config.addinivalue_line("filterwarnings", BASE_URL_FIXTURE_WARNING)
     spec_path: str | None = config.getoption("runbook_spec", None)
     release: str | None = config.getoption("runbook_sim", None)
     if spec_path and release:
@@ -241,9 +256,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if isinstance(item, StepItem):
         if report.when == "call":
             _add_html_extras(item, report)
-        elif report.when == "teardown":
-            for name, value in item.stash.get(LATE_ARTIFACTS, []):
+        elif report.when == "teardown" and LATE_ARTIFACTS in item.stash:
+            for name, value in item.stash[LATE_ARTIFACTS]:
                 report.user_properties.append((name, value))
+            _add_html_run_links(item, report)
     return report
 
 
@@ -451,24 +467,72 @@ def runbook_run(
     run.finish()
 
 
-# --- pytest-html (optional) ---------------------------------------------------------------------------------
+# --- pytest-html (optional: the [qa] extra) ------------------------------------------------------------------
+def _html_plugin(config: pytest.Config) -> Any:
+    """pytest-html's plugin module when it writes a report in this session (--html), else None."""
+    html: Any = config.pluginmanager.getplugin("html")
+    return html if html is not None and getattr(config.option, "htmlpath", None) else None
+
+
 def _add_html_extras(item: StepItem, report: pytest.TestReport) -> None:
-    """Link the screenshot and the trace, and add the drift report, when pytest-html writes a report."""
-    html: Any = item.config.pluginmanager.getplugin("html")
-    html_path = getattr(item.config.option, "htmlpath", None)
-    if html is None or not html_path:
+    """The step's screenshot (embedded) and its trace (a link and the command that opens it) on its --html row."""
+    html = _html_plugin(item.config)
+    if html is None:
         return
-    html_dir = Path(item.config.invocation_params.dir, os.path.expandvars(html_path)).expanduser().parent
-    embed = bool(item.config.getoption("self_contained_html", False))
+    # The drift report needs nothing here: it is the failure's text (StepItem.repr_failure), which pytest-html
+    # shows, preformatted, in the row's log.
     extras = list(getattr(report, "extras", []))
     for kind, path in item.stash.get(ARTIFACTS, []):
-        link = os.path.relpath(path, html_dir)
         if kind == "screenshot":
-            content = base64.b64encode(path.read_bytes()).decode("ascii") if embed else link
-            extras.append(html.extras.png(content, name="Screenshot"))
+            # base64, as pytest-html documents: embedded with --self-contained-html, else copied to its assets/.
+            picture = base64.b64encode(path.read_bytes()).decode("ascii")
+            extras.append(html.extras.png(picture, name=f"Screenshot at {item.step.id}"))
         elif kind == "trace":
-            extras.append(html.extras.url(link, name="Trace"))
-    failure = item.stash.get(FAILURE, None)
-    if failure is not None:
-        extras.append(html.extras.text(failure.render(), name="Drift report"))
+            extras.append(html.extras.url(_from_html(item.config, path), name="Trace"))
+            command = escape(show_trace_command(item.config, path))
+            extras.append(html.extras.html(f"<p>Trace: <code>{command}</code></p>"))
     report.extras = extras  # type: ignore[attr-defined]
+
+
+def _add_html_run_links(item: StepItem, report: pytest.TestReport) -> None:
+    """On the last step's row: the runbook's own report of the run, and its trace."""
+    html = _html_plugin(item.config)
+    mode = item.config.stash.get(QA_MODE, None)
+    if html is None or mode is None or mode.run is None:
+        return
+    extras = list(getattr(report, "extras", []))
+    for name, path in (("Runbook report", mode.run.report_path()), ("Run trace", mode.run.trace_path())):
+        if path is not None:
+            extras.append(html.extras.url(_from_html(item.config, path), name=name))
+    report.extras = extras  # type: ignore[attr-defined]
+
+
+def _from_html(config: pytest.Config, path: Path) -> str:
+    """``path`` relative to the --html report's folder (as pytest-html resolves --html: from the current folder)."""
+    html_path = os.path.expandvars(str(config.option.htmlpath))
+    html_dir = (Path.cwd() / Path(html_path).expanduser()).parent
+    return Path(os.path.relpath(path, html_dir)).as_posix()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+    """A step skipped after a failure reads as the sentence the terminal shows (-rs), not as a Python tuple."""
+    if not (report.skipped and report.nodeid.startswith(f"{COLLECTOR_NAME}::")):
+        return
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3 and data:
+        reason = str(longrepr[2]).removeprefix("Skipped: ").rstrip(".")
+        data[0] = escape(f"{COLLECTOR_NAME}: {reason}.") + "\n"
+
+
+# --- the end of the session --------------------------------------------------------------------------------
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Where the run's record is: its run directory, report.html and the command that opens its trace."""
+    mode = config.stash.get(QA_MODE, None)
+    if mode is None or mode.run is None:
+        return
+    lines = mode.run.summary()
+    if lines:
+        terminalreporter.write_sep("-", "runbook")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,6 +333,35 @@ class QARun:
             structlog.reset_defaults()
         return list(self._late)
 
+    # --- where the record is ---------------------------------------------------------------------------
+    def report_path(self) -> Path | None:
+        """The run directory's report.html, once written (when the run ends)."""
+        from runbook.report import REPORT_FILE
+
+        path = self.run_dir.path / REPORT_FILE if self.run_dir is not None else None
+        return path if path is not None and path.is_file() else None
+
+    def trace_path(self) -> Path | None:
+        """The run's own trace (a group per step), when --tracing kept one."""
+        from runbook.evidence import TRACE_FILE
+
+        path = self.run_dir.path / TRACE_FILE if self.run_dir is not None else None
+        return path if path is not None and path.is_file() else None
+
+    def summary(self) -> list[str]:
+        """The lines pytest's summary ends with: the run directory, its report and how to open its trace."""
+        if self.run_dir is None:
+            return []
+        lines = [f"run directory: {_for_report(self.config, self.run_dir.path)}"]
+        report, trace = self.report_path(), self.trace_path()
+        if report is not None:
+            lines.append(f"report:        {_for_report(self.config, report)}")
+        if trace is not None:
+            lines.append(f"trace:         {show_trace_command(self.config, trace)}")
+        elif self.mode.stopped and self.config.getoption("--tracing", "off") == "off":
+            lines.append("trace:         none kept (--tracing retain-on-failure keeps one when a step fails)")
+        return lines
+
     def _keep_video(self, video: Any, failed: bool) -> None:
         """pytest-playwright's --video: the page's recording in the run directory's video/ (as `runbook run`'s)."""
         from playwright.sync_api import Error as PlaywrightError
@@ -350,6 +380,11 @@ class QARun:
             video.delete()
         except PlaywrightError:  # best effort: an empty recording has no file
             pass
+
+
+def show_trace_command(config: pytest.Config, trace: Path) -> str:
+    """The command that opens ``trace`` in Playwright's trace viewer, from where pytest was started."""
+    return f"playwright show-trace {shlex.quote(_for_report(config, trace))}"
 
 
 def _for_report(config: pytest.Config, path: Path) -> str:
