@@ -120,6 +120,10 @@ class AppManagerPage(SetupPage):
     def can_create_connected_app(self) -> bool:
         return self.new_connected_app_button().count() > 0
 
+    def can_create_external_client_app(self) -> bool:
+        """Whether the header offers New External Client App (reference A.1: newer orgs). Read only."""
+        return self.page.get_by_role("button", name=self.org.labels.new_external_client_app, exact=True).count() > 0
+
     def start_new_connected_app(self) -> NewConnectedAppPage:
         """New Connected App, through the app type chooser where the org shows one; returns the form."""
         from runbook.pages.new_connected_app import NewConnectedAppPage

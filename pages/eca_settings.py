@@ -66,6 +66,11 @@ class ExternalClientAppSettingsPage(SetupPage):
     def creation_allowed(self) -> bool:
         return self.toggle().first.is_checked()
 
+    def creation_locked(self) -> bool:
+        """Whether the switch is off and cannot be turned on (Spring '26: only Salesforce Support can). Read only."""
+        toggle = self.toggle().first
+        return not toggle.is_checked() and toggle.is_disabled()
+
     def allow_creation(self) -> None:
         """Turn the toggle on and confirm with Enable; raise CreationBlocked where the org forbids it."""
         labels = self.org.labels

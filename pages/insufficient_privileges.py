@@ -8,15 +8,31 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from playwright.sync_api import Locator
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import FrameLocator, Locator, Page
 
-from runbook.pages.base import SetupPage
+from runbook.pages.base import ACTIVE_CLASSIC_FRAME, SetupPage
 
 
 class InsufficientPrivilegesPage(SetupPage):
     SCREEN: ClassVar[str] = "Insufficient Privileges"
 
     def landmark(self) -> Locator:
-        return self.page.get_by_role("heading", name="Insufficient Privileges", exact=True).or_(
-            self.page.get_by_text("You do not have the level of access necessary", exact=False)
+        return self._refusal(self.page)
+
+    @staticmethod
+    def _refusal(root: Page | FrameLocator) -> Locator:
+        return root.get_by_role("heading", name="Insufficient Privileges", exact=True).or_(
+            root.get_by_text("You do not have the level of access necessary", exact=False)
         )
+
+    def is_shown(self) -> bool:
+        """Whether Salesforce refused the screen now showing (no waiting): in place of the whole page, or (should
+        the refused screen be a classic page inside the Lightning shell: inferred) inside the shell's classic frame."""
+        for root in (self.page, self.page.frame_locator(ACTIVE_CLASSIC_FRAME)):
+            try:
+                if self._refusal(root).first.is_visible():
+                    return True
+            except PlaywrightError:  # a frame going or coming: nothing to read in it now
+                continue
+        return False

@@ -307,6 +307,43 @@ def plan_command(
             console.print(Text("Warning: ", style="yellow") + Text(variable.warning()), soft_wrap=True, emoji=False)
 
 
+@app.command("check")
+def check_command(
+    spec: Annotated[Path, typer.Argument(help="The run spec (TOML); secrets come from RUNBOOK_* variables.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document (each row, the verdict, the exit code).")
+    ] = False,
+    headed: Annotated[bool, typer.Option("--headed", help="Show the browser window.")] = False,
+) -> None:
+    """Check the org read-only, as a run would meet it (like Ansible's --check); exit 0 when a run would succeed.
+
+    Signs in as `runbook run` does, then reads: the Setup screens the run needs (and the permissions Setup asks
+    for), whether the app's kind can be created, the release, the assignee, and which of the app, permission set,
+    assignment, policy and link exist and match the spec. Creates and changes nothing; exit 2 when a run cannot
+    succeed.
+    """
+    import time
+
+    from runbook.check import check_spec, print_check
+    from runbook.cli_run import ask_person
+    from runbook.console import emit_json, json_document
+    from runbook.spec import load_spec
+
+    clock = time.monotonic()
+    json_document(as_json)
+    try:
+        run_spec = load_spec(spec, os.environ)
+    except UsageError as exc:
+        _usage_exit(exc)
+    result = check_spec(run_spec, os.environ, ask_person, headed=headed)
+    result.elapsed_s = round(time.monotonic() - clock, 1)  # the runbook's own time, from the spec read on
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        print_check(result, console)
+    raise typer.Exit(result.exit_code)
+
+
 cert_app = typer.Typer(
     help="Certificates for the connected app's digital signatures.", no_args_is_help=True, add_completion=False
 )

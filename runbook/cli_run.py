@@ -354,6 +354,14 @@ def run_command(
     screenshots: SCREENSHOTS = Screenshots.ON,
     har: HAR = False,
     as_json: JSON_OUT = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check/--no-check",
+            help="Before the first change, check the org as `runbook check` does, and stop with nothing created "
+            "when a later step is known to fail (on by default).",
+        ),
+    ] = True,
 ) -> None:
     """Run the 23 documented steps against the org in SPEC, then print the hand-off."""
     json_document(as_json)
@@ -366,7 +374,13 @@ def run_command(
     except UsageError as exc:
         usage_exit(exc)
     evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
-    outcome = start_run(run_spec, _options(headed, slow_mo, step, evidence, quiet=as_json), recordings)
+    options = _options(headed, slow_mo, step, evidence, quiet=as_json)
+    options.check = check
+    if not as_json:
+        from runbook.check import print_check_in_run
+
+        options.on_check = lambda result: print_check_in_run(result, console)
+    outcome = start_run(run_spec, options, recordings)
     finish(outcome, as_json)
 
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
@@ -20,6 +21,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from runbook.browser import launch_options
 from runbook.callbacks import CallbackList, RunCallbacks
+from runbook.check import CheckResult, check_before_changes
 from runbook.errors import CredentialsError, Interrupted, RunbookError, RunFailure, UsageError
 from runbook.evidence import EvidenceCallbacks, EvidenceOptions, context_options
 from runbook.logs import REDACTOR
@@ -44,6 +46,9 @@ class RunnerOptions:
     ask: AskCode | None = None  # asks the person at the terminal for a code
     on_totp_wait: Callable[[float], None] | None = None  # told before waiting for a fresh TOTP window
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    # The check before the first change (runbook.check): `runbook run` turns it on (--no-check: off).
+    check: bool = False
+    on_check: Callable[[CheckResult], None] | None = None  # hears the check's result (the terminal prints it)
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,9 @@ def _drive(
             with browser_contexts(options, run_dir) as open_context:
                 try:
                     ctx = run.sign_in(open_context)
-                    error = run.steps(start_at)
+                    # The check before the first change (`runbook check`'s, on this page): a problem ends it here.
+                    before = partial(check_before_changes, on_check=options.on_check) if options.check else None
+                    error = run.steps(start_at, before=before)
                     failed = error is not None
                     consumer_key = ctx.consumer_key
                 except KeyboardInterrupt as exc:

@@ -500,11 +500,22 @@ class ProcedureRun:
         assert self.ctx is not None, "sign_in() first"
         return run_step(self.ctx, step, self.callbacks)
 
-    def steps(self, start_at: str) -> RunbookError | None:
-        """Run the plan from ``start_at`` (the CLI); the error that stopped it, if any."""
+    def steps(
+        self, start_at: str, *, before: Callable[[RunContext], RunbookError | None] | None = None
+    ) -> RunbookError | None:
+        """Run the plan from ``start_at`` (the CLI); the error that stopped it, if any.
+
+        ``before`` (the check before the first change, ``runbook.check``) runs first, on the signed-in context: an
+        error it returns ends the run there, before any step has changed anything.
+        """
         assert self.ctx is not None, "sign_in() first"
         plan = self.run_dir.plan()
         self.callbacks.run_started(self.run_dir, plan, start_at)
+        if before is not None:
+            stopped = before(self.ctx)
+            self.ctx.screen = None  # the steps open their own screens
+            if stopped is not None:
+                return stopped
         error = run_steps(self.ctx, plan, start_at, self.callbacks)
         raise_if_stopped()  # a browser closed by a stop signal is not relaunched: the run stops
         if isinstance(error, StepFailed) and self._open_context is not None and not self._browser_alive():

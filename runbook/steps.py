@@ -265,15 +265,20 @@ def _view_holds(view: ConnectedAppViewPage) -> AppHolds:
     )
 
 
-def _read_existing_app(ctx: RunContext) -> AppHolds:
-    """What the existing app holds: its Manage page (policies, permission sets), then its View page (left open)."""
-    manage = _app_manager(ctx).manage(ctx.spec.app.api_name)
-    ctx.screen = manage
+def read_existing_app(manager: AppManagerPage, api_name: str) -> tuple[AppHolds, ConnectedAppViewPage]:
+    """What the existing app holds, from App Manager: its Manage page (policies, permission sets), then its View
+    page, which is left open and returned too. Read only: ``runbook check`` uses it as create-app.3 does."""
+    manage = manager.manage(api_name)
     permitted_users = manage.permitted_users() or None
     permission_sets = tuple(manage.permission_set_labels())
-    view = AppManagerPage(ctx.page, ctx.org).open().view(ctx.spec.app.api_name)
-    ctx.screen = view
-    return replace(_view_holds(view), permitted_users=permitted_users, permission_sets=permission_sets)
+    view = AppManagerPage(manager.page, manager.org).open().view(api_name)
+    return replace(_view_holds(view), permitted_users=permitted_users, permission_sets=permission_sets), view
+
+
+def _read_existing_app(ctx: RunContext) -> AppHolds:
+    """What the existing app holds (``read_existing_app``); its View page is left open."""
+    holds, ctx.screen = read_existing_app(_app_manager(ctx), ctx.spec.app.api_name)
+    return holds
 
 
 def click_new_connected_app(ctx: RunContext) -> StepReport:

@@ -107,8 +107,8 @@ def _permission_set_selected(ctx: RunContext) -> bool:
     return ctx.link_already_there
 
 
-def _holds(app: ExternalClientAppPage) -> AppHolds:
-    """What the app's page shows it holds: Settings (name, e-mail, OAuth, flows), then Policies."""
+def app_holds(app: ExternalClientAppPage) -> AppHolds:
+    """What the app's page shows it holds: Settings (name, e-mail, OAuth, flows), then Policies (read only)."""
     settings = AppHolds(
         name=app.app_name(),
         contact_email=app.contact_email(),
@@ -136,7 +136,7 @@ def click_new_eca(ctx: RunContext) -> StepReport:
         # have set is compared, and a difference stops the run (an app the runbook did not create is not edited).
         app = EcaManagerPage(ctx.page, ctx.org).open().open_app(ctx.spec.app.api_name)
         ctx.screen = app
-        holds = _holds(app)
+        holds = app_holds(app)
         given = None if ctx.spec.app.certificate is None else ctx.certificate
         found = differences(ctx.spec, holds, ctx.org.labels, given)
         for difference in found:
@@ -213,7 +213,7 @@ def create_eca(ctx: RunContext) -> StepReport:
 
 def copy_eca_consumer_key(ctx: RunContext) -> StepReport:
     app = _app_page(ctx)
-    holds = _holds(app)
+    holds = app_holds(app)
     app.show_settings()
     # The identity check and the window showing the secret are kept out of every recording: they happen in a
     # browser context that records nothing (and the trace is paused besides).
