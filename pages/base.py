@@ -629,6 +629,21 @@ def _overlay_busy(page: Page) -> bool:
     return page in _CLOSING
 
 
+def finish_overlay_handler(page: Page, budget_ms: float = OVERLAY_BUDGET_MS) -> None:
+    """Let a running overlay handler finish (within its budget) before ``page``'s browser is closed.
+
+    In the sync API the handler goes on only while this code makes calls to the driver, so each turn asks the
+    page something: a round trip, not a sleep. A browser closed under a handler makes the driver print the
+    cancelled call on the terminal.
+    """
+    deadline = time.monotonic() + budget_ms / 1000
+    try:
+        while _overlay_busy(page) and time.monotonic() < deadline:
+            page.evaluate("() => document.readyState")
+    except PlaywrightError:  # the page is gone: nothing left to finish
+        return
+
+
 @contextmanager
 def _closing(page: Page) -> Iterator[None]:
     _CLOSING.add(page)

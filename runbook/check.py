@@ -37,7 +37,7 @@ from runbook.existing_app import AppHolds, differences, how_to_proceed
 from runbook.logs import REDACTOR
 from runbook.pages import eca_settings
 from runbook.pages.app_manager import AppManagerPage
-from runbook.pages.base import SETTLE_MS, OrgContext, SetupPage
+from runbook.pages.base import SETTLE_MS, OrgContext, SetupPage, finish_overlay_handler
 from runbook.pages.eca_manager import EcaManagerPage
 from runbook.pages.eca_settings import ExternalClientAppSettingsPage
 from runbook.pages.errors import PageError
@@ -674,24 +674,11 @@ def check_spec(
                     LoginPage(page, landed).log_out()
                 except (PageError, PlaywrightError) as exc:
                     log.warning("log_out_failed", error=_first_line(exc))
-            _overlays_settled(page)
+            finish_overlay_handler(page)
         finally:
             browser.close()
     result.elapsed_s = round(time.monotonic() - clock, 1)
     return result
-
-
-def _overlays_settled(page: Page) -> None:
-    """Let the overlay handler finish closing a banner that arrived late (within its own budget): a browser closed
-    under it makes the driver print the cancelled call on the terminal."""
-    from runbook.pages.base import OVERLAY_BUDGET_MS, _overlay_busy
-
-    deadline = time.monotonic() + OVERLAY_BUDGET_MS / 1000
-    try:
-        while _overlay_busy(page) and time.monotonic() < deadline:
-            page.wait_for_timeout(100)  # the driver's events run meanwhile, the handler's among them
-    except PlaywrightError:  # the page is gone: nothing left to finish
-        return
 
 
 def _refused_at_sign_in(spec: RunSpec, message: str, clock: float) -> CheckResult:

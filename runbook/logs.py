@@ -8,6 +8,7 @@ A redaction processor replaces known secret values and secret-named keys before 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import json
@@ -193,16 +194,22 @@ class _LibraryErrors(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         error = record.exc_info[1] if record.exc_info else None
         detail = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
-        structlog.get_logger(record.name).warning(
-            "library_error", message=record.getMessage(), error=detail if error else None
-        )
+        logger = structlog.get_logger(record.name)
+        if isinstance(error, asyncio.CancelledError):
+            # A call of Playwright's cancelled as its browser closed (an overlay handler still running): expected
+            # at shutdown, kept in events.jsonl, not worth a line on the terminal.
+            logger.info("library_call_cancelled", message=record.getMessage())
+            return
+        logger.warning("library_error", message=record.getMessage(), error=detail if error else None)
 
 
 def _route_library_logs() -> None:
-    library = logging.getLogger("playwright")
-    if not any(isinstance(handler, _LibraryErrors) for handler in library.handlers):
-        library.addHandler(_LibraryErrors(logging.WARNING))
-    library.propagate = False
+    # asyncio reports the callbacks of Playwright's event loop that failed (a cancelled call at shutdown).
+    for name in ("playwright", "asyncio"):
+        library = logging.getLogger(name)
+        if not any(isinstance(handler, _LibraryErrors) for handler in library.handlers):
+            library.addHandler(_LibraryErrors(logging.WARNING))
+        library.propagate = False
 
 
 def log_to(path: Path | None) -> None:

@@ -177,3 +177,24 @@ def test_log_to_none_stops_writing_the_events_file(tmp_path: Path) -> None:
     log_to(None)
     log.info("second")
     assert [json.loads(line)["event"] for line in events.read_text(encoding="utf-8").splitlines()] == ["first"]
+
+
+def test_a_call_cancelled_as_the_browser_closes_is_kept_off_the_terminal(tmp_path: Path) -> None:
+    """asyncio's "Exception in callback ... CancelledError" (a Playwright call cut by browser.close()) goes to
+    events.jsonl only; another library error still reaches the terminal as one line, without a traceback."""
+    import asyncio
+
+    stream = io.StringIO()
+    configure(stream=stream)
+    log_to(tmp_path / "events.jsonl")
+    for error in (asyncio.CancelledError(), RuntimeError("the driver went away")):
+        try:
+            raise error
+        except BaseException:
+            logging.getLogger("asyncio").error("Exception in callback Connection.call()", exc_info=True)
+    log_to(None)
+    shown = stream.getvalue()
+    assert "CancelledError" not in shown and "Traceback" not in shown
+    assert "library_error" in shown and "the driver went away" in shown and len(shown.splitlines()) == 1
+    events = [json.loads(line)["event"] for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert events == ["library_call_cancelled", "library_error"]
