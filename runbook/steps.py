@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from playwright.sync_api import Page
@@ -23,9 +23,10 @@ from runbook.handoff import AppFacts, write_handoff
 from runbook.logs import REDACTOR
 from runbook.pages.app_manager import AppManagerPage
 from runbook.pages.app_permission_sets import AppPermissionSetAssignmentPage
-from runbook.pages.base import OrgContext
+from runbook.pages.base import OrgContext, SetupPage
 from runbook.pages.connected_app_manage import ConnectedAppManagePage
 from runbook.pages.connected_app_view import ConnectedAppViewPage
+from runbook.pages.consumer_details import ConsumerDetailsPage
 from runbook.pages.eca_settings import ExternalClientAppSettingsPage
 from runbook.pages.edit_policies import EditPoliciesPage
 from runbook.pages.errors import CreationBlocked, PageError
@@ -38,7 +39,7 @@ from runbook.pages.specs import ConnectedAppForm, PermissionSetForm
 from runbook.results import Outcome
 from runbook.rundir import RunDir
 from runbook.signin import CodeSource
-from runbook.spec import RunSpec
+from runbook.spec import AppKind, RunSpec
 from runbook.vault import KeyPair, KeyPairStore, VaultError
 
 ECA_WAY_FORWARD = (
@@ -132,6 +133,7 @@ class RunContext:
 
 
 StepFn = Callable[[RunContext], StepReport]
+P = TypeVar("P", bound=SetupPage)
 
 
 # --- helpers that bring the browser to a step's screen ---------------------------------------------
@@ -281,21 +283,28 @@ def _read_existing_app(ctx: RunContext) -> AppHolds:
     return holds
 
 
+def existing_app_checked(ctx: RunContext, holds: AppHolds, screen: str) -> StepReport:
+    """create-app.3 for an app that exists (either kind): what it holds compared with the spec.
+
+    create-app.4 to create-app.9 are skipped for it, so a difference stops the run (the runbook never edits
+    an app it did not create); none: the step is unchanged, with what the app holds.
+    """
+    app = ctx.spec.app
+    found = differences(ctx.spec, holds, ctx.org.labels, None if app.certificate is None else ctx.certificate)
+    for difference in found:
+        ctx.warn("existing_app_differs_from_spec", difference=difference)
+    if found:
+        raise ExistingAppDiffers(app.api_name, found, screen=screen, kind=app.kind)
+    what = "an External Client App" if app.kind is AppKind.EXTERNAL_CLIENT_APP else "a connected app"
+    return unchanged(
+        f"{what} with API name {app.api_name} already exists and holds what the spec asks for",
+        existing_app=holds.as_data(),
+    )
+
+
 def click_new_connected_app(ctx: RunContext) -> StepReport:
     if _app_exists(ctx):
-        # create-app.4 to create-app.9 are skipped for an app that exists: what they would have set is
-        # compared instead, and a difference stops the run (the runbook never edits an app it did not create).
-        holds = _read_existing_app(ctx)
-        given = None if ctx.spec.app.certificate is None else ctx.certificate
-        found = differences(ctx.spec, holds, ctx.org.labels, given)
-        for difference in found:
-            ctx.warn("existing_app_differs_from_spec", difference=difference)
-        if found:
-            raise ExistingAppDiffers(ctx.spec.app.api_name, found, screen=ConnectedAppViewPage.SCREEN)
-        return unchanged(
-            f"a connected app with API name {ctx.spec.app.api_name} already exists and holds what the spec asks for",
-            existing_app=holds.as_data(),
-        )
+        return existing_app_checked(ctx, _read_existing_app(ctx), ConnectedAppViewPage.SCREEN)
     _open_new_connected_app(ctx)
     return done("the New Connected App form is open")
 
@@ -434,32 +443,53 @@ def handoff_facts(ctx: RunContext, holds: AppHolds) -> dict[str, Any]:
     }
 
 
+def read_key_quietly(
+    ctx: RunContext,
+    current: P,
+    reopen: Callable[[Page, OrgContext], P],
+    open_details: Callable[[P], ConsumerDetailsPage],
+) -> str:
+    """The Consumer Key behind an identity check (both routes' create-app.10), read where nothing is recorded.
+
+    The check and the window showing the secret happen in a browser context that records nothing (the trace is
+    paused besides): ``reopen`` shows that context's page as ``current`` (the app's page) is shown, and
+    ``open_details`` opens the details from it. The secret the details show is masked everywhere from then on.
+    """
+    with ctx.private(), ctx.quiet_page() as quiet:
+        source = current if quiet is None else reopen(quiet, ctx.org)
+        details = open_details(source)
+        try:
+            key = details.read_consumer_key(
+                lambda by_email: ctx.codes.code(by_email), authenticator_retry=ctx.codes.totp is not None
+            )
+            REDACTOR.register([details.consumer_secret_text()])
+        finally:
+            details.close()
+    return key
+
+
+def key_read(ctx: RunContext, key: str, holds: AppHolds, where: str) -> StepReport:
+    """create-app.10's result: the key, and what the hand-off states (kept in the result for a resume)."""
+    ctx.consumer_key = key
+    ctx.handoff = facts = handoff_facts(ctx, holds)
+    note = "".join(f"; WARNING: {warning}" for warning in facts["warnings"])
+    return done(f"Consumer Key read {where} ({len(key)} characters){note}", consumer_key=key, handoff_facts=facts)
+
+
 def copy_consumer_key(ctx: RunContext) -> StepReport:
     view = _view_page(ctx)
     holds = _view_holds(view)
     if view.shows_consumer_key():
         # Older pages keep the secret in the page behind "Click to reveal": known, it is masked everywhere.
         REDACTOR.register([view.hidden_consumer_secret()])
-        key = view.read_consumer_key()
-        where = "on the app's page"
-    else:
-        # The identity check and the window showing the secret are kept out of every recording: they happen
-        # in a browser context that records nothing (and the trace is paused besides).
-        with ctx.private(), ctx.quiet_page() as quiet:
-            source = view if quiet is None else ConnectedAppViewPage(quiet, ctx.org).wait_until_loaded()
-            details = source.open_consumer_details()
-            try:
-                key = details.read_consumer_key(
-                    lambda by_email: ctx.codes.code(by_email), authenticator_retry=ctx.codes.totp is not None
-                )
-                REDACTOR.register([details.consumer_secret_text()])
-            finally:
-                details.close()
-        where = "through Manage Consumer Details, after the identity check"
-    ctx.consumer_key = key
-    ctx.handoff = facts = handoff_facts(ctx, holds)
-    note = "".join(f"; WARNING: {warning}" for warning in facts["warnings"])
-    return done(f"Consumer Key read {where} ({len(key)} characters){note}", consumer_key=key, handoff_facts=facts)
+        return key_read(ctx, view.read_consumer_key(), holds, "on the app's page")
+    key = read_key_quietly(
+        ctx,
+        view,
+        lambda page, org: ConnectedAppViewPage(page, org).wait_until_loaded(),
+        lambda source: source.open_consumer_details(),
+    )
+    return key_read(ctx, key, holds, "through Manage Consumer Details, after the identity check")
 
 
 def hand_off(ctx: RunContext) -> StepReport:

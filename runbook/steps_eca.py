@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from runbook.existing_app import AppHolds, ExistingAppDiffers, differences
-from runbook.logs import REDACTOR
+from runbook.existing_app import AppHolds
 from runbook.pages.eca_manager import EcaManagerPage
 from runbook.pages.eca_policies import EcaPoliciesPage, EcaPoliciesView
 from runbook.pages.errors import PageError
@@ -24,9 +23,11 @@ from runbook.steps import (
     RunContext,
     StepReport,
     done,
-    handoff_facts,
+    existing_app_checked,
     keep_generated_pair,
+    key_read,
     on_or_open,
+    read_key_quietly,
     unchanged,
 )
 
@@ -132,24 +133,9 @@ def open_eca_manager(ctx: RunContext) -> StepReport:
 
 def click_new_eca(ctx: RunContext) -> StepReport:
     if _app_exists(ctx):
-        # As on the article's route: the form's steps are skipped for an app that exists, what they would
-        # have set is compared, and a difference stops the run (an app the runbook did not create is not edited).
         app = EcaManagerPage(ctx.page, ctx.org).open().open_app(ctx.spec.app.api_name)
         ctx.screen = app
-        holds = app_holds(app)
-        given = None if ctx.spec.app.certificate is None else ctx.certificate
-        found = differences(ctx.spec, holds, ctx.org.labels, given)
-        for difference in found:
-            ctx.warn("existing_app_differs_from_spec", difference=difference)
-        if found:
-            raise ExistingAppDiffers(
-                ctx.spec.app.api_name, found, screen=ExternalClientAppPage.SCREEN, kind=ctx.spec.app.kind
-            )
-        return unchanged(
-            f"an External Client App with API name {ctx.spec.app.api_name} already exists and holds what the spec "
-            "asks for",
-            existing_app=holds.as_data(),
-        )
+        return existing_app_checked(ctx, app_holds(app), ExternalClientAppPage.SCREEN)
     ctx.screen = _manager(ctx).new_app()
     return done("the New External Client App form is open")
 
@@ -215,28 +201,16 @@ def copy_eca_consumer_key(ctx: RunContext) -> StepReport:
     app = _app_page(ctx)
     holds = app_holds(app)
     app.show_settings()
-    # The identity check and the window showing the secret are kept out of every recording: they happen in a
-    # browser context that records nothing (and the trace is paused besides).
-    with ctx.private(), ctx.quiet_page() as quiet:
-        source = app if quiet is None else ExternalClientAppPage(quiet, ctx.org).wait_until_loaded()
-        details = source.open_consumer_key_and_secret()
-        try:
-            key = details.read_consumer_key(
-                lambda by_email: ctx.codes.code(by_email), authenticator_retry=ctx.codes.totp is not None
-            )
-            REDACTOR.register([details.consumer_secret_text()])
-        finally:
-            details.close()
-    if quiet is None and not app.is_current():
+    key = read_key_quietly(
+        ctx,
+        app,
+        lambda page, org: ExternalClientAppPage(page, org).wait_until_loaded(),
+        lambda source: source.open_consumer_key_and_secret(),
+    )
+    if not app.is_current():
         ctx.screen = None  # the details replaced the app's page in this tab
-    ctx.consumer_key = key
-    ctx.handoff = facts = handoff_facts(ctx, holds)
-    note = "".join(f"; WARNING: {warning}" for warning in facts["warnings"])
-    return done(
-        f"Consumer Key read through Settings > OAuth Settings > Consumer Key and Secret, after the identity check "
-        f"({len(key)} characters){note}",
-        consumer_key=key,
-        handoff_facts=facts,
+    return key_read(
+        ctx, key, holds, "through Settings > OAuth Settings > Consumer Key and Secret, after the identity check"
     )
 
 
