@@ -13,7 +13,9 @@ from typing import Any
 from runbook.callbacks import RunCallbacks
 from runbook.engine import RunnerOptions, RunOutcome, execute
 from runbook.evidence import EvidenceOptions, Recording
+from runbook.plan import Step
 from runbook.procedure import build_plan
+from runbook.results import StepResult
 from runbook.rundir import RunDir
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS
@@ -24,6 +26,19 @@ ADMIN = DEMO_USERS[0]
 ASSIGNEE = "integration@runbook-demo.example"
 APP_API_NAME = "Integration_Builder"
 PERMISSION_SET = "Integration Builder Users"
+
+
+class Killed(BaseException):
+    """Stands for the process dying: nothing in the engine catches it."""
+
+
+class KillAfter(RunCallbacks):
+    def __init__(self, step_id: str) -> None:
+        self.step_id = step_id
+
+    def step_finished(self, step: Step, result: StepResult) -> None:
+        if step.id == self.step_id:
+            raise Killed(step.id)
 
 
 def env_for(sim: SimulatorServer, login: str) -> dict[str, str]:

@@ -16,21 +16,30 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from runbook.callbacks import RunCallbacks
 from runbook.certs import load_certificate
 from runbook.engine import execute
 from runbook.errors import StepFailed
 from runbook.keypairs import KEY_PAIRS_DIR_ENV
-from runbook.plan import Step
 from runbook.procedure import ROUTES, procedure_for
-from runbook.results import Outcome, StepResult
+from runbook.results import Outcome
 from runbook.rundir import RunDir
 from runbook.runner import resume_point
 from runbook.simulator.screens_eca import CONSUMER_PATH
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import DEFAULT_CALLBACK_URLS, AppKind, RunSpec
 from runbook.testing import add_external_client_app, sim_state
-from tests.e2e.helpers import ADMIN, APP_API_NAME, ASSIGNEE, PERMISSION_SET, artifact_blobs, cli_run, run, start
+from tests.e2e.helpers import (
+    ADMIN,
+    APP_API_NAME,
+    ASSIGNEE,
+    PERMISSION_SET,
+    KillAfter,
+    Killed,
+    artifact_blobs,
+    cli_run,
+    run,
+    start,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -168,19 +177,6 @@ def test_a_second_run_creates_nothing_and_reports_the_form_and_policy_steps_unch
 
 
 # --- 3. killed after a step, resumed -------------------------------------------------------------------------
-class Killed(BaseException):
-    """Stands for the process dying: nothing in the engine catches it."""
-
-
-class KillAfter(RunCallbacks):
-    def __init__(self, step_id: str) -> None:
-        self.step_id = step_id
-
-    def step_finished(self, step: Step, result: StepResult) -> None:
-        if step.id == self.step_id:
-            raise Killed(step.id)
-
-
 # 16 of the 22 step boundaries (about 25 s each on a 2-core machine; all 22 take some nine minutes): every
 # boundary of this route's own steps, create-app.2 to create-app.11 and preauthorize.6 to preauthorize.11
 # (preauthorize.11 leaves preauthorize.12 as the first unfinished step). Left out: create-app.1 and

@@ -8,19 +8,17 @@ from collections.abc import Callable
 
 import pytest
 
-from runbook.callbacks import RunCallbacks
 from runbook.certs import load_certificate
 from runbook.engine import execute
 from runbook.errors import OrgFeatureBlocked
-from runbook.plan import Step
 from runbook.procedure import procedure_for
-from runbook.results import Outcome, StepResult
+from runbook.results import Outcome
 from runbook.rundir import RunDir
 from runbook.runner import resume_point
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
 from runbook.testing import request_log, sim_state
-from tests.e2e.helpers import APP_API_NAME, ASSIGNEE, run, start
+from tests.e2e.helpers import APP_API_NAME, ASSIGNEE, KillAfter, Killed, run, start
 
 pytestmark = pytest.mark.browser
 
@@ -127,19 +125,6 @@ def test_a_second_run_of_the_same_spec_changes_nothing_and_reports_unchanged(
     for counter in ("app_create_attempts", "app_creates", "permission_set_creates", "assignment_creates"):
         assert after[counter] == counters[counter], counter
     assert_documented_state(sim, spec, second.consumer_key)
-
-
-class Killed(BaseException):
-    """Stands for the process dying: nothing in the engine catches it."""
-
-
-class KillAfter(RunCallbacks):
-    def __init__(self, step_id: str) -> None:
-        self.step_id = step_id
-
-    def step_finished(self, step: Step, result: StepResult) -> None:
-        if step.id == self.step_id:
-            raise Killed(step.id)
 
 
 @pytest.mark.parametrize(

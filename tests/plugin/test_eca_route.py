@@ -8,13 +8,12 @@ headless Chromium through the steps against the simulator it starts itself. The 
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from runbook.procedure import ROUTES
 from runbook.spec import AppKind
+from tests.plugin.support import QUICK_TIMEOUT_CONFTEST, junit_cases, properties, run_directory
 
 pytest_plugins = ["pytester"]
 
@@ -40,32 +39,6 @@ def test_the_org_has_an_external_client_app_and_no_connected_app(runbook_sim):
     assert app["permission_set_names"] == ["Integration_Builder_Users"]
     assert [a["username"] for a in state["assignments"]] == ["integration@runbook-demo.example"]
 """
-
-# The simulator answers at once, so a screen that is not there is known after 3 s, not the usual 10.
-QUICK_TIMEOUT_CONFTEST = """
-import dataclasses
-
-import pytest
-
-
-@pytest.fixture(scope="session")
-def runbook_spec(runbook_spec):
-    options = dataclasses.replace(runbook_spec.options, timeout_ms=3_000)
-    return dataclasses.replace(runbook_spec, options=options)
-"""
-
-
-def junit_cases(path: Path) -> list[ET.Element]:
-    return ET.parse(path).getroot().findall(".//testcase")
-
-
-def properties(case: ET.Element) -> dict[str, str]:
-    return {p.get("name", ""): p.get("value", "") for p in case.findall("properties/property")}
-
-
-def run_directory(pytester: pytest.Pytester) -> Path:
-    (run_dir,) = (pytester.path / "test-results" / "runbook").iterdir()
-    return run_dir
 
 
 def name_of(step_id: str) -> str:

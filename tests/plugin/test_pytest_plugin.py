@@ -8,12 +8,11 @@ pytest-playwright find one: Playwright's own where installed, else the machine's
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from runbook.procedure import PROCEDURE
+from tests.plugin.support import QUICK_TIMEOUT_CONFTEST, junit_cases, properties, run_directory
 
 pytest_plugins = ["pytester"]
 
@@ -35,32 +34,6 @@ def test_the_org_has_what_the_article_asks_for(runbook_sim):
     assert app["permission_set_names"] == ["Integration_Builder_Users"]
     assert [a["username"] for a in state["assignments"]] == ["integration@runbook-demo.example"]
 """
-
-# The simulator answers at once, so a screen that is not there is known after 3 s, not the usual 10.
-QUICK_TIMEOUT_CONFTEST = """
-import dataclasses
-
-import pytest
-
-
-@pytest.fixture(scope="session")
-def runbook_spec(runbook_spec):
-    options = dataclasses.replace(runbook_spec.options, timeout_ms=3_000)
-    return dataclasses.replace(runbook_spec, options=options)
-"""
-
-
-def junit_cases(path: Path) -> list[ET.Element]:
-    return ET.parse(path).getroot().findall(".//testcase")
-
-
-def properties(case: ET.Element) -> dict[str, str]:
-    return {p.get("name", ""): p.get("value", "") for p in case.findall("properties/property")}
-
-
-def run_directory(pytester: pytest.Pytester) -> Path:
-    (run_dir,) = (pytester.path / "test-results" / "runbook").iterdir()
-    return run_dir
 
 
 @pytest.mark.browser

@@ -19,24 +19,13 @@ import pytest
 from runbook.procedure import build_plan
 from runbook.pytest_plugin import simulator_spec
 from runbook.qa import QAMode, QARun
+from tests.plugin.support import QUICK_TIMEOUT_CONFTEST
 
 pytest_plugins = ["pytester"]
 
 INNER_TIMEOUT_S = 180
 REASON = "create-app.3 (Start a new connected app) failed, so the steps after it cannot run"
 
-# As in test_pytest_plugin.py: the simulator answers at once, so a missing screen is known after 3 s.
-QUICK_TIMEOUT_CONFTEST = """
-import dataclasses
-
-import pytest
-
-
-@pytest.fixture(scope="session")
-def runbook_spec(runbook_spec):
-    options = dataclasses.replace(runbook_spec.options, timeout_ms=3_000)
-    return dataclasses.replace(runbook_spec, options=options)
-"""
 
 USERS_WARNING_TEST = """
 import warnings
