@@ -46,6 +46,7 @@ from runbook.pages.labels import LABELS
 from runbook.pages.login import LoginPage
 from runbook.pages.permission_sets import PermissionSetsPage
 from runbook.pages.users import UsersPage
+from runbook.procedure import Effect, procedure_for
 from runbook.runner import sign_in_or_refuse
 from runbook.session import load_session_state, saved_setup_url
 from runbook.signin import AskCode, CodeSource
@@ -80,11 +81,12 @@ SIGN_IN = "sign-in"
 RELEASE = "release"
 CREATION = "creation"
 ASSIGNEE = "assignee"
-APP = "app"
-PERMISSION_SET = "permission set"
-ASSIGNMENT = "assignment"
-POLICY = "policy"
-LINK = "link"
+# What the steps leave in the org is read by the rows of the same names (``procedure.Effect``).
+APP = Effect.APP.value
+PERMISSION_SET = Effect.PERMISSION_SET.value
+ASSIGNMENT = Effect.ASSIGNMENT.value
+POLICY = Effect.POLICY.value
+LINK = Effect.LINK.value
 
 
 def screen_row(screen: str) -> str:
@@ -187,19 +189,59 @@ class CheckResult:
         }
 
 
-class PreChangeCheckFailed(OrgFeatureBlocked):
+class CheckStoppedRun(OrgFeatureBlocked):
+    """The check before a run's first change stopped the run there, having changed nothing (exit code 2)."""
+
+    def __init__(self, result: CheckResult, message: str) -> None:
+        self.result = result
+        super().__init__(message)
+
+
+class PreChangeCheckFailed(CheckStoppedRun):
     """The check before a run's first change found what would stop the run: it stopped there, having changed nothing."""
 
     def __init__(self, result: CheckResult) -> None:
-        self.result = result
         problems = result.problems
         count = len(problems)
         found = " ".join(f"{row.name.capitalize()}: {row.detail}" for row in problems)
         super().__init__(
+            result,
             f"The check before the first change found {count} problem{'s' if count != 1 else ''} that would stop the "
             f"run, so it stopped there. Nothing was created or changed. {found} (`runbook check SPEC` shows the "
-            "whole check; `runbook run --no-check` skips it.)"
+            "whole check; `runbook run --no-check` skips it.)",
         )
+
+
+class StartAtUnsafe(CheckStoppedRun):
+    """``--start-at`` would leave out steps whose effect the check did not find in the org."""
+
+
+def start_at_refusal(result: CheckResult, start_at: str) -> StartAtUnsafe | None:
+    """Why the run may not leave out the steps before ``start_at``, as the check found the org; None when it may.
+
+    Each step left out must have left in the org what it makes (the app, the permission set, the assignment,
+    the policy, the link), and the check must have found it there, as the spec asks: a row ``ok``.
+    """
+    procedure = procedure_for(result.spec)
+    rows = {row.name: row for row in result.rows}
+    missing = []
+    for effect, made_by in procedure.effects_before(start_at).items():
+        row = rows.get(effect.value)
+        if row is None or row.status is not Status.OK:
+            found = row.detail if row is not None else "not checked."
+            missing.append(
+                f"{_and(made_by)} make{'s' if len(made_by) == 1 else ''} the {effect.value}, and the check "
+                f"found: {found}"
+            )
+    if not missing:
+        return None
+    first = procedure.ids[0]
+    return StartAtUnsafe(
+        result,
+        f"--start-at {start_at} would leave out steps whose work is not in the org, so the run stopped before "
+        f"changing anything. " + " ".join(f"{text}" for text in missing) + f" Start earlier (at {first}, the "
+        "default, every step checks what is there before it changes anything), or do the missing work first.",
+    )
 
 
 # --- the check on a signed-in page ------------------------------------------------------------------------
@@ -612,12 +654,13 @@ class _Check:
 
 
 def check_before_changes(
-    ctx: RunContext, on_check: Callable[[CheckResult], None] | None = None
-) -> PreChangeCheckFailed | None:
+    ctx: RunContext, on_check: Callable[[CheckResult], None] | None = None, start_at: str | None = None
+) -> CheckStoppedRun | None:
     """The check before a run's first change, on the run's signed-in page; its result kept in run.json (``check``).
 
     The error that ends the run before any step when it found a problem: a missing assignee or an existing app that
-    differs stops the run before the app or the permission set is created. ``on_check`` hears the result.
+    differs stops the run before the app or the permission set is created; so does a ``start_at`` (--start-at)
+    whose left-out steps' work the check did not find. ``on_check`` hears the result.
     """
     spec, org = ctx.spec, ctx.org
     who = f"{spec.org.username} ({spec.org.login.value})"
@@ -626,7 +669,9 @@ def check_before_changes(
     ctx.run_dir.annotate(check=result.to_dict())
     if on_check is not None:
         on_check(result)
-    return None if result.ok else PreChangeCheckFailed(result)
+    if not result.ok:
+        return PreChangeCheckFailed(result)
+    return start_at_refusal(result, start_at) if start_at is not None else None
 
 
 # --- the check as a command: a browser of its own, the run's sign-in --------------------------------------

@@ -16,6 +16,7 @@ from rich.status import Status
 from rich.text import Text
 
 from runbook.callbacks import Answer, RunCallbacks
+from runbook.check import CheckStoppedRun
 from runbook.console import (
     console,
     emit_json,
@@ -30,7 +31,7 @@ from runbook.errors import CredentialsError, RunbookError, StepFailed, UsageErro
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
 from runbook.files import folder_problem
 from runbook.plan import Plan, Step
-from runbook.procedure import build_plan, procedure_for
+from runbook.procedure import ROUTES, build_plan, procedure_for
 from runbook.results import Outcome, StepResult
 from runbook.rundir import STATUSES, RunDir
 from runbook.runner import operator, resume_point
@@ -58,7 +59,12 @@ class ConsoleProgress(RunCallbacks):
 
     def run_started(self, run_dir: RunDir, plan: Plan, start_at: str) -> None:
         self._ids = list(plan.ids)
-        where = "" if start_at == plan.ids[0] else f", resuming at {start_at}"
+        if start_at == plan.ids[0]:
+            where = ""
+        elif run_dir.results():
+            where = f", resuming at {start_at}"
+        else:
+            where = f", starting at {start_at} (--start-at)"
         signed_in = time.monotonic() - self._clock
         console.print(f"Signed in ({signed_in:.1f} s). Running {len(plan)} steps{where}.", soft_wrap=True)
 
@@ -189,6 +195,14 @@ def print_outcome(outcome: RunOutcome) -> None:
         for warning in data.get("warnings", []):
             err_console.print(Text(f"Warning: {warning}", style="yellow"), soft_wrap=True)
         console.print(Text(f"  Hand-off file:        {run_dir.path / 'handoff.md'}"), soft_wrap=True)
+    elif outcome.status == "succeeded":
+        started = run_dir.info().get("start_at")
+        console.print(
+            f"\n[bold green]Done.[/bold green] The run started at {escape(str(started))} (--start-at), after the "
+            "Consumer Key is read: this run has no hand-off. The key is in the hand-off of the run that read it, and "
+            "on the app's page in Setup.",
+            soft_wrap=True,
+        )
     elif outcome.error is not None:
         error = outcome.error
         # One sentence naming the cause; the screen's snapshot and the screenshot are in the report.
@@ -230,8 +244,11 @@ def outcome_document(outcome: RunOutcome) -> dict[str, Any]:
     if error is not None:
         summary = error.summary if isinstance(error, StepFailed) else str(error).splitlines()[0]
         document["error"] = {"type": type(error).__name__, "summary": summary, "message": str(error)}
+    if isinstance(error, CheckStoppedRun):  # the run folder is gone: the check's rows say why it stopped
+        document["check"] = error.result.to_dict()
     if not kept:
         return document
+    document.setdefault("check", run_dir.info().get("check"))
     results = run_dir.results()
     document["steps"] = [
         {
@@ -362,6 +379,16 @@ def run_command(
             "when a later step is known to fail (on by default).",
         ),
     ] = True,
+    start_at: Annotated[
+        str | None,
+        typer.Option(
+            "--start-at",
+            metavar="STEP",
+            help="Start at this step (e.g. preauthorize.1), leaving out the ones before it, when the check finds "
+            "their work already in the org; refused otherwise.",
+            autocompletion=lambda: list(ROUTES[AppKind.CONNECTED_APP].ids),
+        ),
+    ] = None,
 ) -> None:
     """Run the 23 documented steps against the org in SPEC, then print the hand-off."""
     json_document(as_json)
@@ -371,17 +398,33 @@ def run_command(
         usage_exit(exc)
     try:
         refuse_prompts_without_terminal(run_spec, step)
+        refuse_start_at(run_spec, start_at, check)
     except UsageError as exc:
         usage_exit(exc)
     evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
     options = _options(headed, slow_mo, step, evidence, quiet=as_json)
     options.check = check
+    options.start_at = start_at if start_at != procedure_for(run_spec).ids[0] else None
     if not as_json:
         from runbook.check import print_check_in_run
 
         options.on_check = lambda result: print_check_in_run(result, console)
     outcome = start_run(run_spec, options, recordings)
     finish(outcome, as_json)
+
+
+def refuse_start_at(spec: RunSpec, start_at: str | None, check: bool) -> None:
+    """What makes ``--start-at`` impossible before any browser: an unknown step, a form's middle, --no-check."""
+    if start_at is None:
+        return
+    problem = procedure_for(spec).start_problem(start_at)
+    if problem is not None:
+        raise UsageError(f"--start-at: {problem}")
+    if not check:
+        raise UsageError(
+            f"--start-at {start_at} cannot go with --no-check: the check before the first change is what finds the "
+            "work of the steps left out in the org, and so tells whether starting later is safe."
+        )
 
 
 def take_fixed_spec(run_dir: RunDir, saved: RunSpec, path: Path) -> RunSpec:

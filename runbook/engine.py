@@ -49,6 +49,9 @@ class RunnerOptions:
     # The check before the first change (runbook.check): `runbook run` turns it on (--no-check: off).
     check: bool = False
     on_check: Callable[[CheckResult], None] | None = None  # hears the check's result (the terminal prints it)
+    # Where a new run starts (--start-at): the steps before it are left out, recorded as not run, when the check
+    # finds their work in the org. Needs ``check``.
+    start_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,9 @@ def execute(spec: RunSpec, run_dir: RunDir, options: RunnerOptions, *, start_at:
     bug of ours. Signals arriving while the evidence is written are held back (``runbook.signals``).
     """
     plan = run_dir.plan()
-    start_at = start_at or plan.ids[0]
+    if options.start_at is not None and not options.check:
+        raise UsageError("--start-at needs the check before the first change, which tells whether it is safe.")
+    start_at = start_at or options.start_at or plan.ids[0]
     # A trace chunk is saved with each step: a browser that dies mid-run loses only its current step's.
     evidence = EvidenceCallbacks(options.evidence, run_dir, chunk_per_step=True)
     callbacks = CallbackList([evidence, ReportCallbacks(), *options.callbacks])
@@ -177,8 +182,10 @@ def _drive(
                 try:
                     ctx = run.sign_in(open_context)
                     # The check before the first change (`runbook check`'s, on this page): a problem ends it here.
-                    before = partial(check_before_changes, on_check=options.on_check) if options.check else None
-                    error = run.steps(start_at, before=before)
+                    before = None
+                    if options.check:
+                        before = partial(check_before_changes, on_check=options.on_check, start_at=options.start_at)
+                    error = run.steps(start_at, before=before, leave_out_before=options.start_at is not None)
                     failed = error is not None
                     consumer_key = ctx.consumer_key
                 except KeyboardInterrupt as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from runbook import steps, steps_eca
 from runbook.pages.labels import LABELS
@@ -26,6 +27,16 @@ def _no_inputs(spec: RunSpec) -> Inputs:
     return ()
 
 
+class Effect(StrEnum):
+    """What a step leaves in the org, named as ``runbook check`` names the row that reads it."""
+
+    APP = "app"
+    PERMISSION_SET = "permission set"
+    ASSIGNMENT = "assignment"
+    POLICY = "policy"
+    LINK = "link"
+
+
 @dataclass(frozen=True)
 class Variant:
     """What a step does differently on another route (the External Client App's); None keeps the article's."""
@@ -35,6 +46,7 @@ class Variant:
     action: str | Callable[[RunSpec], str] | None = None
     inputs: Callable[[RunSpec], Inputs] | None = None
     resume_from: object = _SAME  # str | None; _SAME keeps the article's route's
+    effects: tuple[Effect, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,9 @@ class StepDef:
     # Earlier steps whose effect this one needs, besides the steps of the unsaved form it is part of (from
     # ``resume_from`` on): when the person skips one in --step, this one is skipped too.
     needs: tuple[str, ...] = ()
+    # What the step leaves in the org once saved (read by ``runbook check``): a run started later (--start-at)
+    # leaves the step out only where the check finds that in place.
+    effects: tuple[Effect, ...] = ()
 
     @property
     def section(self) -> str:
@@ -75,6 +90,7 @@ class StepDef:
             action=v.action if v.action is not None else self.action,
             inputs=v.inputs or self.inputs,
             resume_from=self.resume_from if v.resume_from is _SAME else v.resume_from,  # type: ignore[arg-type]
+            effects=self.effects if v.effects is None else v.effects,
             eca=None,
         )
 
@@ -120,6 +136,40 @@ class Procedure(StepSequence[StepDef]):
     def resume_point(self, first_unfinished: str) -> str:
         """Where a resume starts when ``first_unfinished`` is the first step without a finished result."""
         return self.step(first_unfinished).resume_from or first_unfinished
+
+    def start_problem(self, step_id: str) -> str | None:
+        """Why a new run cannot start at ``step_id`` (``--start-at``), whatever the org holds; None if it can.
+
+        A run cannot start inside an unsaved form, nor after a step whose result lives only in the run (the
+        Consumer Key read, a page opened) when a later step needs it: the check cannot find such a thing in the org.
+        """
+        ids = list(self.ids)
+        if step_id not in ids:
+            return f"{step_id!r} is not a step of this procedure; its steps are {', '.join(ids)}."
+        step = self.step(step_id)
+        if step.resume_from is not None:
+            return (
+                f"{step_id} continues the form that {step.resume_from} opens, and a run cannot enter a form halfway: "
+                f"start at {step.resume_from}."
+            )
+        start = ids.index(step_id)
+        for later in ids[start:]:
+            for need in self.needs(later):
+                if ids.index(need) < start and not self.step(need).effects:
+                    title = self.step(need).title
+                    return (
+                        f"{later} needs what {need} does within the run ({title[0].lower()}{title[1:]}), which "
+                        f"leaves nothing in the org to find: start at {need} or earlier."
+                    )
+        return None
+
+    def effects_before(self, step_id: str) -> dict[Effect, list[str]]:
+        """What the steps before ``step_id`` leave in the org, and which steps leave it."""
+        found: dict[Effect, list[str]] = {}
+        for step in self.steps[: list(self.ids).index(step_id)]:
+            for effect in step.effects:
+                found.setdefault(effect, []).append(step.id)
+        return found
 
 
 # --- what the plan says, where it depends on the spec ------------------------------------------------------
@@ -329,6 +379,7 @@ PROCEDURE = Procedure(
             steps.save_and_continue,
             "Click Save, wait for the confirmation page or an error banner, then click Continue.",
             resume_from="create-app.3",
+            effects=(Effect.APP,),
             eca=Variant(
                 "Leave the Security defaults as they are, and create the app",
                 steps_eca.create_eca,
@@ -403,6 +454,7 @@ PROCEDURE = Procedure(
             steps.save_permission_set,
             "Click Save and wait for the permission set's page or an error banner.",
             resume_from="preauthorize.2",
+            effects=(Effect.PERMISSION_SET,),
         ),
         StepDef(
             "preauthorize.5",
@@ -422,6 +474,7 @@ PROCEDURE = Procedure(
             "A user who already has the permission set is left as is.",
             lambda spec: (("user", spec.assignee.username),),
             needs=("preauthorize.5",),
+            effects=(Effect.ASSIGNMENT,),
         ),
         StepDef(
             "preauthorize.7",
@@ -470,11 +523,13 @@ PROCEDURE = Procedure(
             "and click Save.",
             lambda spec: (("Permitted Users", LABELS.permitted_users_admin),),
             resume_from="preauthorize.9",
+            effects=(Effect.POLICY,),
             eca=Variant(
                 "Allow only admin-approved users (saved with the permission set)",
                 steps_eca.eca_admin_approved,
                 "Under OAuth Policies set Permitted Users to the admin-approved option and accept the confirmation; "
                 "the editor's one Save, in preauthorize.12, keeps it.",
+                effects=(),
             ),
         ),
         StepDef(
@@ -505,8 +560,10 @@ PROCEDURE = Procedure(
                 "Move the permission set from Available to Selected Permission Sets, click Save, and check that the "
                 "Policies tab shows it and the admin-approved Permitted Users.",
                 resume_from="preauthorize.9",
+                effects=(Effect.POLICY, Effect.LINK),
             ),
             needs=("preauthorize.4",),
+            effects=(Effect.LINK,),
         ),
     )
 )

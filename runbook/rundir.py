@@ -266,10 +266,11 @@ class RunDir:
             found[result.step_id] = result
         return found
 
-    def first_unfinished(self, plan: Plan | None = None) -> str | None:
-        """The id of the first step not yet done or unchanged, or None when every step is finished."""
+    def first_unfinished(self, plan: Plan | None = None, start_at: str | None = None) -> str | None:
+        """The id of the first step not yet done or unchanged (from ``start_at`` on), or None when all are finished."""
         results = self.results()
-        for step_id in (plan or self.plan()).ids:
+        ids = list((plan or self.plan()).ids)
+        for step_id in ids[ids.index(start_at) if start_at in ids else 0 :]:
             result = results.get(step_id)
             if result is None or not result.finished:
                 return step_id
@@ -290,7 +291,7 @@ class RunDir:
         atomic_write(path, _dump(result.to_dict()), private=True)
         info = self.info()
         info["updated_at"] = _stamp(_now())
-        info.setdefault("resume", {})["next_step"] = self.first_unfinished()
+        info.setdefault("resume", {})["next_step"] = self.first_unfinished(start_at=info.get("start_at"))
         self._write_run(info)
         return path
 
@@ -312,7 +313,7 @@ class RunDir:
         else:
             info["finished_at"] = moment
             info["error"] = error
-        info.setdefault("resume", {})["next_step"] = self.first_unfinished()
+        info.setdefault("resume", {})["next_step"] = self.first_unfinished(start_at=info.get("start_at"))
         self._write_run(info)
 
     @contextmanager

@@ -212,8 +212,12 @@ def run_steps(
 
 
 def resume_point(run_dir: RunDir, procedure: Procedure) -> str | None:
-    """Where a resume starts: the first unfinished step, or the start of the form it was filling."""
-    first = run_dir.first_unfinished()
+    """Where a resume starts: the first unfinished step, or the start of the form it was filling.
+
+    Steps a run left out (``--start-at``, run.json ``start_at``) stay left out: the check found their work done.
+    """
+    started = run_dir.info().get("start_at")
+    first = run_dir.first_unfinished(start_at=started if started in procedure.ids else None)
     return None if first is None else procedure.resume_point(first)
 
 
@@ -501,12 +505,18 @@ class ProcedureRun:
         return run_step(self.ctx, step, self.callbacks)
 
     def steps(
-        self, start_at: str, *, before: Callable[[RunContext], RunbookError | None] | None = None
+        self,
+        start_at: str,
+        *,
+        before: Callable[[RunContext], RunbookError | None] | None = None,
+        leave_out_before: bool = False,
     ) -> RunbookError | None:
         """Run the plan from ``start_at`` (the CLI); the error that stopped it, if any.
 
         ``before`` (the check before the first change, ``runbook.check``) runs first, on the signed-in context: an
-        error it returns ends the run there, before any step has changed anything.
+        error it returns ends the run there, before any step has changed anything. ``leave_out_before``
+        (--start-at, once the check found it safe): the steps before ``start_at`` are recorded as not run, and a
+        resume starts at ``start_at`` at the earliest (run.json ``start_at``).
         """
         assert self.ctx is not None, "sign_in() first"
         plan = self.run_dir.plan()
@@ -516,6 +526,16 @@ class ProcedureRun:
             self.ctx.screen = None  # the steps open their own screens
             if stopped is not None:
                 return stopped
+        if leave_out_before:
+            left_out = list(plan)[: plan.index(start_at)]
+            self.run_dir.annotate(start_at=start_at)
+            self.run_dir.add_history("steps left out", before=start_at, count=str(len(left_out)), **operator())
+            skip_steps(
+                self.run_dir,
+                left_out,
+                self.callbacks,
+                f"not run: the run started at {start_at} (--start-at), after the check found their work in the org",
+            )
         error = run_steps(self.ctx, plan, start_at, self.callbacks)
         raise_if_stopped()  # a browser closed by a stop signal is not relaunched: the run stops
         if isinstance(error, StepFailed) and self._open_context is not None and not self._browser_alive():
