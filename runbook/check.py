@@ -608,9 +608,10 @@ class _Check:
             self.say(
                 ASSIGNEE,
                 Status.PROBLEM,
-                f"{listed.username} ({listed.full_name or 'no name'}) is an inactive user, whom Salesforce does not "
-                "offer for assignment, so preauthorize.6 would stop. Activate the user in Setup > Users, or set "
-                "assignee.username in the spec to an active user.",
+                f"{listed.username} ({listed.full_name or 'no name'}) is an inactive user. Salesforce lets a "
+                "permission set be assigned to one, but an inactive user cannot sign in, so the integration could "
+                "not use the app as them: the run would end without a working pre-authorized user. Activate the "
+                "user in Setup > Users, or set assignee.username in the spec to an active user.",
             )
         else:
             about = ", ".join(part for part in (listed.full_name, listed.profile) if part)

@@ -137,7 +137,7 @@ async def login_post(request: Request) -> Response:
     start_url = safe_target(request, str(form.get("startURL", "")))
     org = get_org(request)
     user = org.user_by_username(username) if username else None
-    if user is None or not secrets.compare_digest(user.password.encode(), password.encode()):
+    if user is None or not user.is_active or not secrets.compare_digest(user.password.encode(), password.encode()):
         return _login_page(request, error=LOGIN_ERROR, username=username, start_url=start_url)
     end_session(request)
     session = org.new_session(user)  # not verified yet: "login" is added by the verification page
@@ -372,7 +372,7 @@ async def users_list(request: Request) -> Response:
                 "full_name": u.full_name,
                 "last_first": ", ".join(reversed(u.full_name.split(" ", 1))),
                 "username": u.username,
-                "active": True,
+                "active": u.is_active,
                 "profile": "System Administrator" if u.is_admin else "Standard User",
             }
             for u in users

@@ -380,7 +380,7 @@ async def assignable_users(request: Request) -> Response:
                 "fullName": u.full_name,
                 "username": u.username,
                 "profile": _profile_name(u),
-                "active": True,
+                "active": u.is_active,
             }
             for u in users
         ]

@@ -236,6 +236,8 @@ class User:
     totp_seed: str
     full_name: str
     is_admin: bool
+    # An inactive user cannot sign in; Salesforce still lets a permission set be assigned to one (not advised).
+    is_active: bool = True
     id: str = field(default_factory=lambda: new_id("005"))
     email: str = ""
     # RFC 6238 section 5.2: a verifier must not accept the same code twice. We remember the last
@@ -416,6 +418,7 @@ def load_users(path: Path | None) -> list[dict[str, Any]]:
                 "totp_seed": str(entry["totp_seed"]),
                 "full_name": str(entry["full_name"]),
                 "is_admin": bool(entry.get("is_admin", False)),
+                "is_active": bool(entry.get("is_active", True)),
             }
         )
     return users
@@ -600,7 +603,13 @@ class Org:
                     for a in self.assignments.values()
                 ],
                 "users": [
-                    {"id": u.id, "username": u.username, "full_name": u.full_name, "is_admin": u.is_admin}
+                    {
+                        "id": u.id,
+                        "username": u.username,
+                        "full_name": u.full_name,
+                        "is_admin": u.is_admin,
+                        "is_active": u.is_active,
+                    }
                     for u in self.users.values()
                 ],
                 "counters": dict(self.counters),

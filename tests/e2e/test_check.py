@@ -38,6 +38,7 @@ from runbook.testing import (
     frontdoor_url,
     request_log,
     sim_state,
+    user_named,
 )
 from tests.e2e.helpers import ADMIN, APP_API_NAME, ASSIGNEE, PERMISSION_SET, env_for, run, spec_data
 
@@ -272,6 +273,21 @@ def test_a_missing_assignee_is_a_problem_named_with_its_key(
     detail = document["by_name"]["assignee"]["detail"]
     assert NOBODY in detail and "assignee.username" in detail
     assert sim_state(sim)["apps"] == [] and sim_state(sim)["permission_sets"] == []
+
+
+def test_an_inactive_assignee_is_a_problem_named_with_its_key(
+    make_sim: Callable[..., SimulatorServer], make_spec: Callable[..., RunSpec], tmp_path: Path
+) -> None:
+    """The assignee exists but is inactive (Setup > Users' Active column unticked): Salesforce would take the
+    assignment, but nobody could use the app as that user, so the check says so (exit 2), naming the user and
+    assignee.username; nothing else is a problem."""
+    sim = make_sim()
+    user_named(sim, ASSIGNEE).is_active = False
+    document = check_json(sim, make_spec(sim), tmp_path)
+    assert document["exit_code"] == 2
+    assert [row["name"] for row in document["rows"] if row["status"] == "problem"] == ["assignee"]
+    detail = document["by_name"]["assignee"]["detail"]
+    assert "inactive user" in detail and ASSIGNEE in detail and "assignee.username" in detail
 
 
 def test_run_with_a_missing_assignee_stops_before_creating_anything(

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from runbook.simulator.routing import TEST_TOKEN_HEADER
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS
-from runbook.testing import frontdoor_url, mailbox, sim_state
+from runbook.testing import frontdoor_url, mailbox, sim_state, user_named
 
 USERS = {u["username"]: u for u in DEMO_USERS}
 ADMIN = "admin@runbook-demo.example"
@@ -81,6 +81,21 @@ def test_wrong_password_shows_the_error_box_and_sets_no_session(sim: SimulatorSe
         assert "sid" not in response.cookies
         assert c.get(APP_MANAGER).status_code == 302
     assert sim_state(sim)["counters"]["logins"] == 0
+
+
+def test_an_inactive_user_cannot_sign_in_and_is_shown_inactive_in_the_users_list(sim: SimulatorServer) -> None:
+    """Deactivated: the right password gets the login page's error, as a wrong one does; Setup > Users shows the
+    user with the Active box unticked; the state says so."""
+    user_named(sim, VIEWER).is_active = False
+    with client(sim) as c:
+        response = c.post("/", data={"username": VIEWER, "pw": USERS[VIEWER]["password"]})
+        assert 'id="error"' in response.text and "sid" not in response.cookies
+    with client(sim) as c:
+        verify_totp(c, log_in(c).headers["location"], code_for(ADMIN))
+        listed = c.get("/005").text
+    row = next(line for line in listed.split("<tr") if VIEWER in line)
+    assert 'alt="Not Checked"' in row
+    assert {u["username"]: u["is_active"] for u in sim_state(sim)["users"]}[VIEWER] is False
 
 
 def test_right_password_opens_an_unverified_session_and_asks_for_a_code(sim: SimulatorServer) -> None:
