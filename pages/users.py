@@ -3,7 +3,8 @@
 Read only: ``runbook check`` looks up the assignee here before a run (reference A.0's Setup routes: Users). The
 list is a classic table with a "Username" column header; a user's row is the one whose cell in that column
 reads the username (Salesforce usernames are not case-sensitive); "Active" is a checkbox image whose name is
-"Checked" or "Not Checked". Columns are found by their headers, never by position.
+"Checked" or "Not Checked". Columns are found by their headers, never by position. A classic list shows one page
+of rows; a "Next Page" link goes on, and the lookup follows it (up to ``MAX_PAGES``) before it says nobody is there.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator
 
 from runbook.pages.base import SetupPage
+from runbook.pages.errors import PageError
 
 USERNAME = "Username"
 ACTIVE = "Active"
 PROFILE = "Profile"
 FULL_NAME = "Full Name"
 CHECKED = "Checked"
+NEXT_PAGE = re.compile(r"^\s*Next Page", re.IGNORECASE)
+MAX_PAGES = 40  # 1,000 users at a classic list's 25 a page: past that, the lookup says it could not tell
+
+
+class UserListTooLong(PageError):
+    """The Users list goes on past ``MAX_PAGES`` pages without the user: whether they exist is not known."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,37 @@ class UsersPage(SetupPage):
         return [re.sub(r"\s+", " ", text).strip() for text in texts]
 
     def user(self, username: str) -> ListedUser | None:
-        """The listed user with this username (any case), or None when the list has nobody by that name."""
+        """The listed user with this username (any case), or None when no page of the list has them.
+
+        Raises ``UserListTooLong`` when the list goes on past ``MAX_PAGES`` pages without them.
+        """
         self.wait_until_loaded()
+        for _ in range(MAX_PAGES):
+            found = self._user_on_this_page(username)
+            if found is not None or not self._next_page():
+                return found
+        raise UserListTooLong(
+            f"{self.SCREEN}: {username} is not on the first {MAX_PAGES} pages of the list, which goes on; whether "
+            "they are a user of the org was not read.",
+            screen=self.SCREEN,
+            expected=f"{username} in the list",
+        )
+
+    def _next_page(self) -> bool:
+        """Go to the list's next page, confirmed by the last username shown leaving the list; False at the end."""
+        link = self.root.get_by_role("link", name=NEXT_PAGE)
+        if link.count() == 0:
+            return False
+        headers = self._headers()
+        last_row = self.table().first.get_by_role("row").last
+        texts = [re.sub(r"\s+", " ", t).strip() for t in self._cells(last_row).all_inner_texts()]
+        index = headers.index(USERNAME) if USERNAME in headers else -1
+        shown = texts[index] if 0 <= index < len(texts) else ""
+        moved_on = self.table().first.filter(has_not_text=shown) if shown else self.table().first
+        self._click_until("Next Page", link, moved_on, expected="the next page of users")
+        return True
+
+    def _user_on_this_page(self, username: str) -> ListedUser | None:
         headers = self._headers()
         column = {name: headers.index(name) for name in (USERNAME, ACTIVE, PROFILE, FULL_NAME) if name in headers}
         wanted = re.compile(rf"^\s*{re.escape(username.strip())}\s*$", re.IGNORECASE)

@@ -362,11 +362,21 @@ async def sim_mailbox(request: Request) -> Response:
 
 
 # --- the classic Users list (Setup > Users), a classic page the shell frames --------------------------
+USERS_PER_PAGE = 25  # a classic list's page; "Next Page>" goes on (``lsr``: the first row shown)
+
+
 async def users_list(request: Request) -> Response:
     require_user(request)
     org = get_org(request)
+    try:
+        first = max(0, int(request.query_params.get("lsr", "0")))
+    except ValueError:
+        first = 0
     with org.lock:
-        users = sorted(org.users.values(), key=lambda u: u.full_name.split()[-1].lower())
+        everyone = sorted(org.users.values(), key=lambda u: u.full_name.split()[-1].lower())
+        total = len(everyone)
+        first = min(first, max(0, (total - 1) // USERS_PER_PAGE * USERS_PER_PAGE))
+        users = everyone[first : first + USERS_PER_PAGE]
         rows = [
             {
                 "full_name": u.full_name,
@@ -377,7 +387,16 @@ async def users_list(request: Request) -> Response:
             }
             for u in users
         ]
-    return classic(request, "users_list.html", title="All Users", page_description="All Users", users=rows)
+    paging = {
+        "first": first + 1,
+        "last": first + len(rows),
+        "total": total,
+        "previous": f"/005?lsr={first - USERS_PER_PAGE}" if first > 0 else None,
+        "next": f"/005?lsr={first + USERS_PER_PAGE}" if first + USERS_PER_PAGE < total else None,
+    }
+    return classic(
+        request, "users_list.html", title="All Users", page_description="All Users", users=rows, paging=paging
+    )
 
 
 routes = [
