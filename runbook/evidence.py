@@ -41,6 +41,9 @@ TRACE_FILE = "trace.zip"
 HAR_FILE = "network.har"
 VIDEO_DIR = "video"
 SCREENSHOT_DIR = "screenshots"
+# JPEG at this quality: a run's 21 pictures take 1.15 MB against 1.53 MB as PNG, every label still readable
+# (benchmarks/evidence_cost.py, 2026-12-01).
+SCREENSHOT_QUALITY = 50
 
 
 class Recording(StrEnum):
@@ -188,7 +191,10 @@ class Recorder:
         context.on("request", register_posted_secrets)
         if self.options.tracing is Recording.OFF:
             return
-        context.tracing.start(title=title, screenshots=True, snapshots=True, sources=False)
+        # DOM snapshots, not a screencast: the trace viewer shows each action's page from its snapshot, and the
+        # step's picture is its screenshot. Without the screencast's frames a run's trace is 0.47 MB, not 6.8 MB
+        # (benchmarks/evidence_cost.py, 2026-12-01).
+        context.tracing.start(title=title, screenshots=False, snapshots=True, sources=False)
         context.tracing.start_chunk(title=title)
         self._tracing = True
 
@@ -287,11 +293,18 @@ class Recorder:
         if self.options.screenshots is Screenshots.ONLY_ON_FAILURE and outcome is not Outcome.FAILED:
             return None
         number = self.run_dir.plan().index(step.id) + 1
-        relative = f"{SCREENSHOT_DIR}/{number:02d}-{step.id}.png"
+        relative = f"{SCREENSHOT_DIR}/{number:02d}-{step.id}.jpg"
         path = self.run_dir.path / relative
         path.parent.mkdir(mode=0o700, exist_ok=True)
         try:
-            ctx.page.screenshot(path=str(path), full_page=True, timeout=10_000, mask=secret_masks(ctx.page))
+            ctx.page.screenshot(
+                path=str(path),
+                type="jpeg",
+                quality=SCREENSHOT_QUALITY,
+                full_page=True,
+                timeout=10_000,
+                mask=secret_masks(ctx.page),
+            )
         except PlaywrightError:  # best effort: a closed page or a crashed renderer leaves no picture
             return None
         return relative

@@ -486,7 +486,8 @@ def _add_html_extras(item: StepItem, report: pytest.TestReport) -> None:
         if kind == "screenshot":
             # base64, as pytest-html documents: embedded with --self-contained-html, else copied to its assets/.
             picture = base64.b64encode(path.read_bytes()).decode("ascii")
-            extras.append(html.extras.png(picture, name=f"Screenshot at {item.step.id}"))
+            as_image = html.extras.png if path.suffix == ".png" else html.extras.jpg
+            extras.append(as_image(picture, name=f"Screenshot at {item.step.id}"))
         elif kind == "trace":
             extras.append(html.extras.url(_from_html(item.config, path), name="Trace"))
             command = escape(show_trace_command(item.config, path))

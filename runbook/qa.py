@@ -169,7 +169,9 @@ class QACallbacks(RunCallbacks):
         failed = result.outcome is Outcome.FAILED
         shot = None
         if result.screenshot:
-            shot = output / ("test-failed-1.png" if failed else "test-finished-1.png")
+            # pytest-playwright's names, with the picture's own type (a JPEG, runbook.evidence)
+            name = "test-failed-1" if failed else "test-finished-1"
+            shot = output / (name + Path(result.screenshot).suffix)
             output.mkdir(parents=True, exist_ok=True)
             shot.write_bytes((self.recorder.run_dir.path / result.screenshot).read_bytes())
         tracing = self.config.getoption("--tracing", "off")

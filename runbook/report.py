@@ -6,7 +6,6 @@ was seen, with its screenshot embedded.
 
 from __future__ import annotations
 
-import base64
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -14,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -96,9 +96,11 @@ def write_report(run_dir: RunDir, error: RunbookError | None = None) -> Path:
     sections: dict[str, list[dict[str, Any]]] = {}
     for step in plan:
         result = results.get(step.id)
+        # Linked, not embedded: the pictures stay in screenshots/ beside the report (the run directory is one
+        # folder), so the report is a few kilobytes however many steps there are (issue 14).
         image = None
         if result and result.screenshot and (run_dir.path / result.screenshot).exists():
-            image = base64.b64encode((run_dir.path / result.screenshot).read_bytes()).decode("ascii")
+            image = quote(result.screenshot)
         sections.setdefault(step.section_title, []).append(
             {
                 "step": step,

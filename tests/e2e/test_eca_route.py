@@ -325,7 +325,7 @@ def test_a_fully_recorded_cli_run_leaves_no_secret_in_any_artifact_or_on_the_con
     assert eca["consumer_key"] in done.stdout  # the hand-off is printed, the secret is not
     # Each kind of evidence was recorded, so the scan below reads them all.
     assert (run_path / "trace.zip").is_file() and (run_path / "network.har").is_file()
-    assert list((run_path / "video").glob("*.webm")) and list((run_path / "screenshots").glob("*.png"))
+    assert list((run_path / "video").glob("*.webm")) and list((run_path / "screenshots").glob("*.jpg"))
     # The Consumer Key and Secret window (and its identity check) is kept out of the network recording.
     har = json.loads((run_path / "network.har").read_text())
     addresses = [entry["request"]["url"] for entry in har["log"]["entries"]]

@@ -81,7 +81,7 @@ def test_a_legacy_run_by_password_leaves_complete_evidence_and_no_secret_anywher
     assert len(list((run_path / "steps").glob("*.json"))) == 23
     shots = sorted(p.name for p in (run_path / "screenshots").iterdir())
     ui_steps = [s for s in plan if s.kind == "ui"]
-    assert shots == [f"{plan.index(s.id) + 1:02d}-{s.id}.png" for s in ui_steps]
+    assert shots == [f"{plan.index(s.id) + 1:02d}-{s.id}.jpg" for s in ui_steps]
 
     # events.jsonl: one JSON object per line, run_id everywhere, step on every event inside a step.
     events = [json.loads(line) for line in (run_path / "events.jsonl").read_text().splitlines()]

@@ -156,7 +156,7 @@ def test_a_broken_eca_screen_fails_its_step_skips_the_rest_and_reports_the_drift
         f'Drift at documented step {step.id} "{step.title}" (*, step {step.number}; creating an External Client App)',
         f"  {page_object}",
         f"  looked for:  {looked_for}",
-        f"  screenshot:  test-results/runbook-{step.id.replace('.', '-')}-*/test-failed-1.png",
+        f"  screenshot:  test-results/runbook-{step.id.replace('.', '-')}-*/test-failed-1.jpg",
         "  the screen showed instead (accessibility snapshot):",
         *([seen] if seen else []),
         f"SKIPPED [[]{later}] runbook: {reason}",
@@ -170,7 +170,7 @@ def test_a_broken_eca_screen_fails_its_step_skips_the_rest_and_reports_the_drift
     props = properties(failed)
     assert props["runbook_drift_report"].startswith(f'Drift at documented step {step.id} "{step.title}"')
     assert page_object.split(",")[0] in props["runbook_drift_report"]
-    assert (pytester.path / props["runbook_screenshot"]).read_bytes().startswith(b"\x89PNG")
+    assert (pytester.path / props["runbook_screenshot"]).read_bytes().startswith(b"\xff\xd8\xff")  # a JPEG
     assert [c.find("skipped").get("message") for c in cases[failed_at + 1 :]] == [reason] * later  # type: ignore[union-attr]
     assert json.loads((run_directory(pytester) / "run.json").read_text(encoding="utf-8"))["status"] == "failed"
 

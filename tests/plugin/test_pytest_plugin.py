@@ -89,7 +89,7 @@ def test_a_broken_screen_fails_its_step_skips_the_rest_and_reports_the_drift(pyt
             "ConnectedAppManagePage.edit_policies()",
             "  expected:    the Connected App Edit screen",
             '  looked for:  *get_by_label("Permitted Users", exact=True)*',
-            "  screenshot:  test-results/runbook-preauthorize-9-*/test-failed-1.png",
+            "  screenshot:  test-results/runbook-preauthorize-9-*/test-failed-1.jpg",
             "  the screen showed instead (accessibility snapshot):",
             '*combobox "Authorized Users"*',
             f"SKIPPED [3] runbook: {reason}",
@@ -103,7 +103,7 @@ def test_a_broken_screen_fails_its_step_skips_the_rest_and_reports_the_drift(pyt
     props = properties(failed)
     assert props["runbook_drift_report"].startswith("Drift at documented step preauthorize.9")
     screenshot = pytester.path / props["runbook_screenshot"]
-    assert screenshot.read_bytes().startswith(b"\x89PNG")
+    assert screenshot.read_bytes().startswith(b"\xff\xd8\xff")  # a JPEG
     assert (screenshot.parent / "trace.zip").is_file()
     assert [c.find("skipped").get("message") for c in cases[-3:]] == [reason] * 3  # type: ignore[union-attr]
     run_dir = run_directory(pytester)

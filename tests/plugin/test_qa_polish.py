@@ -92,9 +92,9 @@ def test_a_failed_qa_run_reads_well_in_the_terminal_and_in_pytest_html(pytester:
     assert 'Drift at documented step create-app.3 "Start a new connected app"' in log
     assert '  looked for:  get_by_role("button", name="New Connected App", exact=True)' in log
     (image,) = [extra for extra in failed["extras"] if extra["format_type"] == "image"]
-    prefix = "data:image/png;base64,"
+    prefix = "data:image/jpeg;base64,"
     assert image["content"].startswith(prefix), "embedded, as --self-contained-html asks"
-    assert base64.b64decode(image["content"][len(prefix) :]).startswith(b"\x89PNG")
+    assert base64.b64decode(image["content"][len(prefix) :]).startswith(b"\xff\xd8\xff")  # a JPEG
     links = {extra["name"]: extra["content"] for extra in failed["extras"] if extra["format_type"] == "url"}
     assert (pytester.path / links["Trace"]).is_file()
     snippets = " ".join(extra["content"] for extra in failed["extras"] if extra["format_type"] == "html")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -137,18 +136,22 @@ def test_the_report_shows_the_failed_steps_error_screen_expected_and_seen(failed
     assert str(FAILURE) in text  # the run's error at the top
 
 
-def test_the_report_embeds_the_screenshot_as_a_data_uri(failed_run: RunDir) -> None:
-    """The failed step's PNG is inside the page as base64, in an <img> under an open <details>."""
-    html = write_report(failed_run, FAILURE).read_text(encoding="utf-8")
-    page = Page(html)
+def test_the_report_links_the_screenshot_beside_it_instead_of_embedding_it(failed_run: RunDir) -> None:
+    """The failed step's picture is an <img> (under an open <details>) whose src is the file in screenshots/,
+    relative to the report: it opens from the run directory, and the report stays a few kilobytes."""
+    report = write_report(failed_run, FAILURE)
+    page = Page(report.read_text(encoding="utf-8"))
     images = [attrs for tag, attrs in page.tags if tag == "img"]
-    assert [img["src"] for img in images] == ["data:image/png;base64," + base64.b64encode(tiny_png()).decode()]
-    assert images[0]["alt"] == f"Screenshot after {FAILED_STEP}"
+    assert [img["src"] for img in images] == [SHOT]
+    assert (report.parent / str(images[0]["src"])).read_bytes() == tiny_png()
+    assert images[0]["alt"] == f"Screenshot after {FAILED_STEP}" and images[0]["loading"] == "lazy"
     assert ("details", {"open": None}) in page.tags
+    assert "base64" not in report.read_text(encoding="utf-8")
 
 
 def test_the_report_loads_no_external_resource(failed_run: RunDir) -> None:
-    """No script, stylesheet link, or src/href to anything but a data URI; the only URLs are values put in."""
+    """No script, stylesheet link, or src/href to anything but a file of the run directory; the only URLs are
+    values put in."""
     html = write_report(failed_run, FAILURE).read_text(encoding="utf-8")
     page = Page(html)
     assert "<script" not in html.lower()
@@ -157,7 +160,10 @@ def test_the_report_loads_no_external_resource(failed_run: RunDir) -> None:
     for _tag, attrs in page.tags:
         for name in ("src", "href", "srcset", "data", "poster"):
             value = attrs.get(name)
-            assert value is None or value.startswith("data:"), (name, value)
+            inside = value is not None and ":" not in value and not value.startswith("/") and ".." not in value
+            assert value is None or inside, (name, value)
+            if inside:
+                assert (failed_run.path / str(value)).is_file(), value
     urls = {url.rstrip(",") for url in re.findall(r"https?://[^\s\"'<>)]+", html)}
     spec = failed_run.info()["spec"]
     put_there = {"https://login.salesforce.com", "https://help.example.com/cb", *spec["app"]["callback_urls"]}
