@@ -17,6 +17,7 @@ from rich.text import Text
 
 from runbook.callbacks import Answer, RunCallbacks
 from runbook.check import CheckStoppedRun
+from runbook.cli_options import HAR, HEADED, JSON_OUT, SCREENSHOTS, SLOW_MO, STEP, TRACING, VIDEO
 from runbook.console import (
     console,
     emit_json,
@@ -339,25 +340,6 @@ def _guarded(action: Any, run_dir: RunDir) -> RunOutcome:
     return outcome
 
 
-HEADED = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
-SLOW_MO = Annotated[
-    float, typer.Option("--slow-mo", "--slowmo", help="Slow every browser action by this many milliseconds.", min=0)
-]
-STEP = Annotated[bool, typer.Option("--step", help="Ask before each step (the scripted walkthrough).")]
-TRACING = Annotated[
-    Recording, typer.Option("--tracing", help="Record a Playwright trace (trace.zip), a group per step.")
-]
-VIDEO = Annotated[Recording, typer.Option("--video", help="Record a video of the browser (video/).")]
-SCREENSHOTS = Annotated[
-    Screenshots, typer.Option("--screenshots", "--screenshot", help="A screenshot after each UI step (screenshots/).")
-]
-HAR = Annotated[bool, typer.Option("--har", help="Record the network as network.har (scrubbed of secrets).")]
-JSON_OUT = Annotated[
-    bool,
-    typer.Option("--json", help="Print one JSON document at the end (status, steps, hand-off), and nothing else."),
-]
-
-
 def run_command(
     spec: Annotated[Path, typer.Argument(help="The run spec (TOML); secrets come from RUNBOOK_* variables.")],
     headed: HEADED = False,
@@ -457,7 +439,9 @@ def take_fixed_spec(run_dir: RunDir, saved: RunSpec, path: Path) -> RunSpec:
 
 
 def resume_command(
-    run_dir_path: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory under recordings/.")],
+    run_dir_path: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="A run directory under recordings/ (or a fleet's folder).")
+    ],
     headed: HEADED = False,
     slow_mo: SLOW_MO = 0,
     step: STEP = False,
@@ -474,8 +458,15 @@ def resume_command(
     ] = None,
     as_json: JSON_OUT = False,
 ) -> None:
-    """Continue a run from its first unfinished step, re-checking it on screen, with the original inputs."""
+    """Continue a run from its first unfinished step, re-checking it on screen, with the original inputs.
+
+    Given a fleet's folder (`runbook fleet`), resume every org of it that is not done.
+    """
     json_document(as_json)
+    if (run_dir_path / "fleet.json").is_file():
+        from runbook.cli_fleet import evidence_options, resume_fleet
+
+        resume_fleet(run_dir_path, as_json=as_json, options=evidence_options(tracing, video, screenshots, har))
     try:
         run_dir = RunDir.open(run_dir_path)
         if run_dir.status not in STATUSES:

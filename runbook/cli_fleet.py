@@ -1,0 +1,195 @@
+"""`runbook fleet FLEET.toml` and `runbook resume FLEET_DIR`: many orgs at once, a line per org in the terminal."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from runbook.cli_options import HAR, JSON_OUT, SCREENSHOTS, TRACING, VIDEO
+from runbook.console import console, emit_json, json_document, usage_exit
+from runbook.errors import UsageError
+from runbook.evidence import Recording, Screenshots
+from runbook.fleet import (
+    DONE,
+    PENDING,
+    REFUSED,
+    FleetDir,
+    FleetRunner,
+    OrgRun,
+    default_concurrency,
+    fleet_exit_code,
+    load_fleet,
+    plan_runs,
+    summary_line,
+    write_summary,
+)
+
+STATUS_STYLE = {DONE: "green", "blocked": "red", REFUSED: "red", "failed": "red", "running": "cyan"}
+
+
+def _first_sentence(text: str) -> str:
+    """The cause, for a line of its own; the whole message is in the summary at the end and in fleet.json."""
+    head, dot, _ = text.partition(". ")
+    return head + dot.strip()
+
+
+class FleetProgress:
+    """A line per org: a live table at a terminal; elsewhere (CI) a line each time an org starts or ends."""
+
+    def __init__(self, live: Live | None) -> None:
+        self.live = live
+        self.said: dict[str, str] = {}
+        self.clock = time.monotonic()
+
+    def row(self, run: OrgRun) -> tuple[str, str, str, str]:
+        if run.result:
+            status = str(run.result["status"])
+            counter = f"{run.result.get('steps') or 0}/23"
+            run_dir = run.result.get("run_dir")
+            note = _first_sentence(str(run.result.get("summary") or (f"run {Path(run_dir).name}" if run_dir else "")))
+            return status, counter, note, f"{run.result.get('elapsed_s') or 0:.0f} s"
+        elif run.process is not None:
+            status = "running"
+            done, total, last = run.progress()
+            counter, note = f"{done}/{total}", last or "signing in"
+        else:
+            status, counter, note = "waiting", "-", ""
+        return status, counter, note, f"{time.monotonic() - run.started:.0f} s" if run.started else ""
+
+    def __call__(self, runs: list[OrgRun]) -> None:
+        if self.live is not None:
+            table = Table(box=None, pad_edge=False)
+            for column in ("org", "status", "steps", "time", "now / outcome"):
+                table.add_column(column, overflow="fold")
+            for run in runs:
+                status, counter, note, took = self.row(run)
+                table.add_row(run.name, Text(status, style=STATUS_STYLE.get(status, "")), counter, took, note)
+            self.live.update(table)
+            return
+        for run in runs:
+            status, counter, note, took = self.row(run)
+            if status in ("waiting",) or self.said.get(run.name) == status:
+                continue
+            self.said[run.name] = status
+            console.print(Text(f"{run.name:<20} {status:<11} {counter:>5}  {took:>6}  {note}"), soft_wrap=True)
+
+
+def _run(folder: FleetDir, concurrency: int, options: list[str], *, resume: bool, as_json: bool) -> NoReturn:
+    runs = plan_runs(folder, os.environ, options, resume=resume)
+    verb = "Resuming" if resume else "Running"
+    console.print(
+        f"{verb} {len(runs)} org{'s' if len(runs) != 1 else ''} of fleet {folder.path.name}, up to {concurrency} at "
+        f"a time ({folder.path}).",
+        soft_wrap=True,
+    )
+    data = folder.read()
+    data["history"].append({"event": "resumed" if resume else "started", "at": _now(), "orgs": len(runs)})
+    folder.write(data)
+    live = Live(console=console, auto_refresh=False) if console.is_terminal and not as_json else None
+    progress = FleetProgress(live)
+    if live is not None:
+        live.start()
+    try:
+
+        def show(current: list[OrgRun]) -> None:
+            progress(current)
+            if live is not None:
+                live.refresh()
+
+        stopped_by = FleetRunner(folder, runs, concurrency, on_change=show).run()
+    finally:
+        if live is not None:
+            live.stop()
+    data = folder.read()
+    data["history"].append({"event": "stopped" if stopped_by else "finished", "at": _now()})
+    folder.write(data)
+    write_summary(folder)
+    code = fleet_exit_code(data, stopped_by)
+    if as_json:
+        emit_json(_document(folder, data, code))
+        raise typer.Exit(code)
+    console.print(f"\nFleet {folder.path.name}: {summary_line(data)}.", soft_wrap=True)
+    for org in data["orgs"]:
+        if org["status"] not in (DONE, PENDING):
+            console.print(Text(f"  {org['name']}: {org['status']}: {org.get('summary') or ''}"), soft_wrap=True)
+    console.print(f"Report: {escape(str(folder.path / 'report.html'))}", soft_wrap=True)
+    if code != 0:
+        console.print(f"When the causes are fixed: runbook resume {escape(str(folder.path))}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _document(folder: FleetDir, data: dict[str, Any], code: int) -> dict[str, Any]:
+    return {
+        "fleet_id": data["fleet_id"],
+        "fleet_dir": str(folder.path),
+        "exit_code": code,
+        "summary": summary_line(data),
+        "orgs": data["orgs"],
+        "report": str(folder.path / "report.html"),
+        "junit": str(folder.path / "junit.xml"),
+    }
+
+
+def evidence_options(tracing: Recording, video: Recording, screenshots: Screenshots, har: bool) -> list[str]:
+    """The evidence options each org's run gets, as `runbook run` spells them."""
+    options = ["--tracing", tracing.value, "--video", video.value, "--screenshots", screenshots.value]
+    return [*options, "--har"] if har else options
+
+
+def fleet_command(
+    fleet_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FLEET.toml", help="The fleet file: the orgs, each with its spec or a template's values."
+        ),
+    ],
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", "-j", min=1, help="Orgs at once (default: fleet.concurrency, else the processor count)."
+        ),
+    ] = None,
+    tracing: TRACING = Recording.ON,
+    video: VIDEO = Recording.OFF,
+    screenshots: SCREENSHOTS = Screenshots.ON,
+    har: HAR = False,
+    as_json: JSON_OUT = False,
+) -> None:
+    """Run the procedure in every org of FLEET.toml at once, each org its own run; a summary of all at the end."""
+    json_document(as_json)
+    try:
+        fleet = load_fleet(fleet_file, os.environ)
+    except UsageError as exc:
+        usage_exit(exc)
+    folder = FleetDir.create(fleet, os.environ)
+    limit = concurrency or fleet.concurrency or default_concurrency()
+    _run(folder, limit, evidence_options(tracing, video, screenshots, har), resume=False, as_json=as_json)
+
+
+def resume_fleet(path: Path, *, as_json: bool, options: list[str]) -> NoReturn:
+    """`runbook resume FLEET_DIR`: the orgs not done, each resumed where its run stopped (or run anew)."""
+    try:
+        folder = FleetDir.open(path)
+    except UsageError as exc:
+        usage_exit(exc)
+    data = folder.read()
+    if all(org["status"] == DONE for org in data["orgs"]):
+        console.print(f"Every org of fleet {folder.path.name} is done; nothing to resume.", soft_wrap=True)
+        if as_json:
+            emit_json(_document(folder, data, 0))
+        raise typer.Exit(0)
+    _run(folder, int(data.get("concurrency") or default_concurrency()), options, resume=True, as_json=as_json)

@@ -1,0 +1,27 @@
+"""The options `run`, `resume`, `demo` and `fleet` share, spelled once (pytest-playwright's spellings too)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from runbook.evidence import Recording, Screenshots
+
+HEADED = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
+SLOW_MO = Annotated[
+    float, typer.Option("--slow-mo", "--slowmo", help="Slow every browser action by this many milliseconds.", min=0)
+]
+STEP = Annotated[bool, typer.Option("--step", help="Ask before each step (the scripted walkthrough).")]
+TRACING = Annotated[
+    Recording, typer.Option("--tracing", help="Record a Playwright trace (trace.zip), a group per step.")
+]
+VIDEO = Annotated[Recording, typer.Option("--video", help="Record a video of the browser (video/).")]
+SCREENSHOTS = Annotated[
+    Screenshots, typer.Option("--screenshots", "--screenshot", help="A screenshot after each UI step (screenshots/).")
+]
+HAR = Annotated[bool, typer.Option("--har", help="Record the network as network.har (scrubbed of secrets).")]
+JSON_OUT = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON document at the end (status, steps, hand-off), and nothing else."),
+]

@@ -1,0 +1,220 @@
+"""`runbook fleet` without a browser: the fleet file, each org's environment, what an org's run ended as, the
+fleet's exit code, summary and reports."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from runbook.cli import app
+from runbook.errors import UsageError
+from runbook.fleet import (
+    FleetDir,
+    FleetError,
+    classify,
+    default_concurrency,
+    fleet_exit_code,
+    load_fleet,
+    org_environment,
+    plan_runs,
+    summary_line,
+    write_summary,
+)
+
+TEMPLATE = """\
+[org]
+url = "https://placeholder.my.salesforce.com"
+username = "admin@acme.example"
+login = "frontdoor"
+
+[app]
+name = "Integration Builder"
+contact_email = "dev@acme.example"
+certificate = "generate"
+
+[permission_set]
+label = "Integration Builder Users"
+
+[assignee]
+username = "integration@acme.example"
+"""
+
+
+def write(tmp_path: Path, fleet: str) -> Path:
+    (tmp_path / "template.toml").write_text(TEMPLATE, encoding="utf-8")
+    (tmp_path / "own.toml").write_text(TEMPLATE.replace("placeholder", "own"), encoding="utf-8")
+    path = tmp_path / "fleet.toml"
+    path.write_text(fleet, encoding="utf-8")
+    return path
+
+
+GOOD = """\
+[fleet]
+concurrency = 3
+template = "template.toml"
+
+[[org]]
+name = "acme-prod"
+set = { "org.url" = "https://acme.my.salesforce.com", "assignee.username" = "int@acme.example" }
+
+[[org]]
+name = "own"
+spec = "own.toml"
+secrets_file = "own.enc"
+"""
+
+
+def test_a_fleet_file_names_orgs_by_their_own_spec_or_a_template_filled_in(tmp_path: Path) -> None:
+    fleet = load_fleet(write(tmp_path, GOOD), {})
+    assert fleet.concurrency == 3 and fleet.recordings_dir == tmp_path / "recordings"
+    acme, own = fleet.orgs
+    assert (acme.name, acme.spec, acme.env_prefix) == ("acme-prod", None, "ACME_PROD")
+    assert own.spec == tmp_path / "own.toml" and own.secrets_file == tmp_path / "own.enc"
+    folder = FleetDir.create(fleet, {})
+    data = folder.read()
+    made = Path(data["orgs"][0]["spec"])
+    assert made.parent == folder.path / "specs" and (made.stat().st_mode & 0o777) == 0o600
+    text = made.read_text(encoding="utf-8")
+    assert 'url = "https://acme.my.salesforce.com"' in text and 'username = "int@acme.example"' in text
+    assert data["orgs"][1]["spec"] == str(tmp_path / "own.toml")
+    assert {org["status"] for org in data["orgs"]} == {"not run"}
+
+
+def test_the_concurrency_defaults_to_the_processor_count(tmp_path: Path) -> None:
+    fleet = load_fleet(write(tmp_path, GOOD.replace("concurrency = 3\n", "")), {})
+    assert fleet.concurrency == default_concurrency() >= 1
+
+
+@pytest.mark.parametrize(
+    ("fleet", "named"),
+    [
+        ("[fleet]\n", "names no org"),
+        (GOOD.replace('name = "own"', 'name = "acme-prod"'), "is the name of an earlier org"),
+        (GOOD.replace('name = "own"', 'name = "../x"'), "is not a name"),
+        (GOOD.replace("concurrency = 3", "concurrency = 0"), "fleet.concurrency"),
+        (GOOD.replace("concurrency = 3", "parallel = 3"), "fleet.parallel: unknown key"),
+        (GOOD.replace('secrets_file = "own.enc"', 'secret = "x"'), "org[2].secret: unknown key"),
+        (GOOD.replace('spec = "own.toml"', 'spec = "own.toml"\nset = { "org.url" = "https://x" }'), "either spec"),
+        (GOOD.replace('template = "template.toml"\n', ""), "no spec, and the fleet has no template"),
+        (GOOD.replace('"org.url" =', '"url" ='), "is not a dotted key"),
+        (GOOD.replace("https://acme.my.salesforce.com", "ftp://acme"), "org 'acme-prod':"),
+        (GOOD.replace('spec = "own.toml"', 'spec = "missing.toml"'), "missing.toml does not exist"),
+        ("[fleet\n", "cannot be read as TOML"),
+    ],
+)
+def test_a_fleet_file_with_a_problem_is_refused_before_any_org_naming_the_key(
+    tmp_path: Path, fleet: str, named: str
+) -> None:
+    with pytest.raises(FleetError) as caught:
+        load_fleet(write(tmp_path, fleet), {})
+    assert named in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+def test_each_org_gets_its_own_prefixed_secrets_and_never_another_orgs() -> None:
+    env = {
+        "PATH": "/bin",
+        "RUNBOOK_TOTP_SEED": "SHARED",
+        "ACME_RUNBOOK_PASSWORD": "acme-secret",
+        "GLOBEX_RUNBOOK_PASSWORD": "globex-secret",
+        "GLOBEX_OTHER": "globex-only",
+    }
+    acme = org_environment(env, "ACME", ["ACME", "GLOBEX"], "/keys/acme.enc")
+    assert acme["RUNBOOK_PASSWORD"] == "acme-secret" and acme["RUNBOOK_TOTP_SEED"] == "SHARED"
+    assert acme["RUNBOOK_SECRETS_FILE"] == "/keys/acme.enc" and acme["PATH"] == "/bin"
+    assert "globex-secret" not in acme.values() and "globex-only" not in acme.values()
+    assert "ACME_RUNBOOK_PASSWORD" not in acme
+    globex = org_environment(env, "GLOBEX", ["ACME", "GLOBEX"], None)
+    assert globex["RUNBOOK_PASSWORD"] == "globex-secret" and "acme-secret" not in globex.values()
+
+
+@pytest.mark.parametrize(
+    ("document", "status"),
+    [
+        ({"status": "succeeded", "exit_code": 0, "run_dir": "/r"}, "done"),
+        ({"status": "blocked", "exit_code": 2, "run_dir": None}, "blocked"),
+        ({"status": "failed", "exit_code": 2, "run_dir": None}, "refused"),
+        ({"status": "failed", "exit_code": 1, "run_dir": "/r"}, "failed"),
+        ({"status": "interrupted", "exit_code": 130, "run_dir": "/r"}, "interrupted"),
+        ({"status": "stopped", "exit_code": 3, "run_dir": "/r"}, "stopped"),
+    ],
+)
+def test_what_an_orgs_run_ended_as_is_read_from_its_json_document(document: dict[str, object], status: str) -> None:
+    assert classify(document) == status
+
+
+def fleet_data(*statuses: str) -> dict[str, object]:
+    return {"orgs": [{"name": f"org{n}", "status": status} for n, status in enumerate(statuses)]}
+
+
+def test_the_fleets_exit_code_and_summary_say_how_its_orgs_ended() -> None:
+    assert fleet_exit_code(fleet_data("done", "done"), None) == 0
+    assert fleet_exit_code(fleet_data("done", "blocked", "refused"), None) == 2
+    assert fleet_exit_code(fleet_data("done", "blocked", "failed"), None) == 1
+    assert fleet_exit_code(fleet_data("done", "interrupted"), 2) == 130
+    assert summary_line(fleet_data("refused", "done", "blocked", "done")) == "2 done, 1 blocked, 1 refused"
+
+
+def test_the_summary_links_each_orgs_report_and_has_a_junit_suite_per_org(tmp_path: Path) -> None:
+    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}), {})
+    run_dir = folder.org_folder("acme-prod") / "20261201-090000-abcd"
+    run_dir.mkdir(parents=True)
+    (run_dir / "report.html").write_text("<html></html>", encoding="utf-8")
+    (run_dir / "junit.xml").write_text(
+        '<testsuite name="runbook 20261201-090000-abcd" tests="1"><testcase name="create-app.1 x"/></testsuite>',
+        encoding="utf-8",
+    )
+    data = folder.read()
+    data["orgs"][0].update(status="done", run_dir=str(run_dir), steps=23, elapsed_s=31.5)
+    data["orgs"][1].update(status="refused", summary="Salesforce refused the password.")
+    folder.write(data)
+    write_summary(folder)
+    report = (folder.path / "report.html").read_text(encoding="utf-8")
+    assert 'href="orgs/acme-prod/20261201-090000-abcd/report.html"' in report
+    assert "Salesforce refused the password." in report and "1 done, 1 refused" in report
+    suites = ET.parse(folder.path / "junit.xml").getroot().findall("testsuite")
+    assert [s.get("name") for s in suites] == ["acme-prod: runbook 20261201-090000-abcd", "own"]
+    error = suites[1].find("testcase/error")
+    assert error is not None and error.get("message") == "Salesforce refused the password."
+
+
+def test_a_resume_runs_only_the_orgs_not_done_resuming_a_kept_run(tmp_path: Path) -> None:
+    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}), {})
+    kept = folder.org_folder("own") / "20261201-090000-abcd"
+    kept.mkdir(parents=True)
+    data = folder.read()
+    data["orgs"][0]["status"] = "done"
+    data["orgs"][1].update(status="interrupted", run_dir=str(kept))
+    folder.write(data)
+    (run,) = plan_runs(folder, {"OWN_RUNBOOK_ACCESS_TOKEN": "t" * 20}, ["--tracing", "off"], resume=True)
+    assert run.name == "own" and run.command[-5:] == ["resume", "--json", "--tracing", "off", str(kept)]
+    assert run.env["RUNBOOK_ACCESS_TOKEN"] == "t" * 20
+    data["orgs"][1]["run_dir"] = None  # refused before a run folder was kept: a new run of its spec
+    folder.write(data)
+    (run,) = plan_runs(folder, {}, [], resume=True)
+    assert run.command[3:] == [
+        "run",
+        "--json",
+        "--recordings",
+        str(folder.org_folder("own")),
+        str(tmp_path / "own.toml"),
+    ]
+
+
+def test_the_command_refuses_a_bad_fleet_file_with_exit_2_and_resume_says_when_all_is_done(tmp_path: Path) -> None:
+    bad = write(tmp_path, "[fleet]\n")
+    result = CliRunner().invoke(app, ["fleet", str(bad)])
+    assert result.exit_code == 2 and "names no org" in result.output
+    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}), {})
+    data = folder.read()
+    for org in data["orgs"]:
+        org["status"] = "done"
+    folder.write(data)
+    result = CliRunner().invoke(app, ["resume", "--json", str(folder.path)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["summary"] == "2 done"
+    with pytest.raises(UsageError, match="not a fleet folder"):
+        FleetDir.open(tmp_path)
