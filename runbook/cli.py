@@ -393,7 +393,7 @@ def cert_new(
 
 def _register() -> None:
     from runbook.cli_doccheck import doc_check
-    from runbook.cli_fleet import fleet_command
+    from runbook.cli_fleet import fleet_command, worker_command
     from runbook.cli_run import demo_command, login_command, resume_command, run_command
     from runbook.cli_secrets import secrets_app
 
@@ -404,6 +404,7 @@ def _register() -> None:
     app.add_typer(secrets_app, name="secrets")
     app.command("doc-check")(doc_check)
     app.command("fleet")(fleet_command)
+    app.command("worker")(worker_command)
 
 
 _register()

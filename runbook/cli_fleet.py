@@ -32,6 +32,16 @@ from runbook.fleet import (
     write_summary,
 )
 
+BROKER = Annotated[
+    str | None,
+    typer.Option(
+        "--broker",
+        metavar="URL",
+        help="The Celery broker (e.g. redis://host:6379/0): `fleet` sends the orgs there, as tasks for `runbook "
+        "worker` processes, instead of running them here; `worker` takes them from there (default: "
+        "$RUNBOOK_BROKER_URL, else redis://localhost:6379/0).",
+    ),
+]
 STATUS_STYLE = {DONE: "green", "blocked": "red", REFUSED: "red", "failed": "red", "running": "cyan"}
 
 
@@ -82,16 +92,31 @@ class FleetProgress:
             console.print(Text(f"{run.name:<20} {status:<11} {counter:>5}  {took:>6}  {note}"), soft_wrap=True)
 
 
-def _run(folder: FleetDir, concurrency: int, options: list[str], *, resume: bool, as_json: bool) -> NoReturn:
+def _distributed() -> Any:
+    try:
+        from runbook import distributed
+    except ImportError as exc:
+        raise UsageError(
+            f"Celery is not installed ({exc}): install the project with its `distributed` extra, for example "
+            "`.venv/bin/pip install -e '.[distributed]'`."
+        ) from None
+    return distributed
+
+
+def _run(
+    folder: FleetDir, concurrency: int, options: list[str], *, resume: bool, as_json: bool, broker: str | None = None
+) -> NoReturn:
     runs = plan_runs(folder, os.environ, options, resume=resume)
     verb = "Resuming" if resume else "Running"
+    where = f"on the workers of {broker}" if broker else f"up to {concurrency} at a time"
     console.print(
-        f"{verb} {len(runs)} org{'s' if len(runs) != 1 else ''} of fleet {folder.path.name}, up to {concurrency} at "
-        f"a time ({folder.path}).",
+        f"{verb} {len(runs)} org{'s' if len(runs) != 1 else ''} of fleet {folder.path.name}, {where} ({folder.path}).",
         soft_wrap=True,
     )
     data = folder.read()
-    data["history"].append({"event": "resumed" if resume else "started", "at": _now(), "orgs": len(runs)})
+    data["history"].append(
+        {"event": "resumed" if resume else "started", "at": _now(), "orgs": len(runs), "broker": broker}
+    )
     folder.write(data)
     live = Live(console=console, auto_refresh=False) if console.is_terminal and not as_json else None
     progress = FleetProgress(live)
@@ -104,7 +129,14 @@ def _run(folder: FleetDir, concurrency: int, options: list[str], *, resume: bool
             if live is not None:
                 live.refresh()
 
-        stopped_by = FleetRunner(folder, runs, concurrency, on_change=show).run()
+        if broker:
+            try:
+                runner: Any = _distributed().CeleryFleetRunner(folder, runs, options, broker, on_change=show)
+            except UsageError as exc:
+                usage_exit(exc)
+        else:
+            runner = FleetRunner(folder, runs, concurrency, on_change=show)
+        stopped_by = runner.run()
     finally:
         if live is not None:
             live.stop()
@@ -168,6 +200,7 @@ def fleet_command(
     screenshots: SCREENSHOTS = Screenshots.ON,
     har: HAR = False,
     as_json: JSON_OUT = False,
+    broker: BROKER = None,
 ) -> None:
     """Run the procedure in every org of FLEET.toml at once, each org its own run; a summary of all at the end."""
     json_document(as_json)
@@ -177,10 +210,11 @@ def fleet_command(
         usage_exit(exc)
     folder = FleetDir.create(fleet, os.environ)
     limit = concurrency or fleet.concurrency or default_concurrency()
-    _run(folder, limit, evidence_options(tracing, video, screenshots, har), resume=False, as_json=as_json)
+    options = evidence_options(tracing, video, screenshots, har)
+    _run(folder, limit, options, resume=False, as_json=as_json, broker=broker)
 
 
-def resume_fleet(path: Path, *, as_json: bool, options: list[str]) -> NoReturn:
+def resume_fleet(path: Path, *, as_json: bool, options: list[str], broker: str | None = None) -> NoReturn:
     """`runbook resume FLEET_DIR`: the orgs not done, each resumed where its run stopped (or run anew)."""
     try:
         folder = FleetDir.open(path)
@@ -192,4 +226,20 @@ def resume_fleet(path: Path, *, as_json: bool, options: list[str]) -> NoReturn:
         if as_json:
             emit_json(_document(folder, data, 0))
         raise typer.Exit(0)
-    _run(folder, int(data.get("concurrency") or default_concurrency()), options, resume=True, as_json=as_json)
+    if broker is None:  # resumed as it was started: on the same broker, or here
+        started = [entry.get("broker") for entry in data.get("history", []) if entry.get("event") == "started"]
+        broker = started[-1] if started else None
+    limit = int(data.get("concurrency") or default_concurrency())
+    _run(folder, limit, options, resume=True, as_json=as_json, broker=broker)
+
+
+def worker_command(
+    broker: BROKER = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Orgs at once on this worker.")] = 1,
+) -> None:
+    """Take the orgs of fleets started with --broker and run them here, each as `runbook run` does."""
+    try:
+        distributed = _distributed()
+    except UsageError as exc:
+        usage_exit(exc)
+    distributed.worker_main(broker, concurrency)

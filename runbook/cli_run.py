@@ -497,7 +497,15 @@ def resume_command(
     if start is None or run_dir.status == "succeeded":
         console.print(f"Every step of {run_dir.run_id} has finished; nothing to resume.", soft_wrap=True)
         if as_json:
-            emit_json({"status": run_dir.status, "exit_code": 0, "run_id": run_dir.run_id, "nothing_to_resume": True})
+            emit_json(
+                {
+                    "status": run_dir.status,
+                    "exit_code": 0,
+                    "run_id": run_dir.run_id,
+                    "run_dir": str(run_dir.path),
+                    "nothing_to_resume": True,
+                }
+            )
         raise typer.Exit(0)
     console.print(
         f"Resuming {run_dir.run_id} at {start} against {escape(run_spec.org.url)} as {escape(run_spec.org.username)}.",

@@ -291,6 +291,21 @@ class FleetDir:
     def org_folder(self, name: str) -> Path:
         return self.path / "orgs" / name
 
+    def org(self, name: str) -> dict[str, Any]:
+        """The org's entry in fleet.json; UsageError for a name the fleet does not have."""
+        for org in self.read()["orgs"]:
+            if org["name"] == name:
+                return dict(org)
+        raise UsageError(f"fleet {self.path.name} has no org {name!r}.")
+
+    def set_org(self, name: str, **fields: Any) -> None:
+        """Update the org's entry in fleet.json (one writer at a time: the fleet's process)."""
+        data = self.read()
+        for org in data["orgs"]:
+            if org["name"] == name:
+                org.update(fields)
+        self.write(data)
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -308,6 +323,30 @@ class OrgRun:
     started: float = 0.0
     process: subprocess.Popen[str] | None = None
     result: dict[str, Any] = field(default_factory=dict)
+
+    def start(self, *, own_session: bool = True) -> None:
+        """Start the org's process. ``own_session``: a session of its own, so that a Ctrl-C at the terminal
+        reaches the fleet alone, which passes it on once; a worker keeps it in its own group instead, so that
+        whatever ends the worker ends its org's run too."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=own_session,
+        )
+
+    def wait(self) -> dict[str, Any]:
+        """Wait for the org's process to end; what it ended as (also kept in ``result``)."""
+        assert self.process is not None, "start() first"
+        out, err = self.process.communicate()
+        (self.folder / "stderr.log").write_text(err, encoding="utf-8")
+        self.result = _finish(self, out, err, self.process.returncode)
+        return self.result
 
     def progress(self) -> tuple[int, int, str | None]:
         """Steps with a result, the plan's length, and the last step recorded: read from its run directory."""
@@ -381,36 +420,18 @@ class FleetRunner:
         self._lock = threading.Lock()
 
     def _start(self, run: OrgRun) -> None:
-        run.folder.mkdir(parents=True, exist_ok=True)
-        run.started = time.monotonic()
-        # A session of its own: a Ctrl-C at the terminal reaches the fleet, which passes it on once.
-        run.process = subprocess.Popen(
-            run.command,
-            env=run.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        run.start()
         self._set(run.name, status="running")
 
         def wait() -> None:
-            assert run.process is not None
-            out, err = run.process.communicate()
-            (run.folder / "stderr.log").write_text(err, encoding="utf-8")
-            run.result = _finish(run, out, err, run.process.returncode)
+            run.wait()
             self._ended.put(run)
 
         threading.Thread(target=wait, name=f"fleet-{run.name}", daemon=True).start()
 
     def _set(self, name: str, **fields: Any) -> None:
         with self._lock:
-            data = self.folder.read()
-            for org in data["orgs"]:
-                if org["name"] == name:
-                    org.update(fields)
-            self.folder.write(data)
+            self.folder.set_org(name, **fields)
 
     def _pass_on(self, signal_number: int, frame: object) -> None:
         if self.stopping is not None:
