@@ -24,7 +24,7 @@ from pathlib import Path
 
 from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS, CreationMode, Release, SimConfig
-from runbook.testing import frontdoor_token, self_signed_certificate
+from runbook.testing import demo_spec_toml, frontdoor_token, self_signed_certificate
 
 
 def descendants(root: int) -> list[int]:
@@ -63,20 +63,7 @@ def run_fleet(orgs: int, latency_ms: int, workdir: Path) -> tuple[float, int]:
     self_signed_certificate(certificate)
     admin = DEMO_USERS[0]
     (workdir / "template.toml").write_text(
-        f"""[org]
-url = "https://placeholder.example.com"
-username = "{admin["username"]}"
-login = "frontdoor"
-[app]
-name = "Integration Builder"
-contact_email = "dev@acme.example"
-certificate = "{certificate}"
-[permission_set]
-label = "Integration Builder Users"
-[assignee]
-username = "integration@runbook-demo.example"
-""",
-        encoding="utf-8",
+        demo_spec_toml("https://placeholder.example.com", certificate=certificate), encoding="utf-8"
     )
     sims = [
         SimulatorServer(SimConfig(release=Release.LEGACY, creation=CreationMode.OPEN, latency_ms=latency_ms)).start()

@@ -50,6 +50,7 @@ __all__ = [
     "add_connected_app",
     "add_permission_set",
     "assign_permission_set",
+    "demo_spec_toml",
     "emailed_code",
     "frontdoor_token",
     "frontdoor_url",
@@ -372,3 +373,36 @@ def add_external_client_app(
     with sim.org.lock:
         sim.org.external_client_apps[eca.id] = eca
     return eca
+
+
+def demo_spec_toml(
+    url: str,
+    *,
+    login: str = "frontdoor",
+    certificate: str | Path = "generate",
+    username: str = DEMO_ADMIN,
+    assignee: str = "integration@runbook-demo.example",
+    recordings_dir: str | Path | None = None,
+) -> str:
+    """A run spec's TOML for the demo org's procedure (the article's app, permission set and assignee) at ``url``.
+
+    For tests and benchmarks that write a spec file for the real ``runbook`` command (a fleet's template, say).
+    """
+    run = f'\n[run]\nrecordings_dir = "{recordings_dir}"\n' if recordings_dir is not None else ""
+    return f"""\
+[org]
+url = "{url}"
+username = "{username}"
+login = "{login}"
+
+[app]
+name = "Integration Builder"
+contact_email = "dev@acme.example"
+certificate = "{certificate}"
+
+[permission_set]
+label = "Integration Builder Users"
+
+[assignee]
+username = "{assignee}"
+{run}"""

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from runbook.simulator.server import SimulatorServer
-from runbook.testing import frontdoor_token, self_signed_certificate, sim_state
-from tests.e2e.helpers import ADMIN, ASSIGNEE
+from runbook.testing import demo_spec_toml, frontdoor_token, self_signed_certificate, sim_state
+from tests.e2e.helpers import ADMIN
 
 pytestmark = pytest.mark.browser
 
@@ -34,26 +34,7 @@ def template(tmp_path: Path) -> Path:
     if not certificate.exists():
         self_signed_certificate(certificate)
     path = tmp_path / "template.toml"
-    path.write_text(
-        f"""\
-[org]
-url = "https://placeholder.example.com"
-username = "{ADMIN["username"]}"
-login = "frontdoor"
-
-[app]
-name = "Integration Builder"
-contact_email = "dev@acme.example"
-certificate = "{certificate}"
-
-[permission_set]
-label = "Integration Builder Users"
-
-[assignee]
-username = "{ASSIGNEE}"
-""",
-        encoding="utf-8",
-    )
+    path.write_text(demo_spec_toml("https://placeholder.example.com", certificate=certificate), encoding="utf-8")
     return path
 
 

@@ -24,24 +24,11 @@ from runbook.fleet import (
     summary_line,
     write_summary,
 )
+from runbook.testing import demo_spec_toml
 
-TEMPLATE = """\
-[org]
-url = "https://placeholder.my.salesforce.com"
-username = "admin@acme.example"
-login = "frontdoor"
-
-[app]
-name = "Integration Builder"
-contact_email = "dev@acme.example"
-certificate = "generate"
-
-[permission_set]
-label = "Integration Builder Users"
-
-[assignee]
-username = "integration@acme.example"
-"""
+TEMPLATE = demo_spec_toml(
+    "https://placeholder.my.salesforce.com", username="admin@acme.example", assignee="integration@acme.example"
+)
 
 
 def write(tmp_path: Path, fleet: str) -> Path:

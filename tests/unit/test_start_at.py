@@ -16,6 +16,7 @@ from runbook.results import Outcome, StepResult
 from runbook.rundir import RunDir
 from runbook.runner import resume_point
 from runbook.spec import AppKind, RunSpec, spec_from_dict
+from runbook.testing import demo_spec_toml
 from tests.unit.support import spec_dict
 
 CONNECTED_APP, ECA = ROUTES[AppKind.CONNECTED_APP], ROUTES[AppKind.EXTERNAL_CLIENT_APP]
@@ -140,26 +141,9 @@ def test_a_resume_of_a_run_started_later_never_goes_back_before_its_start(tmp_pa
 
 # --- the command line, before any browser ------------------------------------------------------------------
 # Nothing answers at this address: a run that got as far as the browser would fail differently.
-START_AT_SPEC = """\
-[org]
-url = "https://127.0.0.1:9"
-username = "admin@acme.example"
-login = "frontdoor"
-
-[app]
-name = "Integration Builder"
-contact_email = "dev@acme.example"
-certificate = "generate"
-
-[permission_set]
-label = "Integration Builder Users"
-
-[assignee]
-username = "integration@acme.example"
-
-[run]
-recordings_dir = "rec"
-"""
+START_AT_SPEC = demo_spec_toml(
+    "https://127.0.0.1:9", assignee="integration@acme.example", username="admin@acme.example", recordings_dir="rec"
+)
 
 
 @pytest.mark.parametrize(
