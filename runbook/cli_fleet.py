@@ -243,7 +243,7 @@ def fleet_command(
         fleet = load_fleet(fleet_file, os.environ)
     except UsageError as exc:
         usage_exit(exc)
-    folder = FleetDir.create(fleet, os.environ)
+    folder = FleetDir.create(fleet)
     limit = concurrency or fleet.concurrency or default_concurrency()
     options = evidence_options(tracing, video, screenshots, har)
     _run(folder, limit, options, resume=False, as_json=as_json, broker=broker, shared_browser=shared_browser)

@@ -236,7 +236,7 @@ class FleetDir:
         self.path = path
 
     @classmethod
-    def create(cls, fleet: Fleet, env: Mapping[str, str]) -> FleetDir:
+    def create(cls, fleet: Fleet) -> FleetDir:
         fleet.recordings_dir.mkdir(parents=True, exist_ok=True)
         folder = cls(fleet.recordings_dir / f"fleet-{new_run_id()}")
         folder.path.mkdir(mode=0o700)

@@ -26,7 +26,7 @@ def test_a_task_is_acknowledged_only_when_its_org_ended_one_org_per_slot(monkeyp
 def test_a_second_delivery_of_an_org_done_returns_its_result_and_runs_nothing(tmp_path: Path) -> None:
     from runbook.fleet import FleetDir, load_fleet
 
-    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}), {})
+    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}))
     org_folder = folder.org_folder("own")
     run_dir = org_folder / "20261201-090000-abcd"
     run_dir.mkdir(parents=True)

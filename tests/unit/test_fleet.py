@@ -61,7 +61,7 @@ def test_a_fleet_file_names_orgs_by_their_own_spec_or_a_template_filled_in(tmp_p
     acme, own = fleet.orgs
     assert (acme.name, acme.spec, acme.env_prefix) == ("acme-prod", None, "ACME_PROD")
     assert own.spec == tmp_path / "own.toml" and own.secrets_file == tmp_path / "own.enc"
-    folder = FleetDir.create(fleet, {})
+    folder = FleetDir.create(fleet)
     data = folder.read()
     made = Path(data["orgs"][0]["spec"])
     assert made.parent == folder.path / "specs" and (made.stat().st_mode & 0o777) == 0o600
@@ -147,7 +147,7 @@ def test_the_fleets_exit_code_and_summary_say_how_its_orgs_ended() -> None:
 
 
 def test_the_summary_links_each_orgs_report_and_has_a_junit_suite_per_org(tmp_path: Path) -> None:
-    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}), {})
+    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}))
     run_dir = folder.org_folder("acme-prod") / "20261201-090000-abcd"
     run_dir.mkdir(parents=True)
     (run_dir / "report.html").write_text("<html></html>", encoding="utf-8")
@@ -170,7 +170,7 @@ def test_the_summary_links_each_orgs_report_and_has_a_junit_suite_per_org(tmp_pa
 
 
 def test_a_resume_runs_only_the_orgs_not_done_resuming_a_kept_run(tmp_path: Path) -> None:
-    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}), {})
+    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}))
     kept = folder.org_folder("own") / "20261201-090000-abcd"
     kept.mkdir(parents=True)
     data = folder.read()
@@ -196,7 +196,7 @@ def test_the_command_refuses_a_bad_fleet_file_with_exit_2_and_resume_says_when_a
     bad = write(tmp_path, "[fleet]\n")
     result = CliRunner().invoke(app, ["fleet", str(bad)])
     assert result.exit_code == 2 and "names no org" in result.output
-    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}), {})
+    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}))
     data = folder.read()
     for org in data["orgs"]:
         org["status"] = "done"
