@@ -63,6 +63,22 @@ def base_env() -> dict[str, str]:
     return env
 
 
+def with_tokens(sims: dict[str, SimulatorServer]) -> dict[str, str]:
+    """The base environment plus a fresh frontdoor token for each org, as ``<NAME>_RUNBOOK_ACCESS_TOKEN``."""
+    env = base_env()
+    for name, sim in sims.items():
+        env[f"{name.upper()}_RUNBOOK_ACCESS_TOKEN"] = frontdoor_token(sim)
+    return env
+
+
+def runbook_json(args: list[str], env: dict[str, str]) -> tuple[int, dict[str, Any], str]:
+    """`runbook ARGS` with no terminal: its exit code, its one JSON document, its standard error."""
+    done = subprocess.run(
+        [*RUNBOOK, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600
+    )
+    return done.returncode, json.loads(done.stdout), done.stderr
+
+
 def counts(sim: SimulatorServer) -> tuple[int, int, int]:
     org = sim_state(sim)
     return len(org["apps"]), len(org["permission_sets"]), len(org["assignments"])
@@ -90,20 +106,10 @@ def test_four_orgs_end_as_two_done_one_blocked_one_refused_each_as_its_run_left_
             {"name": "delta", "spec": own_spec},
         ],
     )
-    env = base_env()
-    for name, sim in (("ALPHA", alpha), ("BRAVO", bravo), ("CHARLIE", blocked)):
-        env[f"{name}_RUNBOOK_ACCESS_TOKEN"] = frontdoor_token(sim)
+    env = with_tokens({"alpha": alpha, "bravo": bravo, "charlie": blocked})
     env["DELTA_RUNBOOK_PASSWORD"] = "not-the-password"
-    done = subprocess.run(
-        [*RUNBOOK, "fleet", "--json", "--tracing", "off", str(path)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    document = json.loads(done.stdout)
-    assert done.returncode == 2 == document["exit_code"], done.stderr
+    code, document, err = runbook_json(["fleet", "--json", "--tracing", "off", str(path)], env)
+    assert code == 2 == document["exit_code"], err
     assert document["summary"] == "2 done, 1 blocked, 1 refused"
     statuses = {org["name"]: org["status"] for org in document["orgs"]}
     assert statuses == {"alpha": "done", "bravo": "done", "charlie": "blocked", "delta": "refused"}
@@ -124,7 +130,7 @@ def test_four_orgs_end_as_two_done_one_blocked_one_refused_each_as_its_run_left_
     # delta's password reaches no other org's output, nor the fleet's (org_environment keeps it to delta).
     for name in ("alpha", "bravo"):
         assert "not-the-password" not in (fleet_dir / "orgs" / name / "stderr.log").read_text(encoding="utf-8")
-    assert "not-the-password" not in done.stdout + done.stderr
+    assert "not-the-password" not in json.dumps(document) + err
 
 
 def test_a_fleet_stopped_by_sigint_and_resumed_finishes_every_org_with_each_object_made_once(
@@ -134,12 +140,9 @@ def test_a_fleet_stopped_by_sigint_and_resumed_finishes_every_org_with_each_obje
     interrupted (exit 130 for the fleet); `runbook resume FLEET_DIR` finishes both, nothing made twice."""
     sims = {"alpha": make_sim(), "bravo": make_sim(release="current")}
     path = fleet_file(tmp_path, [{"name": name, "set": {"org.url": sim.base_url}} for name, sim in sims.items()])
-    env = base_env()
-    for name, sim in sims.items():
-        env[f"{name.upper()}_RUNBOOK_ACCESS_TOKEN"] = frontdoor_token(sim)
     process = subprocess.Popen(
         [*RUNBOOK, "fleet", "--json", "--tracing", "off", str(path)],
-        env=env,
+        env=with_tokens(sims),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -164,19 +167,10 @@ def test_a_fleet_stopped_by_sigint_and_resumed_finishes_every_org_with_each_obje
     assert {org["status"] for org in stopped["orgs"]} <= {"interrupted", "done"}
     assert any(org["status"] == "interrupted" for org in stopped["orgs"])
 
-    env = base_env()
-    for name, sim in sims.items():
-        env[f"{name.upper()}_RUNBOOK_ACCESS_TOKEN"] = frontdoor_token(sim)
-    resumed = subprocess.run(
-        [*RUNBOOK, "resume", "--json", "--tracing", "off", stopped["fleet_dir"]],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    code, document, err = runbook_json(
+        ["resume", "--json", "--tracing", "off", stopped["fleet_dir"]], with_tokens(sims)
     )
-    document = json.loads(resumed.stdout)
-    assert resumed.returncode == 0, resumed.stderr
+    assert code == 0, err
     assert document["summary"] == "2 done"
     for sim in sims.values():
         assert counts(sim) == (1, 1, 1)
@@ -196,19 +190,8 @@ def test_with_a_shared_browser_each_org_runs_in_contexts_of_its_own_and_the_brow
     and a resume of the fleet would use it again (fleet.json's history says so)."""
     sims = {"alpha": make_sim(), "bravo": make_sim(release="current")}
     path = fleet_file(tmp_path, [{"name": name, "set": {"org.url": sim.base_url}} for name, sim in sims.items()])
-    env = base_env()
-    for name, sim in sims.items():
-        env[f"{name.upper()}_RUNBOOK_ACCESS_TOKEN"] = frontdoor_token(sim)
-    done = subprocess.run(
-        [*RUNBOOK, "fleet", "--json", "--shared-browser", str(path)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    document = json.loads(done.stdout)
-    assert done.returncode == 0, done.stderr
+    code, document, err = runbook_json(["fleet", "--json", "--shared-browser", str(path)], with_tokens(sims))
+    assert code == 0, err
     assert document["summary"] == "2 done"
     for sim in sims.values():
         assert counts(sim) == (1, 1, 1)

@@ -42,6 +42,10 @@ def _source_variables() -> set[str]:
     return {name for path in files for name in VARIABLE.findall(path.read_text(encoding="utf-8"))}
 
 
+# Read by `runbook fleet` and `runbook worker`, not by a run's spec: the README's "Many orgs" names them.
+FLEET_ONLY = {"RUNBOOK_BROKER_URL", "RUNBOOK_VISIBILITY_TIMEOUT", "RUNBOOK_BROWSER_CDP"}
+
+
 def _isolated_env(tmp_path: Path, **values: str) -> dict[str, str]:
     """No RUNBOOK_ variable from the caller's environment, and no secrets file of theirs."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("RUNBOOK_")}
@@ -159,7 +163,14 @@ def test_every_runbook_variable_in_the_source_is_one_a_plan_can_list(tmp_path: P
         for certificate in ("generate", str(cert_file)):
             data = spec_dict(org={"login": login.value}, app={"certificate": certificate})
             listed |= set(_names(data, env))
-    assert _source_variables() == listed
+    assert _source_variables() - FLEET_ONLY == listed
+
+
+def test_the_fleets_own_variables_are_in_the_source_and_named_in_the_readme() -> None:
+    """The variables a plan leaves out, because only a fleet or a worker reads them, are documented there."""
+    assert _source_variables() >= FLEET_ONLY
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert [name for name in sorted(FLEET_ONLY) if name not in readme] == []
 
 
 def test_plan_json_lists_the_variables_with_set_and_missing(runner: CliRunner, tmp_path: Path) -> None:
@@ -215,7 +226,7 @@ def _example_header() -> str:
 
 def test_the_example_spec_header_names_every_runbook_variable() -> None:
     """Each RUNBOOK_ variable named in runbook/*.py (and its pages and simulator) is in the example's header."""
-    variables = _source_variables()
+    variables = _source_variables() - FLEET_ONLY
     assert "RUNBOOK_KEY_PASSPHRASE" in variables  # the scan finds what it must
     header = _example_header()
     missing = sorted(name for name in variables if not re.search(rf"\b{name}\b", header))
