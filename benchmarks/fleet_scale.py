@@ -57,7 +57,7 @@ def pss_kib(pids: list[int]) -> int:
     return total
 
 
-def run_fleet(orgs: int, latency_ms: int, workdir: Path, shared: bool = False) -> tuple[float, int]:
+def run_fleet(orgs: int, latency_ms: int, workdir: Path) -> tuple[float, int]:
     """One fleet of ``orgs`` simulated orgs, all at once: its wall time and the peak PSS of its processes (KiB)."""
     certificate = workdir / "request.crt"
     self_signed_certificate(certificate)
@@ -79,15 +79,7 @@ def run_fleet(orgs: int, latency_ms: int, workdir: Path, shared: bool = False) -
         (workdir / "fleet.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         started = time.perf_counter()
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "runbook.cli",
-                "fleet",
-                "--json",
-                *(["--shared-browser"] if shared else []),
-                str(workdir / "fleet.toml"),
-            ],
+            [sys.executable, "-m", "runbook.cli", "fleet", "--json", str(workdir / "fleet.toml")],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -118,12 +110,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=8)
     parser.add_argument("--latency-ms", type=int, default=300)
-    parser.add_argument("--shared-browser", action="store_true", help="the fleets share one Chromium")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
-        single, single_pss = run_fleet(1, args.latency_ms, Path(one), args.shared_browser)
+        single, single_pss = run_fleet(1, args.latency_ms, Path(one))
         print(f"1 org:  {single:6.1f} s, peak PSS {single_pss / 1024:6.0f} MiB", flush=True)
-        wall, pss = run_fleet(args.orgs, args.latency_ms, Path(many), args.shared_browser)
+        wall, pss = run_fleet(args.orgs, args.latency_ms, Path(many))
     print(f"{args.orgs} orgs: {wall:6.1f} s, peak PSS {pss / 1024:6.0f} MiB ({pss / 1024 / args.orgs:.0f} MiB per org)")
     print(f"ratio {args.orgs} orgs / 1 org: {wall / single:.2f}")
 

@@ -17,10 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,65 +193,3 @@ if __name__ == "__main__":
         raise SystemExit(ensure())
     print(f"usage: python -m {__package__ or 'runbook'}.browser --ensure", file=sys.stderr)
     raise SystemExit(2)
-
-
-# A fleet's runs connect to one Chromium over the DevTools protocol (``runbook fleet --shared-browser``).
-SHARED_BROWSER_ENV = "RUNBOOK_BROWSER_CDP"
-SHARED_START_S = 30.0
-
-
-@contextmanager
-def shared_chromium(choice: ChromiumChoice | None = None) -> Iterator[str]:
-    """Start one headless Chromium whose contexts several runs open over CDP; yield its endpoint.
-
-    Its DevTools port listens on the loopback address only, but any process of this machine can reach it
-    while it runs: use it where the machine is yours (runbook fleet says so).
-    """
-    choice = choice or find_chromium()
-    executable = choice.executable or _playwright_bundled()
-    if executable is None:
-        raise ChromiumNotFound("No Chromium executable to share was found (set RUNBOOK_CHROMIUM).")
-    with tempfile.TemporaryDirectory(prefix="runbook-shared-browser-") as profile:
-        args = [
-            executable,
-            "--headless=new",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            f"--user-data-dir={profile}",
-            *QUIET_ARGS,
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            args.append("--no-sandbox")
-        process = subprocess.Popen(
-            [*args, "about:blank"],
-            env=browser_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # a Ctrl-C reaches the fleet, which closes the browser when its runs ended
-        )
-        try:
-            yield f"http://127.0.0.1:{_devtools_port(process, Path(profile))}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
-
-
-def _devtools_port(process: subprocess.Popen[bytes], profile: Path) -> int:
-    """The port Chromium chose, from the DevToolsActivePort file it writes once it listens."""
-    written = profile / "DevToolsActivePort"
-    deadline = time.monotonic() + SHARED_START_S
-    while time.monotonic() < deadline:
-        lines = written.read_text(encoding="utf-8").splitlines() if written.exists() else []
-        if lines and lines[0].strip().isdigit():
-            return int(lines[0])
-        try:
-            code = process.wait(timeout=0.05)  # waiting for the file, watching the browser
-        except subprocess.TimeoutExpired:
-            continue
-        raise ChromiumNotFound(f"The shared Chromium ended at start (exit code {code}).")
-    raise ChromiumNotFound(f"The shared Chromium did not listen within {SHARED_START_S:.0f} s.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -14,7 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from runbook.browser import SHARED_BROWSER_ENV, ChromiumNotFound, shared_chromium
 from runbook.cli_options import HAR, JSON_OUT, SCREENSHOTS, TRACING, VIDEO
 from runbook.console import console, emit_json, json_document, usage_exit
 from runbook.errors import UsageError
@@ -106,14 +104,7 @@ def _distributed() -> Any:
 
 
 def _run(
-    folder: FleetDir,
-    concurrency: int,
-    options: list[str],
-    *,
-    resume: bool,
-    as_json: bool,
-    broker: str | None = None,
-    shared_browser: bool = False,
+    folder: FleetDir, concurrency: int, options: list[str], *, resume: bool, as_json: bool, broker: str | None = None
 ) -> NoReturn:
     runs = plan_runs(folder, os.environ, options, resume=resume)
     verb = "Resuming" if resume else "Running"
@@ -124,13 +115,7 @@ def _run(
     )
     data = folder.read()
     data["history"].append(
-        {
-            "event": "resumed" if resume else "started",
-            "at": _now(),
-            "orgs": len(runs),
-            "broker": broker,
-            "shared_browser": shared_browser or None,
-        }
+        {"event": "resumed" if resume else "started", "at": _now(), "orgs": len(runs), "broker": broker}
     )
     folder.write(data)
     live = Live(console=console, auto_refresh=False) if console.is_terminal and not as_json else None
@@ -149,18 +134,9 @@ def _run(
                 runner: Any = _distributed().CeleryFleetRunner(folder, runs, options, broker, on_change=show)
             except UsageError as exc:
                 usage_exit(exc)
-            stopped_by = runner.run()
-        elif shared_browser:
-            with ExitStack() as sharing:
-                try:
-                    endpoint = sharing.enter_context(shared_chromium())
-                except ChromiumNotFound as exc:
-                    usage_exit(UsageError(f"--shared-browser: {exc}"))
-                for run in runs:
-                    run.env[SHARED_BROWSER_ENV] = endpoint
-                stopped_by = FleetRunner(folder, runs, concurrency, on_change=show).run()
         else:
-            stopped_by = FleetRunner(folder, runs, concurrency, on_change=show).run()
+            runner = FleetRunner(folder, runs, concurrency, on_change=show)
+        stopped_by = runner.run()
     finally:
         if live is not None:
             live.stop()
@@ -225,20 +201,9 @@ def fleet_command(
     har: HAR = False,
     as_json: JSON_OUT = False,
     broker: BROKER = None,
-    shared_browser: Annotated[
-        bool,
-        typer.Option(
-            "--shared-browser",
-            help="One headless Chromium for all the orgs, each in browser contexts of its own: far less memory. "
-            "Its DevTools port, on the loopback address, is open to every process of this machine while the "
-            "fleet runs: use it on a machine that is yours alone.",
-        ),
-    ] = False,
 ) -> None:
     """Run the procedure in every org of FLEET.toml at once, each org its own run; a summary of all at the end."""
     json_document(as_json)
-    if shared_browser and broker:
-        usage_exit(UsageError("--shared-browser is for a fleet run here; each worker of --broker has its own."))
     try:
         fleet = load_fleet(fleet_file, os.environ)
     except UsageError as exc:
@@ -246,7 +211,7 @@ def fleet_command(
     folder = FleetDir.create(fleet)
     limit = concurrency or fleet.concurrency or default_concurrency()
     options = evidence_options(tracing, video, screenshots, har)
-    _run(folder, limit, options, resume=False, as_json=as_json, broker=broker, shared_browser=shared_browser)
+    _run(folder, limit, options, resume=False, as_json=as_json, broker=broker)
 
 
 def resume_fleet(path: Path, *, as_json: bool, options: list[str], broker: str | None = None) -> NoReturn:
@@ -261,13 +226,11 @@ def resume_fleet(path: Path, *, as_json: bool, options: list[str], broker: str |
         if as_json:
             emit_json(_document(folder, data, 0))
         raise typer.Exit(0)
-    # Resumed as it was started: on the same broker, or here, with or without the shared browser.
-    started = [entry for entry in data.get("history", []) if entry.get("event") == "started"]
-    if broker is None:
-        broker = started[-1].get("broker") if started else None
-    shared = bool(started[-1].get("shared_browser")) if started else False
+    if broker is None:  # resumed as it was started: on the same broker, or here
+        started = [entry.get("broker") for entry in data.get("history", []) if entry.get("event") == "started"]
+        broker = started[-1] if started else None
     limit = int(data.get("concurrency") or default_concurrency())
-    _run(folder, limit, options, resume=True, as_json=as_json, broker=broker, shared_browser=shared)
+    _run(folder, limit, options, resume=True, as_json=as_json, broker=broker)
 
 
 def worker_command(

@@ -19,7 +19,7 @@ import structlog
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from runbook.browser import SHARED_BROWSER_ENV, launch_options
+from runbook.browser import launch_options
 from runbook.callbacks import CallbackList, RunCallbacks
 from runbook.check import CheckResult, check_before_changes
 from runbook.errors import CredentialsError, Interrupted, RunbookError, RunFailure, UsageError
@@ -76,23 +76,14 @@ def browser_contexts(options: RunnerOptions, run_dir: RunDir) -> Iterator[OpenCo
     for the steps (video and HAR as the evidence options ask). Every context closes when the block ends,
     the recording one writing its video and HAR."""
     with sync_playwright() as pw:
-        shared = options.env.get(SHARED_BROWSER_ENV)
         launch = launch_options(headless=not options.headed, slow_mo=options.slow_mo_ms)
-
-        def new_browser() -> Browser:
-            if shared:
-                # A fleet's one Chromium (runbook fleet --shared-browser): this run's contexts are its own
-                # (storage, downloads, traces), and closing the connection leaves the browser to the others.
-                return pw.chromium.connect_over_cdp(shared, slow_mo=options.slow_mo_ms or None)
-            return pw.chromium.launch(**launch)  # type: ignore[arg-type]
-
-        browsers = [new_browser()]
+        browsers = [pw.chromium.launch(**launch)]  # type: ignore[arg-type]
         run_dir.annotate(versions=versions(browsers[0]))
         opened: list[BrowserContext] = []
 
         def open_context(storage_state: dict[str, Any] | None, recording: bool) -> BrowserContext:
             if not browsers[-1].is_connected():  # it died: the run goes on in a new one (runner.ProcedureRun.steps)
-                browsers.append(new_browser())
+                browsers.append(pw.chromium.launch(**launch))  # type: ignore[arg-type]
             evidence = context_options(options.evidence, run_dir) if recording else {}
             context = browsers[-1].new_context(
                 viewport={"width": 1366, "height": 900},

@@ -180,27 +180,3 @@ def test_a_fleet_stopped_by_sigint_and_resumed_finishes_every_org_with_each_obje
             1,
             1,
         )
-
-
-def test_with_a_shared_browser_each_org_runs_in_contexts_of_its_own_and_the_browser_is_gone_after(
-    make_sim: Callable[..., SimulatorServer], tmp_path: Path
-) -> None:
-    """--shared-browser: one Chromium for both orgs (each run connected to it over CDP, in its own contexts);
-    both end done, each org's simulator holding its own app once; the shared browser is closed at the end,
-    and a resume of the fleet would use it again (fleet.json's history says so)."""
-    sims = {"alpha": make_sim(), "bravo": make_sim(release="current")}
-    path = fleet_file(tmp_path, [{"name": name, "set": {"org.url": sim.base_url}} for name, sim in sims.items()])
-    code, document, err = runbook_json(["fleet", "--json", "--shared-browser", str(path)], with_tokens(sims))
-    assert code == 0, err
-    assert document["summary"] == "2 done"
-    for sim in sims.values():
-        assert counts(sim) == (1, 1, 1)
-    fleet_dir = Path(document["fleet_dir"])
-    started = json.loads((fleet_dir / "fleet.json").read_text(encoding="utf-8"))["history"][0]
-    assert started["shared_browser"] is True
-    for org in document["orgs"]:
-        run = json.loads((Path(org["run_dir"]) / "run.json").read_text(encoding="utf-8"))
-        assert run["versions"]["browser"].startswith("chromium")
-        assert (Path(org["run_dir"]) / "trace.zip").is_file()  # evidence works over the shared connection
-    leftovers = subprocess.run(["pgrep", "-f", "runbook-shared-browser-"], capture_output=True, text=True)
-    assert leftovers.stdout.strip() == "", "the shared Chromium outlived the fleet"

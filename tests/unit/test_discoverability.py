@@ -43,7 +43,7 @@ def _source_variables() -> set[str]:
 
 
 # Read by `runbook fleet` and `runbook worker`, not by a run's spec: the README's "Many orgs" names them.
-FLEET_ONLY = {"RUNBOOK_BROKER_URL", "RUNBOOK_VISIBILITY_TIMEOUT", "RUNBOOK_BROWSER_CDP"}
+FLEET_ONLY = {"RUNBOOK_BROKER_URL", "RUNBOOK_VISIBILITY_TIMEOUT"}
 
 
 def _isolated_env(tmp_path: Path, **values: str) -> dict[str, str]:

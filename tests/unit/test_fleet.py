@@ -205,11 +205,3 @@ def test_the_command_refuses_a_bad_fleet_file_with_exit_2_and_resume_says_when_a
     assert result.exit_code == 0 and json.loads(result.stdout)["summary"] == "2 done"
     with pytest.raises(UsageError, match="not a fleet folder"):
         FleetDir.open(tmp_path)
-
-
-def test_a_shared_browser_is_for_a_fleet_run_here_not_on_workers(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["fleet", "--shared-browser", "--broker", "redis://127.0.0.1:1/0", str(write(tmp_path, GOOD))]
-    )
-    assert result.exit_code == 2 and "--shared-browser is for a fleet run here" in result.output
-    assert not (tmp_path / "recordings").exists()  # refused before any fleet folder
