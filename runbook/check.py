@@ -239,7 +239,7 @@ def start_at_refusal(result: CheckResult, start_at: str) -> StartAtUnsafe | None
     return StartAtUnsafe(
         result,
         f"--start-at {start_at} would leave out steps whose work is not in the org, so the run stopped before "
-        f"changing anything. " + " ".join(f"{text}" for text in missing) + f" Start earlier (at {first}, the "
+        "changing anything. " + " ".join(missing) + f" Start earlier (at {first}, the "
         "default, every step checks what is there before it changes anything), or do the missing work first.",
     )
 

@@ -27,6 +27,7 @@ from runbook.fleet import (
     default_concurrency,
     fleet_exit_code,
     load_fleet,
+    now_stamp,
     plan_runs,
     summary_line,
     write_summary,
@@ -57,7 +58,6 @@ class FleetProgress:
     def __init__(self, live: Live | None) -> None:
         self.live = live
         self.said: dict[str, str] = {}
-        self.clock = time.monotonic()
 
     def row(self, run: OrgRun) -> tuple[str, str, str, str]:
         if run.result:
@@ -86,7 +86,7 @@ class FleetProgress:
             return
         for run in runs:
             status, counter, note, took = self.row(run)
-            if status in ("waiting",) or self.said.get(run.name) == status:
+            if status == "waiting" or self.said.get(run.name) == status:
                 continue
             self.said[run.name] = status
             console.print(Text(f"{run.name:<20} {status:<11} {counter:>5}  {took:>6}  {note}"), soft_wrap=True)
@@ -115,7 +115,7 @@ def _run(
     )
     data = folder.read()
     data["history"].append(
-        {"event": "resumed" if resume else "started", "at": _now(), "orgs": len(runs), "broker": broker}
+        {"event": "resumed" if resume else "started", "at": now_stamp(), "orgs": len(runs), "broker": broker}
     )
     folder.write(data)
     live = Live(console=console, auto_refresh=False) if console.is_terminal and not as_json else None
@@ -141,7 +141,7 @@ def _run(
         if live is not None:
             live.stop()
     data = folder.read()
-    data["history"].append({"event": "stopped" if stopped_by else "finished", "at": _now()})
+    data["history"].append({"event": "stopped" if stopped_by else "finished", "at": now_stamp()})
     folder.write(data)
     write_summary(folder)
     code = fleet_exit_code(data, stopped_by)
@@ -156,12 +156,6 @@ def _run(
     if code != 0:
         console.print(f"When the causes are fixed: runbook resume {escape(str(folder.path))}", soft_wrap=True)
     raise typer.Exit(code)
-
-
-def _now() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _document(folder: FleetDir, data: dict[str, Any], code: int) -> dict[str, Any]:
@@ -209,7 +203,7 @@ def fleet_command(
     except UsageError as exc:
         usage_exit(exc)
     folder = FleetDir.create(fleet)
-    limit = concurrency or fleet.concurrency or default_concurrency()
+    limit = concurrency or fleet.concurrency  # the fleet file's, else the processor count (load_fleet)
     options = evidence_options(tracing, video, screenshots, har)
     _run(folder, limit, options, resume=False, as_json=as_json, broker=broker)
 

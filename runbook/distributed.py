@@ -35,7 +35,7 @@ from typing import Any
 from celery import Celery
 from celery.exceptions import TimeoutError as ResultTimeout
 
-from runbook.fleet import DONE, FleetDir, OrgRun, org_command, org_environment
+from runbook.fleet import FleetDir, OrgRun, org_run
 
 BROKER_ENV = "RUNBOOK_BROKER_URL"
 DEFAULT_BROKER = "redis://localhost:6379/0"
@@ -115,27 +115,19 @@ def run_org(fleet_dir: str, name: str, options: list[str], env: dict[str, str] |
                 result: dict[str, Any] = json.loads(recorded.read_text(encoding="utf-8"))
                 return result
         prefixes = [str(o["env_prefix"]) for o in folder.read()["orgs"]]
-        environment = org_environment(
-            env if env is not None else dict(os.environ), str(org["env_prefix"]), prefixes, org.get("secrets_file")
-        )
         resume = str(kept) if kept is not None else None
-        run = OrgRun(name, org_command(str(org["spec"]), org_folder, resume, options), environment, org_folder)
+        run = org_run(folder, org, prefixes, os.environ if env is None else env, options, resume)
         (org_folder / WORKER_FILE).write_text(
             json.dumps({"hostname": socket.gethostname(), "pid": os.getpid()}), encoding="utf-8"
         )
         run.start(own_session=False)  # whatever ends this worker ends the org's run with it
         result = run.wait()
-        result.pop("handoff", None)
         (org_folder / RESULT_FILE).write_text(json.dumps(result), encoding="utf-8")
         return result
 
 
 def run_org_task(task: Any, fleet_dir: str, name: str, options: list[str]) -> dict[str, Any]:
     return run_org(fleet_dir, name, options)
-
-
-def is_done(result: dict[str, Any]) -> bool:
-    return result.get("status") == DONE
 
 
 class CeleryFleetRunner:
@@ -185,7 +177,7 @@ class CeleryFleetRunner:
                     else:
                         run.result = {"status": "failed", "summary": f"the worker's task failed: {value!r}"[:500]}
                     run.result.setdefault("elapsed_s", round(time.monotonic() - run.started, 1))
-                    self.folder.set_org(name, **{k: v for k, v in run.result.items() if k != "handoff"})
+                    self.folder.set_org(name, **run.result)
                     del pending[name]
         except KeyboardInterrupt:
             return 2

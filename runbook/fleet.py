@@ -35,16 +35,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from runbook.errors import SpecErrors, UsageError
 from runbook.files import atomic_write, read_capped
+from runbook.report import JUNIT_FILE, REPORT_FILE, TEMPLATES
 from runbook.rundir import new_run_id
 from runbook.spec import load_spec, spec_from_dict
 
 FLEET_FILE = "fleet.json"
-REPORT_FILE = "report.html"
-JUNIT_FILE = "junit.xml"
 MAX_FLEET_BYTES = 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 _ORG_KEYS = ("name", "spec", "set", "secrets_file", "env_prefix")
@@ -57,9 +54,6 @@ DONE, BLOCKED, REFUSED, FAILED, INTERRUPTED, STOPPED, PENDING = (
     "interrupted",
     "stopped",
     "not run",
-)
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=select_autoescape(["html"])
 )
 
 
@@ -266,7 +260,7 @@ class FleetDir:
             {
                 "fleet_id": folder.path.name,
                 "source": str(fleet.source),
-                "created_at": _now(),
+                "created_at": now_stamp(),
                 "concurrency": fleet.concurrency,
                 "orgs": orgs,
                 "history": [],
@@ -307,7 +301,8 @@ class FleetDir:
         self.write(data)
 
 
-def _now() -> str:
+def now_stamp() -> str:
+    """The moment, as fleet.json records it (UTC, to the second)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -393,7 +388,6 @@ def _finish(run: OrgRun, stdout: str, stderr: str, code: int) -> dict[str, Any]:
         "summary": error.get("summary"),
         "steps": sum(1 for step in steps if step.get("outcome") in ("done", "unchanged")),
         "elapsed_s": round(time.monotonic() - run.started, 1),
-        "handoff": bool(document.get("handoff")),
     }
 
 
@@ -474,7 +468,7 @@ class FleetRunner:
                 except queue.Empty:
                     continue
                 running -= 1
-                self._set(ended.name, **{k: v for k, v in ended.result.items() if k != "handoff"})
+                self._set(ended.name, **ended.result)
         self.on_change(self.runs)
         return self.stopping
 
@@ -487,6 +481,20 @@ def org_command(spec: str, folder: Path, run_dir: str | None, options: list[str]
     return [*runbook, "run", "--json", "--recordings", str(folder), *options, spec]
 
 
+def org_run(
+    folder: FleetDir,
+    org: Mapping[str, Any],
+    prefixes: list[str],
+    env: Mapping[str, str],
+    options: list[str],
+    kept: str | None,
+) -> OrgRun:
+    """The org's process to start: a new run of its spec, or the resume of ``kept``, with its own environment."""
+    environment = org_environment(env, str(org["env_prefix"]), prefixes, org.get("secrets_file"))
+    org_folder = folder.org_folder(str(org["name"]))
+    return OrgRun(str(org["name"]), org_command(str(org["spec"]), org_folder, kept, options), environment, org_folder)
+
+
 def plan_runs(folder: FleetDir, env: Mapping[str, str], options: list[str], *, resume: bool) -> list[OrgRun]:
     """The orgs to run now: all of a new fleet; on resume, those not done (resumed where a run folder was kept)."""
     data = folder.read()
@@ -495,11 +503,8 @@ def plan_runs(folder: FleetDir, env: Mapping[str, str], options: list[str], *, r
     for org in data["orgs"]:
         if resume and org["status"] == DONE:
             continue
-        environment = org_environment(env, str(org["env_prefix"]), prefixes, org.get("secrets_file"))
         kept = org.get("run_dir") if resume and org.get("run_dir") and Path(org["run_dir"]).exists() else None
-        org_folder = folder.org_folder(str(org["name"]))
-        command = org_command(str(org["spec"]), org_folder, kept, options)
-        runs.append(OrgRun(str(org["name"]), command, environment, org_folder))
+        runs.append(org_run(folder, org, prefixes, env, options, kept))
     return runs
 
 
@@ -536,10 +541,10 @@ def write_summary(folder: FleetDir) -> None:
     for org in data["orgs"]:
         run_dir = Path(org["run_dir"]) if org.get("run_dir") else None
         link = None
-        if run_dir is not None and (run_dir / "report.html").exists():
-            link = os.path.relpath(run_dir / "report.html", folder.path)
+        if run_dir is not None and (run_dir / REPORT_FILE).exists():
+            link = os.path.relpath(run_dir / REPORT_FILE, folder.path)
         rows.append({**org, "report": link})
-    html = _TEMPLATES.get_template("fleet.html").render(fleet=data, rows=rows, summary=summary_line(data))
+    html = TEMPLATES.get_template("fleet.html").render(fleet=data, rows=rows, summary=summary_line(data))
     atomic_write(folder.path / REPORT_FILE, html.encode("utf-8"), private=True)
     suites = ET.Element("testsuites", name=f"runbook {data['fleet_id']}")
     for org in data["orgs"]:

@@ -25,7 +25,8 @@ from runbook.rundir import RunDir
 
 REPORT_FILE = "report.html"
 JUNIT_FILE = "junit.xml"
-_TEMPLATES = Environment(
+# The HTML templates of the reports (a run's, and runbook.fleet's summary of many).
+TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
 
@@ -114,7 +115,7 @@ def write_report(run_dir: RunDir, error: RunbookError | None = None) -> Path:
     history = info.get("history") or []
     first = next((h for h in history if isinstance(h, Mapping) and h.get("event") in ("started", "resumed")), {})
     trace = run_dir.path / "trace.zip"
-    html = _TEMPLATES.get_template("report.html").render(
+    html = TEMPLATES.get_template("report.html").render(
         run=info,
         who={
             "Salesforce user": (info.get("spec") or {}).get("org", {}).get("username") or "-",

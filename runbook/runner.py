@@ -216,8 +216,7 @@ def resume_point(run_dir: RunDir, procedure: Procedure) -> str | None:
 
     Steps a run left out (``--start-at``, run.json ``start_at``) stay left out: the check found their work done.
     """
-    started = run_dir.info().get("start_at")
-    first = run_dir.first_unfinished(start_at=started if started in procedure.ids else None)
+    first = run_dir.first_unfinished(start_at=run_dir.info().get("start_at"))
     return None if first is None else procedure.resume_point(first)
 
 
