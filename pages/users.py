@@ -42,6 +42,11 @@ class ListedUser:
     profile: str | None
 
 
+def _folded(texts: list[str]) -> list[str]:
+    """Cell texts with their whitespace folded, as they compare with a username or a header."""
+    return [re.sub(r"\s+", " ", text).strip() for text in texts]
+
+
 class UsersPage(SetupPage):
     SCREEN: ClassVar[str] = "Users"
     CLASSIC: ClassVar[bool] = True
@@ -63,9 +68,12 @@ class UsersPage(SetupPage):
     def _cells(row: Locator) -> Locator:
         return row.get_by_role("rowheader").or_(row.get_by_role("cell")).or_(row.get_by_role("gridcell"))
 
+    def _row_texts(self, row: Locator) -> list[str]:
+        """A row's cells as read, whitespace folded."""
+        return _folded(self._cells(row).all_inner_texts())
+
     def _headers(self) -> list[str]:
-        texts = self.table().first.get_by_role("columnheader").all_inner_texts()
-        return [re.sub(r"\s+", " ", text).strip() for text in texts]
+        return _folded(self.table().first.get_by_role("columnheader").all_inner_texts())
 
     def user(self, username: str) -> ListedUser | None:
         """The listed user with this username (any case), or None when no page of the list has them.
@@ -91,7 +99,7 @@ class UsersPage(SetupPage):
             return False
         headers = self._headers()
         last_row = self.table().first.get_by_role("row").last
-        texts = [re.sub(r"\s+", " ", t).strip() for t in self._cells(last_row).all_inner_texts()]
+        texts = self._row_texts(last_row)
         index = headers.index(USERNAME) if USERNAME in headers else -1
         shown = texts[index] if 0 <= index < len(texts) else ""
         moved_on = self.table().first.filter(has_not_text=shown) if shown else self.table().first
@@ -111,7 +119,7 @@ class UsersPage(SetupPage):
         for i in range(rows.count()):
             row = rows.nth(i)
             try:
-                texts = [re.sub(r"\s+", " ", t).strip() for t in self._cells(row).all_inner_texts()]
+                texts = self._row_texts(row)
             except PlaywrightError:  # the frame was replaced while reading: nobody found in this row
                 continue
             if USERNAME not in column or column[USERNAME] >= len(texts):
