@@ -198,13 +198,20 @@ class Recorder:
         context.tracing.start_chunk(title=title)
         self._tracing = True
 
+    @property
+    def saves_chunks(self) -> bool:
+        """Whether each step ends with a chunk saved (which reads the pages' secrets, unrecorded)."""
+        return self._tracing and self.chunk_per_step
+
     def _save_chunk(self) -> None:
         assert self.context is not None
-        register_session_cookies(self.context)
-        register_page_secrets(self.context)
         part = self.run_dir.path / f".trace-part-{len(self._parts):02d}.zip"
         self.context.tracing.stop_chunk(path=str(part))
         self._parts.append(part)
+        # Read between two chunks, where nothing is recorded: recorded, each look into each frame would add
+        # DOM snapshots of the page to the trace (a third of a run's). The merge masks them later.
+        register_session_cookies(self.context)
+        register_page_secrets(self.context)
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -251,7 +258,7 @@ class Recorder:
 
     def finish_trace(self, failed: bool) -> Path | None:
         """Stop tracing and write trace.zip (merged, scrubbed), unless it is not to be kept."""
-        if self.context is not None:
+        if self.context is not None and not self._tracing:  # when tracing, the last chunk's save reads them
             # A real org's hosts each set their own cookie as the run goes from one to another (the frame
             # host's only when a classic page is first framed): every one is masked, not only sign-in's.
             register_session_cookies(self.context)
@@ -335,7 +342,8 @@ class EvidenceCallbacks(RunCallbacks):
         # Each of a real org's hosts sets its own session cookie when a step first reaches it; the step's
         # pages may hold tokens and the Consumer Secret.
         register_session_cookies(ctx.page.context)
-        register_page_secrets(ctx.page.context)
+        if not self.recorder.saves_chunks:  # else the step's chunk, once saved, reads them unrecorded
+            register_page_secrets(ctx.page.context)
         return self.recorder.screenshot(ctx, step, outcome)
 
     def step_finished(self, step: Step, result: StepResult) -> None:

@@ -12,22 +12,26 @@ session cookie values and the Consumer Secret, which the runbook registers as it
 
 from __future__ import annotations
 
+import functools
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from runbook.files import atomic_write
-from runbook.logs import secret_forms
+from runbook.logs import masked_forms
 
 MASK = b"***"
 _COMPANIONS = (".trace", ".network", ".stacks")
 
 
+@functools.lru_cache(maxsize=64)
+def _encoded_forms(secrets: frozenset[str]) -> tuple[bytes, ...]:
+    return tuple(form.encode("utf-8") for form in masked_forms(secrets))
+
+
 def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
     """``data`` with every occurrence of each secret, in every form it may be written in, masked."""
-    forms = {form for secret in secrets if secret for form in secret_forms(secret)}
-    for form in sorted(forms, key=len, reverse=True):
-        encoded = form.encode("utf-8")
+    for encoded in _encoded_forms(frozenset(secrets)):
         if encoded in data:
             data = data.replace(encoded, MASK)
     return data
