@@ -16,7 +16,7 @@ from rich.text import Text
 from runbook.cli_options import HAR, JSON_OUT, SCREENSHOTS, TRACING, VIDEO
 from runbook.console import console, emit_json, json_document, usage_exit
 from runbook.errors import UsageError
-from runbook.evidence import Recording, Screenshots
+from runbook.evidence import EvidenceOptions, Recording, Screenshots
 from runbook.fleet import (
     DONE,
     PENDING,
@@ -32,6 +32,7 @@ from runbook.fleet import (
     summary_line,
     write_summary,
 )
+from runbook.fleet_browser import SharedBrowserRunner
 
 BROKER = Annotated[
     str | None,
@@ -41,6 +42,15 @@ BROKER = Annotated[
         help="The Celery broker (e.g. redis://host:6379/0): `fleet` sends the orgs there, as tasks for `runbook "
         "worker` processes, instead of running them here; `worker` takes them from there (default: "
         "$RUNBOOK_BROKER_URL, else redis://localhost:6379/0).",
+    ),
+]
+PROCESSES = Annotated[
+    bool,
+    typer.Option(
+        "--process-per-org",
+        help="Run each org as a `runbook run` process with a browser of its own, instead of every org in one "
+        "browser (a context each) driven from this process: more memory and processor time, but an org's crash "
+        "cannot touch another's.",
     ),
 ]
 STATUS_STYLE = {DONE: "green", "blocked": "red", REFUSED: "red", "failed": "red", "running": "cyan"}
@@ -104,8 +114,16 @@ def _distributed() -> Any:
 
 
 def _run(
-    folder: FleetDir, concurrency: int, options: list[str], *, resume: bool, as_json: bool, broker: str | None = None
+    folder: FleetDir,
+    concurrency: int,
+    evidence: EvidenceOptions,
+    *,
+    resume: bool,
+    as_json: bool,
+    broker: str | None = None,
+    processes: bool = False,
 ) -> NoReturn:
+    options = evidence_args(evidence)
     runs = plan_runs(folder, os.environ, options, resume=resume)
     verb = "Resuming" if resume else "Running"
     where = f"on the workers of {broker}" if broker else f"up to {concurrency} at a time"
@@ -115,7 +133,13 @@ def _run(
     )
     data = folder.read()
     data["history"].append(
-        {"event": "resumed" if resume else "started", "at": now_stamp(), "orgs": len(runs), "broker": broker}
+        {
+            "event": "resumed" if resume else "started",
+            "at": now_stamp(),
+            "orgs": len(runs),
+            "broker": broker,
+            "process_per_org": processes,
+        }
     )
     folder.write(data)
     live = Live(console=console, auto_refresh=False) if console.is_terminal and not as_json else None
@@ -134,8 +158,10 @@ def _run(
                 runner: Any = _distributed().CeleryFleetRunner(folder, runs, options, broker, on_change=show)
             except UsageError as exc:
                 usage_exit(exc)
-        else:
+        elif processes:
             runner = FleetRunner(folder, runs, concurrency, on_change=show)
+        else:
+            runner = SharedBrowserRunner(folder, runs, concurrency, evidence, on_change=show)
         stopped_by = runner.run()
     finally:
         if live is not None:
@@ -170,10 +196,11 @@ def _document(folder: FleetDir, data: dict[str, Any], code: int) -> dict[str, An
     }
 
 
-def evidence_options(tracing: Recording, video: Recording, screenshots: Screenshots, har: bool) -> list[str]:
-    """The evidence options each org's run gets, as `runbook run` spells them."""
-    options = ["--tracing", tracing.value, "--video", video.value, "--screenshots", screenshots.value]
-    return [*options, "--har"] if har else options
+def evidence_args(evidence: EvidenceOptions) -> list[str]:
+    """The evidence options each org's run gets, as `runbook run` spells them (for its process, or a worker's)."""
+    options = ["--tracing", evidence.tracing.value, "--video", evidence.video.value]
+    options += ["--screenshots", evidence.screenshots.value]
+    return [*options, "--har"] if evidence.har else options
 
 
 def fleet_command(
@@ -195,6 +222,7 @@ def fleet_command(
     har: HAR = False,
     as_json: JSON_OUT = False,
     broker: BROKER = None,
+    processes: PROCESSES = False,
 ) -> None:
     """Run the procedure in every org of FLEET.toml at once, each org its own run; a summary of all at the end."""
     json_document(as_json)
@@ -204,11 +232,11 @@ def fleet_command(
         usage_exit(exc)
     folder = FleetDir.create(fleet)
     limit = concurrency or fleet.concurrency  # the fleet file's, else the processor count (load_fleet)
-    options = evidence_options(tracing, video, screenshots, har)
-    _run(folder, limit, options, resume=False, as_json=as_json, broker=broker)
+    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
+    _run(folder, limit, evidence, resume=False, as_json=as_json, broker=broker, processes=processes)
 
 
-def resume_fleet(path: Path, *, as_json: bool, options: list[str], broker: str | None = None) -> NoReturn:
+def resume_fleet(path: Path, *, as_json: bool, evidence: EvidenceOptions, broker: str | None = None) -> NoReturn:
     """`runbook resume FLEET_DIR`: the orgs not done, each resumed where its run stopped (or run anew)."""
     try:
         folder = FleetDir.open(path)
@@ -220,11 +248,12 @@ def resume_fleet(path: Path, *, as_json: bool, options: list[str], broker: str |
         if as_json:
             emit_json(_document(folder, data, 0))
         raise typer.Exit(0)
-    if broker is None:  # resumed as it was started: on the same broker, or here
-        started = [entry.get("broker") for entry in data.get("history", []) if entry.get("event") == "started"]
-        broker = started[-1] if started else None
+    # Resumed as it was started: on the same broker, or here in one browser, or a process per org.
+    started = [entry for entry in data.get("history", []) if entry.get("event") == "started"]
+    broker = broker or (started[-1].get("broker") if started else None)
+    processes = bool(started and started[-1].get("process_per_org"))
     limit = int(data.get("concurrency") or default_concurrency())
-    _run(folder, limit, options, resume=True, as_json=as_json, broker=broker)
+    _run(folder, limit, evidence, resume=True, as_json=as_json, broker=broker, processes=processes)
 
 
 def worker_command(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -16,7 +15,6 @@ from rich.status import Status
 from rich.text import Text
 
 from runbook.callbacks import Answer, RunCallbacks
-from runbook.check import CheckStoppedRun
 from runbook.cli_options import HAR, HEADED, JSON_OUT, SCREENSHOTS, SLOW_MO, STEP, TRACING, VIDEO
 from runbook.console import (
     console,
@@ -27,15 +25,14 @@ from runbook.console import (
     require_terminal,
     usage_exit,
 )
-from runbook.engine import RunnerOptions, RunOutcome, execute
+from runbook.engine import RunnerOptions, RunOutcome, discard_if_refused, execute, new_run_dir, open_for_resume
 from runbook.errors import CredentialsError, RunbookError, StepFailed, UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
-from runbook.files import folder_problem
 from runbook.plan import Plan, Step
-from runbook.procedure import ROUTES, build_plan, procedure_for
+from runbook.procedure import ROUTES, procedure_for
 from runbook.results import Outcome, StepResult
-from runbook.rundir import STATUSES, RunDir
-from runbook.runner import operator, resume_point
+from runbook.rundir import RunDir
+from runbook.runner import operator
 from runbook.signals import interruption, stop_at_once, stop_raised_at_once
 from runbook.simulator.state import CreationMode, Release
 from runbook.spec import AppKind, LoginMethod, RunSpec, load_spec
@@ -232,55 +229,13 @@ def print_outcome(outcome: RunOutcome) -> None:
         console.print(f"Trace: playwright show-trace {escape(str(trace))}", soft_wrap=True)
 
 
-def outcome_document(outcome: RunOutcome) -> dict[str, Any]:
-    """The run as one JSON document (``--json``): status, exit code, each step, the hand-off, where things are."""
-    run_dir, error = outcome.run_dir, outcome.error
-    kept = run_dir.path.exists()
-    document: dict[str, Any] = {
-        "status": outcome.status,
-        "exit_code": exit_code(outcome),
-        "run_id": run_dir.run_id,
-        "run_dir": str(run_dir.path) if kept else None,
-    }
-    if error is not None:
-        summary = error.summary if isinstance(error, StepFailed) else str(error).splitlines()[0]
-        document["error"] = {"type": type(error).__name__, "summary": summary, "message": str(error)}
-    if isinstance(error, CheckStoppedRun):  # the run folder is gone: the check's rows say why it stopped
-        document["check"] = error.result.to_dict()
-    if not kept:
-        return document
-    document.setdefault("check", run_dir.info().get("check"))
-    results = run_dir.results()
-    document["steps"] = [
-        {
-            "id": step.id,
-            "title": step.title,
-            "outcome": results[step.id].outcome.value if step.id in results else "not run",
-            "detail": results[step.id].detail if step.id in results else None,
-            "duration_s": results[step.id].duration_s if step.id in results else None,
-        }
-        for step in run_dir.plan()
-    ]
-    handoff = run_dir.path / "handoff.json"
-    document["handoff"] = json.loads(handoff.read_text(encoding="utf-8")) if handoff.exists() else None
-    for name, file in (("report", "report.html"), ("trace", "trace.zip")):
-        document[name] = str(run_dir.path / file) if (run_dir.path / file).exists() else None
-    return document
-
-
 def finish(outcome: RunOutcome, as_json: bool) -> NoReturn:
     """Tell how the run ended (lines, or the JSON document), and exit with its code."""
     if as_json:
-        emit_json(outcome_document(outcome))
+        emit_json(outcome.document())
     else:
         print_outcome(outcome)
-    raise typer.Exit(exit_code(outcome))
-
-
-def exit_code(outcome: RunOutcome) -> int:
-    if outcome.error is None:
-        return 0
-    return outcome.error.exit_code if isinstance(outcome.error, RunbookError) else 1
+    raise typer.Exit(outcome.exit_code)
 
 
 def _options(
@@ -304,28 +259,12 @@ def announce_totp_wait(seconds: float) -> None:
 
 
 def start_run(spec: RunSpec, options: RunnerOptions, recordings: Path | None = None) -> RunOutcome:
-    plan = build_plan(spec)
-    base = recordings or spec.options.recordings_dir
     try:
-        run_dir = RunDir.create(base, plan, spec.summary(), spec_toml=spec.to_toml(), spec_path=spec.source_path)
-    except OSError as exc:  # the recordings folder is a file, /dev/null, a link loop, not writable
-        usage_exit(
-            UsageError(
-                f"Cannot make a run directory in {base}: {folder_problem(base, exc)}. "
-                "Give --recordings (or run.recordings_dir in the spec) a folder you can write to."
-            )
-        )
-    console.print(f"Run {run_dir.run_id}: {len(plan)} steps against {escape(spec.org.url)}", soft_wrap=True)
-    outcome = _guarded(lambda: execute(spec, run_dir, options), run_dir)
-    if refused_before_any_step(outcome):
-        # Nothing was done and nothing is worth keeping: no run folder is left behind (issue 13).
-        shutil.rmtree(run_dir.path, ignore_errors=True)
-    return outcome
-
-
-def refused_before_any_step(outcome: RunOutcome) -> bool:
-    """A run refused before its first step (bad input found at sign-in: unreachable org, credentials, rights)."""
-    return isinstance(outcome.error, UsageError) and not outcome.run_dir.results()
+        run_dir = new_run_dir(spec, recordings)
+    except UsageError as exc:
+        usage_exit(exc)
+    console.print(f"Run {run_dir.run_id}: {len(run_dir.plan())} steps against {escape(spec.org.url)}", soft_wrap=True)
+    return discard_if_refused(_guarded(lambda: execute(spec, run_dir, options), run_dir))
 
 
 def _guarded(action: Any, run_dir: RunDir) -> RunOutcome:
@@ -409,35 +348,6 @@ def refuse_start_at(spec: RunSpec, start_at: str | None, check: bool) -> None:
         )
 
 
-def take_fixed_spec(run_dir: RunDir, saved: RunSpec, path: Path) -> RunSpec:
-    """The corrected spec a resume goes on with, once it is known to name the same org, app and certificate.
-
-    What the finished steps did stays valid only for the same org (URL and user), the same app (kind and API
-    name) and the same certificate; anything else (the assignee, the permission set's label, the callback
-    URLs the existing-app check compares...) may be corrected. The run directory keeps the new spec and plan.
-    """
-    fixed = load_spec(path, os.environ)
-    pairs: list[tuple[str, object, object]] = [
-        ("org.url", saved.org.url, fixed.org.url),
-        ("org.username", saved.org.username, fixed.org.username),
-        ("app.kind", saved.app.kind.value, fixed.app.kind.value),
-        ("app.api_name", saved.app.api_name, fixed.app.api_name),
-    ]
-    before = (saved.summary()["app"]["certificate"] or {}).get("sha256_fingerprint")
-    after = (fixed.summary()["app"]["certificate"] or {}).get("sha256_fingerprint")
-    if before is not None:
-        pairs.append(("app.certificate", before, after))
-    differ = [f"{key} is {new!r}, the run's is {old!r}" for key, old, new in pairs if old != new]
-    if differ:
-        raise UsageError(
-            f"{path} cannot replace the spec of {run_dir.run_id}: " + "; ".join(differ) + ". The steps already done "
-            "were for the run's org, app and certificate. Start a new run with `runbook run SPEC` instead."
-        )
-    run_dir.replace_spec(build_plan(fixed), fixed.summary(), fixed.to_toml(), path)
-    run_dir.add_history("spec replaced", source=str(path.resolve()), **operator())
-    return fixed
-
-
 def resume_command(
     run_dir_path: Annotated[
         Path, typer.Argument(metavar="RUN_DIR", help="A run directory under recordings/ (or a fleet's folder).")
@@ -464,33 +374,12 @@ def resume_command(
     """
     json_document(as_json)
     if (run_dir_path / "fleet.json").is_file():
-        from runbook.cli_fleet import evidence_options, resume_fleet
+        from runbook.cli_fleet import resume_fleet
 
-        resume_fleet(run_dir_path, as_json=as_json, options=evidence_options(tracing, video, screenshots, har))
+        evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
+        resume_fleet(run_dir_path, as_json=as_json, evidence=evidence)
     try:
-        run_dir = RunDir.open(run_dir_path)
-        if run_dir.status not in STATUSES:
-            raise UsageError(
-                f"{run_dir.path / 'run.json'} has the status {json.dumps(run_dir.status)}, which no run has "
-                f"({', '.join(STATUSES)}); it was changed by hand, so the run cannot be resumed."
-            )
-        spec_file = run_dir.path / "spec.toml"
-        if not spec_file.exists():
-            raise UsageError(f"{run_dir_path} has no spec.toml; it cannot be resumed.")
-        # The copy the runbook wrote: a symbolic link there means it was swapped, and it is refused.
-        run_spec = load_spec(spec_file, os.environ, follow_symlinks=False)
-        changed = run_dir.changed_since_start(run_spec.summary())
-        if changed:
-            raise UsageError(
-                f"{run_dir.path} cannot be resumed: "
-                + "; ".join(changed)
-                + f". As it stands it would sign in to {run_spec.org.url} as {run_spec.org.username}. "
-                "Start a new run with `runbook run SPEC` instead."
-            )
-        if fixed_spec is not None:
-            run_spec = take_fixed_spec(run_dir, run_spec, fixed_spec)
-        # Reads plan.json and the step results: refused here if tampered with.
-        start = resume_point(run_dir, procedure_for(run_spec))
+        run_dir, run_spec, start = open_for_resume(run_dir_path, os.environ, fixed_spec)
         refuse_prompts_without_terminal(run_spec, step)
     except UsageError as exc:
         usage_exit(exc)

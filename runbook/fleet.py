@@ -315,6 +315,8 @@ class OrgRun:
     command: list[str]
     env: dict[str, str]
     folder: Path
+    spec: str = ""  # the org's spec (a new run)
+    kept: str | None = None  # the run directory to resume, if any
     started: float = 0.0
     process: subprocess.Popen[str] | None = None
     result: dict[str, Any] = field(default_factory=dict)
@@ -379,11 +381,16 @@ def _finish(run: OrgRun, stdout: str, stderr: str, code: int) -> dict[str, Any]:
             "run_dir": None,
             "error": {"summary": lines[-1] if lines else f"the run's process ended with exit code {code}"},
         }
+    return org_result(run, {"exit_code": code, **document})
+
+
+def org_result(run: OrgRun, document: Mapping[str, Any]) -> dict[str, Any]:
+    """What fleet.json keeps of an org's run, from its ``runbook run --json`` document."""
     error = document.get("error") or {}
     steps = document.get("steps") or []
     return {
         "status": classify(document),
-        "exit_code": document.get("exit_code", code),
+        "exit_code": document.get("exit_code"),
         "run_dir": document.get("run_dir"),
         "summary": error.get("summary"),
         "steps": sum(1 for step in steps if step.get("outcome") in ("done", "unchanged")),
@@ -492,7 +499,8 @@ def org_run(
     """The org's process to start: a new run of its spec, or the resume of ``kept``, with its own environment."""
     environment = org_environment(env, str(org["env_prefix"]), prefixes, org.get("secrets_file"))
     org_folder = folder.org_folder(str(org["name"]))
-    return OrgRun(str(org["name"]), org_command(str(org["spec"]), org_folder, kept, options), environment, org_folder)
+    command = org_command(str(org["spec"]), org_folder, kept, options)
+    return OrgRun(str(org["name"]), command, environment, org_folder, spec=str(org["spec"]), kept=kept)
 
 
 def plan_runs(folder: FleetDir, env: Mapping[str, str], options: list[str], *, resume: bool) -> list[OrgRun]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import html
 import json
 import logging
@@ -17,7 +18,9 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -52,7 +55,8 @@ def _base64_cores(secret: str) -> set[str]:
     return cores
 
 
-def secret_forms(secret: str) -> set[str]:
+@functools.lru_cache(maxsize=8192)
+def secret_forms(secret: str) -> frozenset[str]:
     """Every form in which ``secret`` may be written: raw, percent- and form-encoded (either hex case), JSON-
     and HTML-escaped (and both, as a DOM snapshot inside a trace is), and base64 inside a longer value."""
     from urllib.parse import quote, quote_plus
@@ -65,7 +69,14 @@ def secret_forms(secret: str) -> set[str]:
     escaped = {json.dumps(form)[1:-1] for form in plain} | {
         json.dumps(form, ensure_ascii=False)[1:-1] for form in plain
     }
-    return {form for form in plain | escaped | _base64_cores(secret) if form}
+    return frozenset(form for form in plain | escaped | _base64_cores(secret) if form)
+
+
+@functools.lru_cache(maxsize=64)
+def masked_forms(secrets: frozenset[str]) -> tuple[str, ...]:
+    """Every form of every one of ``secrets``, longest first (a longer form masked before a form inside it).
+    Kept for the last sets asked for: a run masks the same secrets in every event and every trace entry."""
+    return tuple(sorted({form for secret in secrets if secret for form in secret_forms(secret)}, key=len, reverse=True))
 
 
 class Redactor:
@@ -85,11 +96,11 @@ class Redactor:
         with self._lock:
             return list(self._values)
 
-    def forms(self) -> list[str]:
+    def forms(self) -> tuple[str, ...]:
         """Every form of every registered value (``secret_forms``), longest first."""
         with self._lock:
-            values = list(self._values)
-        return sorted({form for value in values for form in secret_forms(value)}, key=len, reverse=True)
+            values = frozenset(self._values)
+        return masked_forms(values)
 
     def scrub(self, text: str) -> str:
         for value in self.forms():
@@ -117,27 +128,46 @@ REDACTOR = Redactor()
 
 
 class _JsonLines:
-    """Appends each event as a JSON line to a file (the run's events.jsonl), before console filtering."""
+    """Appends each event as a JSON line to a file (the run's events.jsonl), before console filtering.
+
+    One file for the process; or, while ``per_context`` (runs sharing a thread, ``runbook fleet``), one
+    for each run's context, so that no run's events land in another's file.
+    """
 
     def __init__(self) -> None:
         self.file: TextIO | None = None
+        self.per_context = False
+        self._own: ContextVar[TextIO | None] = ContextVar("events_file", default=None)
 
     def open(self, path: Path | None) -> None:
         self.close()
+        file = None
         if path is not None:
             # Owner-only from the first byte, like every file of a run directory.
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            self.file = os.fdopen(fd, "a", encoding="utf-8")
+            file = os.fdopen(fd, "a", encoding="utf-8")
+        if self.per_context:
+            self._own.set(file)
+        else:
+            self.file = file
+
+    def _current(self) -> TextIO | None:
+        return self._own.get() if self.per_context else self.file
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+        file = self._current()
+        if file is not None:
+            file.close()
+        if self.per_context:
+            self._own.set(None)
+        else:
             self.file = None
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        if self.file is not None:
-            self.file.write(json.dumps(event_dict, default=str) + "\n")
-            self.file.flush()
+        file = self._current()
+        if file is not None:
+            file.write(json.dumps(event_dict, default=str) + "\n")
+            file.flush()
         return event_dict
 
 
@@ -213,5 +243,17 @@ def _route_library_logs() -> None:
 
 
 def log_to(path: Path | None) -> None:
-    """Send every event to ``path`` (events.jsonl) from now on; None stops."""
+    """Send every event to ``path`` (events.jsonl) from now on (in this context, inside ``one_file_per_run``);
+    None stops."""
     EVENTS.open(path)
+
+
+@contextmanager
+def one_file_per_run() -> Iterator[None]:
+    """Inside the block, ``log_to`` holds for the calling context alone: runs sharing a thread, each in its own
+    context (``runbook.shared_loop``), each log to their own events.jsonl."""
+    EVENTS.per_context = True
+    try:
+        yield
+    finally:
+        EVENTS.per_context = False

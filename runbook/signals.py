@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -49,6 +49,7 @@ def _in_main_thread() -> bool:
 _pending: list[int] = []
 _at_once: list[bool] = []  # non-empty while nothing is in flight (a person is being asked): stop at once
 _raised: list[int] = []  # the signal raised inside stop_at_once, for callers whose library swallowed it
+_shared: list[bool] = []  # non-empty inside shared_stop_signals: several runs share this thread (runbook fleet)
 
 
 def _stop(number: int) -> KeyboardInterrupt:
@@ -68,8 +69,9 @@ def _note_stop(number: int, frame: FrameType | None) -> None:
 def raise_if_stopped() -> None:
     """Raise the stop a signal asked for, if one did (called between steps)."""
     if _pending:
-        number = _pending.pop()
-        _pending.clear()
+        number = _pending[-1]
+        if not _shared:  # one run: raised once; runs sharing the thread each raise it at their own boundary
+            _pending.clear()
         raise _stop(number)
 
 
@@ -77,7 +79,7 @@ def raise_if_stopped() -> None:
 def stop_signals() -> Iterator[None]:
     """Inside the block a stop signal is noted and raised at the next step boundary (``raise_if_stopped``);
     a second one is raised at once. A SIGINT ignored when the block starts (a background job) stays ignored."""
-    if not _in_main_thread():  # handlers belong to the main thread; elsewhere the caller's stay
+    if not _in_main_thread() or _shared:  # handlers belong to the main thread, or to the runs' shared ones
         yield
         return
     _pending.clear()
@@ -116,7 +118,7 @@ def stop_raised_at_once() -> KeyboardInterrupt | None:
 @contextmanager
 def finishing() -> Iterator[None]:
     """Hold stop signals back while the evidence is finished; the third in a row stops the program."""
-    if not _in_main_thread():
+    if not _in_main_thread() or _shared:  # the shared handlers hold every signal after the first already
         yield
         return
     held: list[int] = []
@@ -133,5 +135,43 @@ def finishing() -> Iterator[None]:
     try:
         yield
     finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextmanager
+def shared_stop_signals(on_stop: Callable[[int], None]) -> Iterator[None]:
+    """For runs sharing this thread (``runbook fleet``, ``runbook.shared_loop``): the first stop signal is noted
+    for all of them, each raising it at its next step boundary and finishing its evidence, and ``on_stop``
+    hears it (no more runs start). The runs' own ``stop_signals`` and ``finishing`` leave these handlers in
+    place. Later signals are held while the runs finish; one more than ``HELD_BEFORE_GIVING_IN`` gets through.
+    """
+    if not _in_main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def note(number: int, frame: FrameType | None) -> None:
+        name = signal.Signals(number).name
+        if not _pending:
+            _pending.append(number)
+            log.warning("stop_requested", signal=name, when="every run after its current step")
+            on_stop(number)
+            return
+        held.append(number)
+        if len(held) > HELD_BEFORE_GIVING_IN:
+            log.warning("finishing_abandoned", signal=name)
+            raise _stop(number)
+        log.warning("signal_held_while_finishing", signal=name)
+
+    numbers = [n for n in STOP_SIGNALS if not (n == signal.SIGINT and signal.getsignal(n) == signal.SIG_IGN)]
+    previous = {number: signal.signal(number, note) for number in numbers}
+    _pending.clear()
+    _shared.append(True)
+    try:
+        yield
+    finally:
+        _shared.pop()
+        _pending.clear()
         for number, handler in previous.items():
             signal.signal(number, handler)

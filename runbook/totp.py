@@ -8,18 +8,42 @@ from the clock: it is the only wait on time in the runbook.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyotp
 
 MIN_REMAINING_S = 5.0
 
 
+# How the wait passes: blocking this thread, unless the run shares it with other runs (``waiting_with``).
+_WAIT: ContextVar[Callable[[float], None]] = ContextVar("totp_wait", default=time.sleep)
+
+
 def _wait_for_window(seconds: float) -> None:
     # The one permitted wait on the clock: until the next TOTP window opens (at most one period).
-    time.sleep(seconds)
+    _WAIT.get()(seconds)
+
+
+@contextmanager
+def waiting_with(wait: Callable[[float], None]) -> Iterator[None]:
+    """In this context (a run sharing its thread with others: ``runbook fleet``), the wait for a fresh window
+    is ``wait``, which lets the other runs go on meanwhile, instead of a sleep that would hold them all."""
+    token = _WAIT.set(wait)
+    try:
+        yield
+    finally:
+        _WAIT.reset(token)
+
+
+def on_event_loop(run: Callable[[Coroutine[Any, Any, None]], None]) -> Callable[[float], None]:
+    """The wait as a sleep of the event loop ``run`` drives (one Playwright shared by a fleet's runs)."""
+    return lambda seconds: run(asyncio.sleep(seconds))
 
 
 @dataclass

@@ -84,8 +84,9 @@ def counts(sim: SimulatorServer) -> tuple[int, int, int]:
     return len(org["apps"]), len(org["permission_sets"]), len(org["assignments"])
 
 
+@pytest.mark.parametrize("mode", [[], ["--process-per-org"]], ids=["one-browser", "process-per-org"])
 def test_four_orgs_end_as_two_done_one_blocked_one_refused_each_as_its_run_left_it(
-    make_sim: Callable[..., SimulatorServer], tmp_path: Path
+    make_sim: Callable[..., SimulatorServer], tmp_path: Path, mode: list[str]
 ) -> None:
     alpha, bravo = make_sim(), make_sim(release="current")
     blocked, wrong = make_sim(release="current", creation="blocked"), make_sim()
@@ -108,7 +109,7 @@ def test_four_orgs_end_as_two_done_one_blocked_one_refused_each_as_its_run_left_
     )
     env = with_tokens({"alpha": alpha, "bravo": bravo, "charlie": blocked})
     env["DELTA_RUNBOOK_PASSWORD"] = "not-the-password"
-    code, document, err = runbook_json(["fleet", "--json", "--tracing", "off", str(path)], env)
+    code, document, err = runbook_json(["fleet", "--json", "--tracing", "off", *mode, str(path)], env)
     assert code == 2 == document["exit_code"], err
     assert document["summary"] == "2 done, 1 blocked, 1 refused"
     statuses = {org["name"]: org["status"] for org in document["orgs"]}
@@ -127,9 +128,10 @@ def test_four_orgs_end_as_two_done_one_blocked_one_refused_each_as_its_run_left_
     suites = ET.parse(fleet_dir / "junit.xml").getroot().findall("testsuite")
     assert [suite.get("name", "").split(":")[0] for suite in suites] == ["alpha", "bravo", "charlie", "delta"]
     assert [len(suite.findall("testcase")) for suite in suites] == [23, 23, 1, 1]
-    # delta's password reaches no other org's output, nor the fleet's (org_environment keeps it to delta).
-    for name in ("alpha", "bravo"):
-        assert "not-the-password" not in (fleet_dir / "orgs" / name / "stderr.log").read_text(encoding="utf-8")
+    # delta's password reaches no file of the fleet (runs, logs, reports), nor its output.
+    written = [path for path in fleet_dir.rglob("*") if path.is_file()]
+    assert any(path.name == "events.jsonl" for path in written)
+    assert [path for path in written if b"not-the-password" in path.read_bytes()] == []
     assert "not-the-password" not in json.dumps(document) + err
 
 
