@@ -67,16 +67,15 @@ def one_run(evidence: EvidenceOptions, workdir: Path) -> tuple[float, dict[str, 
     return wall, dict(sizes)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=5)
-    args = parser.parse_args()
+def measure(pairs: int) -> tuple[list[float], float]:
+    """``pairs`` alternating pairs, printed as they go: each pair's ratio full/none, and the median size in bytes
+    of a run directory with full evidence."""
     configure()
     ratios: list[float] = []
     full_sizes: list[dict[str, int]] = []
     none_sizes: list[int] = []
     one_run(NONE, Path(tempfile.mkdtemp()))  # warm-up: the first browser launch pays for cold caches
-    for pair in range(args.pairs):
+    for pair in range(pairs):
         times: dict[str, float] = {}
         order = ("none", "full") if pair % 2 == 0 else ("full", "none")
         for name in order:
@@ -97,6 +96,13 @@ def main() -> None:
             print(f"  {kind:24} {median / 1e6:6.2f} MB")
     total = statistics.median(sum(sizes.values()) for sizes in full_sizes)
     print(f"run directory, full evidence: {total / 1e6:.2f} MB; without: {statistics.median(none_sizes) / 1e6:.2f} MB")
+    return ratios, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=5)
+    measure(parser.parse_args().pairs)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from runbook.simulator.server import SimulatorServer
@@ -57,7 +58,7 @@ def pss_kib(pids: list[int]) -> int:
     return total
 
 
-def run_fleet(orgs: int, latency_ms: int, workdir: Path) -> tuple[float, int]:
+def run_fleet(orgs: int, latency_ms: int, workdir: Path, options: Sequence[str] = ()) -> tuple[float, int]:
     """One fleet of ``orgs`` simulated orgs, all at once: its wall time and the peak PSS of its processes (KiB)."""
     certificate = workdir / "request.crt"
     self_signed_certificate(certificate)
@@ -79,7 +80,7 @@ def run_fleet(orgs: int, latency_ms: int, workdir: Path) -> tuple[float, int]:
         (workdir / "fleet.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "runbook.cli", "fleet", "--json", str(workdir / "fleet.toml")],
+            [sys.executable, "-m", "runbook.cli", "fleet", "--json", *options, str(workdir / "fleet.toml")],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -106,17 +107,24 @@ def run_fleet(orgs: int, latency_ms: int, workdir: Path) -> tuple[float, int]:
             sim.stop()
 
 
+def measure(orgs: int, latency_ms: int, options: Sequence[str] = ()) -> tuple[float, float, int]:
+    """One org alone, then ``orgs`` at once: both wall times and the fleet's peak PSS (KiB), printed as they come."""
+    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
+        single, single_pss = run_fleet(1, latency_ms, Path(one), options)
+        print(f"1 org:  {single:6.1f} s, peak PSS {single_pss / 1024:6.0f} MiB", flush=True)
+        wall, pss = run_fleet(orgs, latency_ms, Path(many), options)
+    print(f"{orgs} orgs: {wall:6.1f} s, peak PSS {pss / 1024:6.0f} MiB ({pss / 1024 / orgs:.0f} MiB per org)")
+    print(f"ratio {orgs} orgs / 1 org: {wall / single:.2f}", flush=True)
+    return single, wall, pss
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=8)
     parser.add_argument("--latency-ms", type=int, default=300)
+    parser.add_argument("--process-per-org", action="store_true", help="the fleet's other way: a process per org")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
-        single, single_pss = run_fleet(1, args.latency_ms, Path(one))
-        print(f"1 org:  {single:6.1f} s, peak PSS {single_pss / 1024:6.0f} MiB", flush=True)
-        wall, pss = run_fleet(args.orgs, args.latency_ms, Path(many))
-    print(f"{args.orgs} orgs: {wall:6.1f} s, peak PSS {pss / 1024:6.0f} MiB ({pss / 1024 / args.orgs:.0f} MiB per org)")
-    print(f"ratio {args.orgs} orgs / 1 org: {wall / single:.2f}")
+    measure(args.orgs, args.latency_ms, ["--process-per-org"] if args.process_per_org else [])
 
 
 if __name__ == "__main__":
