@@ -76,7 +76,7 @@ class FleetProgress:
             run_dir = run.result.get("run_dir")
             note = _first_sentence(str(run.result.get("summary") or (f"run {Path(run_dir).name}" if run_dir else "")))
             return status, counter, note, f"{run.result.get('elapsed_s') or 0:.0f} s"
-        elif run.process is not None:
+        elif run.started:  # its process, or its greenlet here, has started
             status = "running"
             done, total, last = run.progress()
             counter, note = f"{done}/{total}", last or "signing in"

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from runbook.cli import app
+from runbook.cli_fleet import FleetProgress
 from runbook.errors import UsageError
 from runbook.fleet import (
     FleetDir,
@@ -179,6 +180,7 @@ def test_a_resume_runs_only_the_orgs_not_done_resuming_a_kept_run(tmp_path: Path
     folder.write(data)
     (run,) = plan_runs(folder, {"OWN_RUNBOOK_ACCESS_TOKEN": "t" * 20}, ["--tracing", "off"], resume=True)
     assert run.name == "own" and run.command[-5:] == ["resume", "--json", "--tracing", "off", str(kept)]
+    assert run.kept == str(kept)  # what the fleet's own browser resumes, without a command
     assert run.env["RUNBOOK_ACCESS_TOKEN"] == "t" * 20
     data["orgs"][1]["run_dir"] = None  # refused before a run folder was kept: a new run of its spec
     folder.write(data)
@@ -205,3 +207,21 @@ def test_the_command_refuses_a_bad_fleet_file_with_exit_2_and_resume_says_when_a
     assert result.exit_code == 0 and json.loads(result.stdout)["summary"] == "2 done"
     with pytest.raises(UsageError, match="not a fleet folder"):
         FleetDir.open(tmp_path)
+
+
+def test_each_orgs_line_says_waiting_running_with_its_step_counter_or_how_it_ended(tmp_path: Path) -> None:
+    """An org run in the fleet's own browser has no process: it shows as running once started, with the steps
+    its run directory holds."""
+    folder = FleetDir.create(load_fleet(write(tmp_path, GOOD), {}))
+    run, other = plan_runs(folder, {}, [], resume=False)
+    progress = FleetProgress(None)
+    assert progress.row(run)[:3] == ("waiting", "-", "")
+    run.started = 1.0
+    steps = run.folder / "20261201-090000-abcd" / "steps"
+    steps.mkdir(parents=True)
+    (steps.parent / "plan.json").write_text("{}", encoding="utf-8")
+    (steps / "01-create-app.1.json").write_text("{}", encoding="utf-8")
+    (steps / "02-create-app.2.json").write_text("{}", encoding="utf-8")
+    assert progress.row(run)[:3] == ("running", "2/23", "create-app.2")
+    other.result = {"status": "refused", "steps": 0, "summary": "The password was refused. Check it.", "run_dir": None}
+    assert progress.row(other)[:3] == ("refused", "0/23", "The password was refused.")
