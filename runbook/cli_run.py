@@ -373,10 +373,10 @@ def resume_command(
     Given a fleet's folder (`runbook fleet`), resume every org of it that is not done.
     """
     json_document(as_json)
+    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
     if (run_dir_path / "fleet.json").is_file():
         from runbook.cli_fleet import resume_fleet
 
-        evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
         resume_fleet(run_dir_path, as_json=as_json, evidence=evidence)
     try:
         run_dir, run_spec, start = open_for_resume(run_dir_path, os.environ, fixed_spec)
@@ -400,7 +400,6 @@ def resume_command(
         f"Resuming {run_dir.run_id} at {start} against {escape(run_spec.org.url)} as {escape(run_spec.org.username)}.",
         soft_wrap=True,
     )
-    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
     options = _options(headed, slow_mo, step, evidence, quiet=as_json)
     outcome = _guarded(lambda: execute(run_spec, run_dir, options, start_at=start), run_dir)
     finish(outcome, as_json)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from runbook.browser import browser_env
+from runbook.browser import DISABLED_FEATURES, PLAYWRIGHT_DISABLED_FEATURES, browser_env, launch_options
 
 MARKER = "env-marker-Qz81xV"
 
@@ -59,3 +60,40 @@ def test_a_launched_chromium_holds_no_runbook_secret_in_its_environment() -> Non
     found, leaking = (int(n) for n in done.stdout.split())
     assert found > 0, "no Chromium process found to inspect"
     assert leaking == 0
+
+
+def _playwrights_disabled_features() -> list[str]:
+    """The features Playwright's own launch switches disable (chromiumSwitches in its driver's bundle)."""
+    import re
+
+    import playwright
+
+    bundle = Path(playwright.__file__).parent / "driver" / "package" / "lib" / "coreBundle.js"
+    text = bundle.read_text(encoding="utf-8")
+    start = text.index("disabledFeatures = [")
+    block = text[start : text.index("].filter(Boolean)", start)]
+    return re.findall(r'^\s*"([A-Za-z0-9]+)",?\s*(?://.*)?$', block, re.MULTILINE)
+
+
+def test_our_disabled_features_keep_every_one_playwright_disables() -> None:
+    """Chromium reads only the last --disable-features: ours must repeat Playwright's, or its would be lost."""
+    theirs = _playwrights_disabled_features()
+    assert "PaintHolding" in theirs and len(theirs) >= 10
+    assert set(theirs) <= set(PLAYWRIGHT_DISABLED_FEATURES), "update PLAYWRIGHT_DISABLED_FEATURES in runbook/browser.py"
+    args = [arg for arg in launch_options()["args"] if arg.startswith("--disable-features=")]  # type: ignore[union-attr]
+    assert args == ["--disable-features=" + ",".join(DISABLED_FEATURES)]
+    assert "SpareRendererForSitePerProcess" in DISABLED_FEATURES
+
+
+@pytest.mark.browser
+def test_chromium_starts_with_our_disabled_features_last() -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**launch_options())  # type: ignore[arg-type]
+        page = browser.new_page()
+        page.goto("chrome://version")
+        command_line = page.locator("#command_line").inner_text()
+        browser.close()
+    last = [arg for arg in command_line.split() if arg.startswith("--disable-features=")][-1]
+    assert set(last.removeprefix("--disable-features=").split(",")) == set(DISABLED_FEATURES)
