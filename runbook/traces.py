@@ -3,7 +3,8 @@
 Recording is paused around the identity check and the Consumer Details window, so a run's trace comes
 in chunks (one zip each). The trace viewer reads every ``<name>.trace`` entry of a zip with its
 ``<name>.network`` and ``<name>.stacks`` companions, and resources are stored by content hash, so the
-chunks merge into one zip by giving each chunk's entries a distinct prefix.
+chunks merge into one zip by giving each chunk's entries a distinct prefix. A browser context's chunks
+each repeat its network log from the start: the merge keeps each network entry once.
 
 Playwright does not scrub traces (cookies, request bodies, DOM snapshots all land in them), so every
 entry is also rewritten with each known secret value replaced: the password, TOTP seed, access token,
@@ -41,12 +42,18 @@ def merge_traces(parts: Sequence[Path], out: Path, secrets: Iterable[str]) -> Pa
     """Write the chunks in ``parts`` as one trace zip at ``out``, with secrets scrubbed; returns ``out``."""
     secret_list = list(secrets)
     written: set[str] = set()
+    network: set[bytes] = set()  # a browser context's chunks each hold its whole network log so far
     temp = out.with_name(out.name + ".part")
     with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as merged:
         for number, part in enumerate(parts):
             with zipfile.ZipFile(part) as chunk:
                 for name in chunk.namelist():
-                    data = scrub_bytes(chunk.read(name), secret_list)
+                    data = chunk.read(name)
+                    if name.endswith(".network"):  # each entry once, in the chunk that first has it
+                        lines = [line for line in data.splitlines(keepends=True) if line not in network]
+                        network.update(lines)
+                        data = b"".join(lines)
+                    data = scrub_bytes(data, secret_list)
                     target = name
                     if name.endswith(_COMPANIONS) and "/" not in name:
                         target = f"{number:02d}-{name}"

@@ -87,6 +87,24 @@ def test_merge_traces_keeps_shared_resources_once_and_each_chunks_own(tmp_path: 
     assert len(names) == len(set(names)) == 9
 
 
+def test_merge_traces_keeps_each_network_entry_once_though_every_chunk_repeats_the_earlier_ones(
+    tmp_path: Path,
+) -> None:
+    """Playwright writes a context's whole network log so far into each chunk: the merged trace has each
+    request once, in the chunk where it first appeared, so the viewer does not list it again per chunk."""
+    lines = [f'{{"type":"resource-snapshot","n":{n}}}\n'.encode() for n in range(5)]
+    parts = []
+    for number, upto in enumerate((2, 5)):
+        part = tmp_path / f"part-{number}.zip"
+        with zipfile.ZipFile(part, "w") as chunk:
+            chunk.writestr("trace.trace", b'{"type":"context-options"}\n')
+            chunk.writestr("trace.network", b"".join(lines[:upto]))
+        parts.append(part)
+    with zipfile.ZipFile(merge_traces(parts, tmp_path / "trace.zip", [])) as merged:
+        assert merged.read("00-trace.network") == b"".join(lines[:2])
+        assert merged.read("01-trace.network") == b"".join(lines[2:])
+
+
 def test_merge_traces_masks_secrets_in_every_entry(tmp_path: Path) -> None:
     """No entry of the merged zip holds a secret, plain or URL-encoded; each held one before."""
     parts = [write_chunk(tmp_path / f"part-{n}.zip", n) for n in range(2)]
