@@ -290,6 +290,10 @@ class QARun:
             return
         self.failed_step = step
         self.error = self.qa.error
+        from runbook.runner import skip_after_failure
+
+        assert self.run_dir is not None
+        skip_after_failure(self.run_dir, step, self.error)  # recorded as a CLI run records them
         self.mode.stop(f"{step.id} ({step.title}) failed, so the steps after it cannot run", item.session, item)
         assert self.qa.problem is not None
         raise self.qa.problem

@@ -161,6 +161,17 @@ def skip_steps(run_dir: RunDir, steps: Sequence[Step], callbacks: RunCallbacks, 
         callbacks.step_finished(step, result)
 
 
+def skip_after_failure(
+    run_dir: RunDir, failed: Step, error: RunbookError | None, callbacks: RunCallbacks | None = None
+) -> None:
+    """Record the steps after ``failed`` as skipped, saying why (the CLI's runner and pytest's QA mode alike)."""
+    steps = list(run_dir.plan())
+    later = steps[[step.id for step in steps].index(failed.id) + 1 :]
+    blocked = isinstance(error, OrgFeatureBlocked)
+    reason = f"{failed.id} found the org blocks this procedure" if blocked else f"{failed.id} failed"
+    skip_steps(run_dir, later, callbacks or RunCallbacks(), reason)
+
+
 class _FailureKept(RunCallbacks):
     def __init__(self) -> None:
         self.error: RunbookError | None = None
@@ -200,9 +211,7 @@ def run_steps(
         kept = _FailureKept()
         result = run_step(ctx, step, CallbackList([callbacks, kept]), table)
         if result.outcome is Outcome.FAILED:
-            blocked = isinstance(kept.error, OrgFeatureBlocked)
-            reason = f"{step.id} found the org blocks this procedure" if blocked else f"{step.id} failed"
-            skip_steps(ctx.run_dir, steps[index + 1 :], callbacks, reason)
+            skip_after_failure(ctx.run_dir, step, kept.error, callbacks)
             return kept.error or RunFailure(f"{step.id} failed")
     if skipped:
         return StoppedByPerson(

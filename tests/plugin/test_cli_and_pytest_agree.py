@@ -78,3 +78,50 @@ def test_a_cli_run_and_a_pytest_run_leave_run_directories_of_one_shape(
     secrets = secrets_of(sim, token, second_token)
     assert leaks(artifact_blobs(cli_dir), secrets) == []
     assert leaks(artifact_blobs(qa_run), secrets) == []
+
+
+def test_a_broken_screen_fails_the_same_step_with_the_same_drift_in_a_cli_run_and_a_pytest_run(
+    pytester: pytest.Pytester, make_sim: Callable[..., SimulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relabelled Permitted Users: both runs record preauthorize.9's failure alike (what was expected, what the
+    screen showed, its picture) and the steps after it as skipped, the CLI saying it on its terminal and pytest
+    in its drift report (page object and locator), in run directories of one shape with no secret in either."""
+    sim = make_sim(broken=frozenset({"permitted_users_label"}))
+    token = frontdoor_token(sim)
+    spec = spec_from_dict(spec_data(sim, tmp_path, "frontdoor"), {"RUNBOOK_ACCESS_TOKEN": token}, base_dir=tmp_path)
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(spec.to_toml(), encoding="utf-8")
+    seed = str(secrets_of(sim)["totp seed"])
+    cli = cli_run(spec_file, {"RUNBOOK_ACCESS_TOKEN": token, "RUNBOOK_TOTP_SEED": seed}, "--tracing", "on")
+    assert cli.returncode == 1, cli.stderr
+    (cli_dir,) = spec.options.recordings_dir.iterdir()
+
+    second_token = frontdoor_token(sim)
+    monkeypatch.setenv("RUNBOOK_ACCESS_TOKEN", second_token)
+    monkeypatch.setenv("RUNBOOK_TOTP_SEED", seed)
+    result = pytester.runpytest_subprocess(
+        "--runbook", str(spec_file), "--tracing", "on", "--screenshot", "on", "-p", "no:cacheprovider", timeout=300
+    )
+    result.assert_outcomes(passed=19, failed=1, skipped=3)
+    (qa_run,) = (pytester.path / "test-results" / "runbook").iterdir()
+
+    recorded = []
+    for run_dir in (cli_dir, qa_run):
+        assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
+        failed = json.loads((run_dir / "steps" / "20-preauthorize.9.json").read_text())
+        assert failed["outcome"] == "failed"
+        later = [json.loads((run_dir / "steps" / f"{n}-preauthorize.{n - 11}.json").read_text()) for n in (21, 22, 23)]
+        skipped = ("skipped", "skipped: preauthorize.9 failed")
+        assert [(step["outcome"], step["detail"]) for step in later] == [skipped] * 3
+        # The drift as recorded: what was expected, what the screen showed, the picture; paths aside.
+        recorded.append((failed["detail"], failed["error"].replace(str(run_dir), "RUN_DIR"), failed["screenshot"]))
+    assert recorded[0] == recorded[1]
+    assert "the Connected App Edit screen" in recorded[0][1] and 'combobox "Authorized Users"' in recorded[0][1]
+    cli_said = cli.stdout + cli.stderr
+    assert "preauthorize.9" in cli_said and "Connected App Edit" in cli_said
+    drift = result.stdout.str()
+    assert "EditPoliciesPage" in drift and 'get_by_label("Permitted Users", exact=True)' in drift
+    assert shape(qa_run) == shape(cli_dir)
+    secrets = secrets_of(sim, token, second_token)
+    assert leaks(artifact_blobs(cli_dir), secrets) == []
+    assert leaks(artifact_blobs(qa_run), secrets) == []
