@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -45,28 +47,46 @@ def trace_groups(trace: Path) -> list[str]:
     return titles
 
 
-def test_a_cli_run_and_a_pytest_run_leave_run_directories_of_one_shape(
-    pytester: pytest.Pytester, make_sim: Callable[..., SimulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Same files, same trace groups (all 23 steps, documented order), no secret in either."""
-    sim = make_sim(release="current")
+@dataclass
+class BothRuns:
+    cli: subprocess.CompletedProcess[str]
+    cli_dir: Path
+    pytest: pytest.RunResult
+    qa_run: Path
+    tokens: tuple[str, str]
+
+
+def run_both(
+    sim: SimulatorServer, pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> BothRuns:
+    """One spec against ``sim``: first `runbook run`, then `pytest --runbook` (each with a frontdoor token of its
+    own, tracing on); their results and run directories."""
     token = frontdoor_token(sim)
     spec = spec_from_dict(spec_data(sim, tmp_path, "frontdoor"), {"RUNBOOK_ACCESS_TOKEN": token}, base_dir=tmp_path)
     spec_file = tmp_path / "spec.toml"
     spec_file.write_text(spec.to_toml(), encoding="utf-8")
     seed = str(secrets_of(sim)["totp seed"])
     cli = cli_run(spec_file, {"RUNBOOK_ACCESS_TOKEN": token, "RUNBOOK_TOTP_SEED": seed}, "--tracing", "on")
-    assert cli.returncode == 0, cli.stderr
     (cli_dir,) = spec.options.recordings_dir.iterdir()
-
     second_token = frontdoor_token(sim)
     monkeypatch.setenv("RUNBOOK_ACCESS_TOKEN", second_token)
     monkeypatch.setenv("RUNBOOK_TOTP_SEED", seed)
     result = pytester.runpytest_subprocess(
         "--runbook", str(spec_file), "--tracing", "on", "--screenshot", "on", "-p", "no:cacheprovider", timeout=300
     )
-    result.assert_outcomes(passed=23)
     (qa_run,) = (pytester.path / "test-results" / "runbook").iterdir()
+    return BothRuns(cli, cli_dir, result, qa_run, (token, second_token))
+
+
+def test_a_cli_run_and_a_pytest_run_leave_run_directories_of_one_shape(
+    pytester: pytest.Pytester, make_sim: Callable[..., SimulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same files, same trace groups (all 23 steps, documented order), no secret in either."""
+    sim = make_sim(release="current")
+    both = run_both(sim, pytester, tmp_path, monkeypatch)
+    assert both.cli.returncode == 0, both.cli.stderr
+    both.pytest.assert_outcomes(passed=23)
+    cli_dir, qa_run = both.cli_dir, both.qa_run
 
     assert json.loads((qa_run / "run.json").read_text())["status"] == "succeeded"
     assert shape(qa_run) == shape(cli_dir)
@@ -75,7 +95,7 @@ def test_a_cli_run_and_a_pytest_run_leave_run_directories_of_one_shape(
     documented = [f"{step.id} {step.title}" for step in PROCEDURE]
     assert trace_groups(cli_dir / "trace.zip") == documented
     assert trace_groups(qa_run / "trace.zip") == documented
-    secrets = secrets_of(sim, token, second_token)
+    secrets = secrets_of(sim, *both.tokens)
     assert leaks(artifact_blobs(cli_dir), secrets) == []
     assert leaks(artifact_blobs(qa_run), secrets) == []
 
@@ -87,23 +107,10 @@ def test_a_broken_screen_fails_the_same_step_with_the_same_drift_in_a_cli_run_an
     screen showed, its picture) and the steps after it as skipped, the CLI saying it on its terminal and pytest
     in its drift report (page object and locator), in run directories of one shape with no secret in either."""
     sim = make_sim(broken=frozenset({"permitted_users_label"}))
-    token = frontdoor_token(sim)
-    spec = spec_from_dict(spec_data(sim, tmp_path, "frontdoor"), {"RUNBOOK_ACCESS_TOKEN": token}, base_dir=tmp_path)
-    spec_file = tmp_path / "spec.toml"
-    spec_file.write_text(spec.to_toml(), encoding="utf-8")
-    seed = str(secrets_of(sim)["totp seed"])
-    cli = cli_run(spec_file, {"RUNBOOK_ACCESS_TOKEN": token, "RUNBOOK_TOTP_SEED": seed}, "--tracing", "on")
-    assert cli.returncode == 1, cli.stderr
-    (cli_dir,) = spec.options.recordings_dir.iterdir()
-
-    second_token = frontdoor_token(sim)
-    monkeypatch.setenv("RUNBOOK_ACCESS_TOKEN", second_token)
-    monkeypatch.setenv("RUNBOOK_TOTP_SEED", seed)
-    result = pytester.runpytest_subprocess(
-        "--runbook", str(spec_file), "--tracing", "on", "--screenshot", "on", "-p", "no:cacheprovider", timeout=300
-    )
-    result.assert_outcomes(passed=19, failed=1, skipped=3)
-    (qa_run,) = (pytester.path / "test-results" / "runbook").iterdir()
+    both = run_both(sim, pytester, tmp_path, monkeypatch)
+    assert both.cli.returncode == 1, both.cli.stderr
+    both.pytest.assert_outcomes(passed=19, failed=1, skipped=3)
+    cli, result, cli_dir, qa_run = both.cli, both.pytest, both.cli_dir, both.qa_run
 
     recorded = []
     for run_dir in (cli_dir, qa_run):
@@ -122,6 +129,6 @@ def test_a_broken_screen_fails_the_same_step_with_the_same_drift_in_a_cli_run_an
     drift = result.stdout.str()
     assert "EditPoliciesPage" in drift and 'get_by_label("Permitted Users", exact=True)' in drift
     assert shape(qa_run) == shape(cli_dir)
-    secrets = secrets_of(sim, token, second_token)
+    secrets = secrets_of(sim, *both.tokens)
     assert leaks(artifact_blobs(cli_dir), secrets) == []
     assert leaks(artifact_blobs(qa_run), secrets) == []
