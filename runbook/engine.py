@@ -1,9 +1,10 @@
 """``runbook run``, ``resume`` and ``demo``: a browser of our own, then the procedure through the runner.
 
 The steps, the sign-in and the run's start and finish are ``runbook.runner``'s (shared with pytest's
-QA mode); this module launches Chromium, adds the evidence and report callbacks to the caller's
-(progress lines, the person confirming each step) and turns what went wrong outside the steps into a
-plain error.
+QA mode); this module launches Chromium (or opens contexts in a fleet's, ``SharedBrowser``), adds the
+evidence and report callbacks to the caller's (progress lines, the person confirming each step) and
+turns what went wrong outside the steps into a plain error. A new run's folder, a resume's checks and
+the run's JSON document are here too, shared by the CLI and ``runbook fleet``.
 """
 
 from __future__ import annotations

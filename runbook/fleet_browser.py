@@ -19,7 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import structlog
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from runbook.browser import launch_options
@@ -39,8 +38,6 @@ from runbook.shared_loop import drive, run_together
 from runbook.signals import shared_stop_signals
 from runbook.spec import load_spec
 from runbook.totp import on_event_loop, waiting_with
-
-log = structlog.get_logger("runbook")
 
 
 @contextmanager
@@ -82,7 +79,6 @@ def run_org(run: OrgRun, evidence: EvidenceOptions, browser: SharedBrowser) -> d
     browser; what fleet.json keeps of it."""
     run.folder.mkdir(parents=True, exist_ok=True)
     run.started = time.monotonic()
-    structlog.contextvars.bind_contextvars(org=run.name)
     options = RunnerOptions(evidence=evidence, env=run.env, check=run.kept is None, browser=browser)
     try:
         if run.kept is not None:
