@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
-from runbook.browser import launch_options
+from runbook.browser import ChromiumNotFound, launch_options
 from runbook.engine import (
     RunnerOptions,
     SharedBrowser,
@@ -32,7 +34,7 @@ from runbook.engine import (
 )
 from runbook.errors import RunbookError, UsageError
 from runbook.evidence import EvidenceOptions
-from runbook.fleet import INTERRUPTED, FleetDir, OrgRun, org_result
+from runbook.fleet import FAILED, INTERRUPTED, FleetDir, OrgRun, org_result
 from runbook.logs import REDACTOR, one_file_per_run
 from runbook.shared_loop import drive, run_together
 from runbook.signals import shared_stop_signals
@@ -138,7 +140,13 @@ class SharedBrowserRunner:
             held.enter_context(owner_only_files())
             try:
                 playwright = held.enter_context(sync_playwright())
-                browser = FleetBrowser(playwright, launch_options(headless=True, slow_mo=0))
+                try:
+                    browser = FleetBrowser(playwright, launch_options(headless=True, slow_mo=0))
+                except (PlaywrightError, ChromiumNotFound) as exc:  # no org can run: each says why
+                    cause = REDACTOR.scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+                    for run in self.runs:
+                        self.folder.set_org(run.name, status=FAILED, summary=f"The browser did not start: {cause}")
+                    return self.stopping
                 held.callback(browser.close)
                 jobs = [partial(self._org, run, browser, playwright) for run in self.runs]
                 results = run_together(
@@ -149,10 +157,12 @@ class SharedBrowserRunner:
                     on_tick=lambda: self.on_change(self.runs),
                 )
             except KeyboardInterrupt as exc:  # signals past the ones held: the fleet stops at once
-                self.stopping = getattr(exc, "signal_number", 2)
+                self.stopping = getattr(exc, "signal_number", int(signal.SIGINT))
                 results = []
         for run, result in zip(self.runs, results, strict=False):
-            if isinstance(result, BaseException):  # a bug of ours outside the run's own handling
+            if isinstance(result, KeyboardInterrupt):  # a signal past the ones held, inside the run
+                self.folder.set_org(run.name, status=INTERRUPTED, summary="stopped at once by repeated signals")
+            elif isinstance(result, BaseException):  # a bug of ours outside the run's own handling
                 text = REDACTOR.scrub(f"{type(result).__name__}: {result}").splitlines()[0][:300]
                 self.folder.set_org(run.name, status="failed", summary=f"internal error ({text})")
         for org in self.folder.read()["orgs"]:

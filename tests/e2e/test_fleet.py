@@ -182,3 +182,23 @@ def test_a_fleet_stopped_by_sigint_and_resumed_finishes_every_org_with_each_obje
             1,
             1,
         )
+
+
+def test_a_browser_that_does_not_start_fails_every_org_saying_why(tmp_path: Path) -> None:
+    """No org can run without the fleet's browser: each is recorded failed with the cause, exit 1, resumable."""
+    path = fleet_file(
+        tmp_path,
+        [
+            {"name": "alpha", "set": {"org.url": "https://alpha.my.salesforce.com"}},
+            {"name": "bravo", "set": {"org.url": "https://bravo.my.salesforce.com"}},
+        ],
+    )
+    env = base_env()
+    env["RUNBOOK_CHROMIUM"] = "/bin/false"  # an executable that is no browser
+    env["ALPHA_RUNBOOK_ACCESS_TOKEN"] = env["BRAVO_RUNBOOK_ACCESS_TOKEN"] = "t" * 24
+    code, document, err = runbook_json(["fleet", "--json", str(path)], env)
+    assert code == 1 == document["exit_code"], err
+    assert document["summary"] == "2 failed"
+    for org in document["orgs"]:
+        assert org["summary"].startswith("The browser did not start: "), org
+    assert "Traceback" not in err
