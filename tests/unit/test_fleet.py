@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from runbook import cli_fleet
 from runbook.cli import app
 from runbook.cli_fleet import FleetProgress
 from runbook.errors import UsageError
@@ -225,3 +226,31 @@ def test_each_orgs_line_says_waiting_running_with_its_step_counter_or_how_it_end
     assert progress.row(run)[:3] == ("running", "2/23", "create-app.2")
     other.result = {"status": "refused", "steps": 0, "summary": "The password was refused. Check it.", "run_dir": None}
     assert progress.row(other)[:3] == ("refused", "0/23", "The password was refused.")
+
+
+@pytest.mark.parametrize("flag", [[], ["--process-per-org"]], ids=["one-browser", "process-per-org"])
+def test_a_fleet_is_resumed_the_way_it_was_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str]
+) -> None:
+    """`runbook resume FLEET_DIR` runs the orgs left in one browser, or a process each, as the fleet was started."""
+    used: list[str] = []
+
+    class Fake:
+        def __init__(self, folder: FleetDir, runs: list[object], *args: object, **kwargs: object) -> None:
+            self.folder, self.runs = folder, runs
+
+        def run(self) -> None:
+            used.append(type(self).__name__)
+            for run in self.runs:
+                self.folder.set_org(run.name, status="interrupted")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(cli_fleet, "FleetRunner", type("FleetRunner", (Fake,), {}))
+    monkeypatch.setattr(cli_fleet, "SharedBrowserRunner", type("SharedBrowserRunner", (Fake,), {}))
+    path = write(tmp_path, GOOD)
+    started = CliRunner().invoke(app, ["fleet", "--json", *flag, str(path)])
+    assert started.exit_code == 1, started.output
+    folder = json.loads(started.stdout)["fleet_dir"]
+    resumed = CliRunner().invoke(app, ["resume", "--json", folder])
+    assert resumed.exit_code == 1, resumed.output
+    expected = "FleetRunner" if flag else "SharedBrowserRunner"
+    assert used == [expected, expected]
