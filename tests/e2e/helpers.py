@@ -109,3 +109,12 @@ def artifact_blobs(run_dir: Path) -> Iterator[tuple[str, bytes]]:
             with zipfile.ZipFile(path) as archive:
                 for name in archive.namelist():
                     yield f"{path.name}!{name}", archive.read(name)
+
+
+# A shell's background job (CI's, for one) starts with SIGINT ignored, and the runbook keeps it so, as a
+# background job should: a test that sends SIGINT starts the runbook with Ctrl-C handled, as a terminal's
+# foreground job is.
+WITH_CTRL_C = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'runbook'; runpy.run_module('runbook.cli', run_name='__main__')"
+)

@@ -22,7 +22,7 @@ import pytest
 
 from runbook.simulator.server import SimulatorServer
 from runbook.testing import demo_spec_toml, frontdoor_token, self_signed_certificate, sim_state
-from tests.e2e.helpers import ADMIN
+from tests.e2e.helpers import ADMIN, WITH_CTRL_C
 
 pytestmark = pytest.mark.browser
 
@@ -138,12 +138,12 @@ def test_four_orgs_end_as_two_done_one_blocked_one_refused_each_as_its_run_left_
 def test_a_fleet_stopped_by_sigint_and_resumed_finishes_every_org_with_each_object_made_once(
     make_sim: Callable[..., SimulatorServer], tmp_path: Path
 ) -> None:
-    """SIGINT to the fleet's process once both orgs are under way: it passes the signal on, each run ends
+    """SIGINT to the fleet's process once both orgs are under way: each run stops after its step and ends
     interrupted (exit 130 for the fleet); `runbook resume FLEET_DIR` finishes both, nothing made twice."""
     sims = {"alpha": make_sim(), "bravo": make_sim(release="current")}
     path = fleet_file(tmp_path, [{"name": name, "set": {"org.url": sim.base_url}} for name, sim in sims.items()])
     process = subprocess.Popen(
-        [*RUNBOOK, "fleet", "--json", "--tracing", "off", str(path)],
+        [sys.executable, "-c", WITH_CTRL_C, "fleet", "--json", "--tracing", "off", str(path)],
         env=with_tokens(sims),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -36,7 +36,7 @@ from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import DEMO_USERS, Session
 from runbook.spec import spec_from_dict
 from runbook.testing import sim_state
-from tests.e2e.helpers import artifact_blobs, spec_data
+from tests.e2e.helpers import WITH_CTRL_C, artifact_blobs, spec_data
 
 pytestmark = pytest.mark.browser
 
@@ -163,14 +163,6 @@ def stop(process: subprocess.Popen[bytes], how: str) -> None:
         os.killpg(process.pid, signal.SIGTERM)
     else:
         kill_the_browser(process.pid)
-
-
-# A shell's background job starts with SIGINT ignored, and Python keeps it so: the runbook is started
-# with Ctrl-C handled, as a terminal's foreground job is.
-WITH_CTRL_C = (
-    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "sys.argv[0] = 'runbook'; runpy.run_module('runbook.cli', run_name='__main__')"
-)
 
 
 def runbook(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
