@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Playwright
 
 from runbook.browser import DISABLED_FEATURES, PLAYWRIGHT_DISABLED_FEATURES, browser_env, launch_options
 
@@ -86,14 +87,13 @@ def test_our_disabled_features_keep_every_one_playwright_disables() -> None:
 
 
 @pytest.mark.browser
-def test_chromium_starts_with_our_disabled_features_last() -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**launch_options())  # type: ignore[arg-type]
+def test_chromium_starts_with_our_disabled_features_last(playwright: Playwright) -> None:
+    browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+    try:
         page = browser.new_page()
         page.goto("chrome://version")
         command_line = page.locator("#command_line").inner_text()
+    finally:
         browser.close()
     last = [arg for arg in command_line.split() if arg.startswith("--disable-features=")][-1]
     assert set(last.removeprefix("--disable-features=").split(",")) == set(DISABLED_FEATURES)

@@ -2,7 +2,8 @@
 
 The jobs here wait on Playwright's event loop (``drive``), as a run waits on its browser calls, with the
 driver started and no browser: what is tested is the interleaving, the limit, the results and the context
-each job keeps, ordered by events, not by time.
+each job keeps, ordered by events, not by time. The driver is pytest-playwright's session one (``playwright``):
+a second sync Playwright cannot start in a thread where one runs.
 """
 
 from __future__ import annotations
@@ -12,23 +13,17 @@ import contextvars
 import json
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import structlog
-from playwright.sync_api import Playwright, sync_playwright
+from playwright.sync_api import Playwright
 
 from runbook import logs, signals, totp
 from runbook.shared_loop import drive, run_together
 
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as pw:
-        yield pw
 
 
 def step(playwright: Playwright) -> None:
