@@ -84,12 +84,16 @@ class Redactor:
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._forms: tuple[str, ...] | None = None  # made again after a new value
         self._lock = threading.Lock()
 
     def register(self, values: Iterable[str | None]) -> None:
         with self._lock:
             # Very short values would mask ordinary words; secrets are longer than this.
-            self._values.update(v for v in values if v and len(v) >= 4)
+            new = {v for v in values if v and len(v) >= 4} - self._values
+            if new:
+                self._values |= new
+                self._forms = None
 
     def values(self) -> list[str]:
         """The registered secret values (for scrubbing files; never for printing)."""
@@ -99,8 +103,9 @@ class Redactor:
     def forms(self) -> tuple[str, ...]:
         """Every form of every registered value (``secret_forms``), longest first."""
         with self._lock:
-            values = frozenset(self._values)
-        return masked_forms(values)
+            if self._forms is None:  # every event is scrubbed: the forms are made once per set of values
+                self._forms = masked_forms(frozenset(self._values))
+            return self._forms
 
     def scrub(self, text: str) -> str:
         for value in self.forms():

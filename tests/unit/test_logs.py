@@ -198,3 +198,12 @@ def test_a_call_cancelled_as_the_browser_closes_is_kept_off_the_terminal(tmp_pat
     assert "library_error" in shown and "the driver went away" in shown and len(shown.splitlines()) == 1
     events = [json.loads(line)["event"] for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert events == ["library_call_cancelled", "library_error"]
+
+
+def test_a_value_registered_after_scrubbing_began_is_masked_too() -> None:
+    """The forms are kept between events, and made again when a value is registered (a cookie met mid-run)."""
+    redactor = Redactor()
+    redactor.register(["first-secret-value"])
+    assert redactor.scrub("a first-secret-value b later-secret-value") == f"a {MASK} b later-secret-value"
+    redactor.register(["later-secret-value"])
+    assert redactor.scrub("a first-secret-value b later-secret-value") == f"a {MASK} b {MASK}"
