@@ -66,6 +66,21 @@ def _note_stop(number: int, frame: FrameType | None) -> None:
     log.warning("stop_requested", signal=signal.Signals(number).name, when="after the current step; again to stop now")
 
 
+def _stop_numbers() -> list[int]:
+    """The stop signals to handle: all, but a SIGINT ignored when the run starts (a background job) stays ignored."""
+    return [n for n in STOP_SIGNALS if not (n == signal.SIGINT and signal.getsignal(n) == signal.SIG_IGN)]
+
+
+def _hold_back(held: list[int], number: int) -> None:
+    """A signal while the evidence is finished: held, unless more than ``HELD_BEFORE_GIVING_IN`` came already."""
+    held.append(number)
+    name = signal.Signals(number).name
+    if len(held) > HELD_BEFORE_GIVING_IN:
+        log.warning("finishing_abandoned", signal=name)
+        raise _stop(number)
+    log.warning("signal_held_while_finishing", signal=name)
+
+
 def raise_if_stopped() -> None:
     """Raise the stop a signal asked for, if one did (called between steps)."""
     if _pending:
@@ -83,8 +98,7 @@ def stop_signals() -> Iterator[None]:
         yield
         return
     _pending.clear()
-    numbers = [n for n in STOP_SIGNALS if not (n == signal.SIGINT and signal.getsignal(n) == signal.SIG_IGN)]
-    previous = {number: signal.signal(number, _note_stop) for number in numbers}
+    previous = {number: signal.signal(number, _note_stop) for number in _stop_numbers()}
     try:
         yield
     finally:
@@ -124,12 +138,7 @@ def finishing() -> Iterator[None]:
     held: list[int] = []
 
     def hold(number: int, frame: FrameType | None) -> None:
-        held.append(number)
-        name = signal.Signals(number).name
-        if len(held) > HELD_BEFORE_GIVING_IN:
-            log.warning("finishing_abandoned", signal=name)
-            raise _stop(number)
-        log.warning("signal_held_while_finishing", signal=name)
+        _hold_back(held, number)
 
     previous = {number: signal.signal(number, hold) for number in STOP_SIGNALS}
     try:
@@ -152,20 +161,14 @@ def shared_stop_signals(on_stop: Callable[[int], None]) -> Iterator[None]:
     held: list[int] = []
 
     def note(number: int, frame: FrameType | None) -> None:
-        name = signal.Signals(number).name
         if not _pending:
             _pending.append(number)
-            log.warning("stop_requested", signal=name, when="every run after its current step")
+            log.warning("stop_requested", signal=signal.Signals(number).name, when="every run after its current step")
             on_stop(number)
             return
-        held.append(number)
-        if len(held) > HELD_BEFORE_GIVING_IN:
-            log.warning("finishing_abandoned", signal=name)
-            raise _stop(number)
-        log.warning("signal_held_while_finishing", signal=name)
+        _hold_back(held, number)
 
-    numbers = [n for n in STOP_SIGNALS if not (n == signal.SIGINT and signal.getsignal(n) == signal.SIG_IGN)]
-    previous = {number: signal.signal(number, note) for number in numbers}
+    previous = {number: signal.signal(number, note) for number in _stop_numbers()}
     _pending.clear()
     _shared.append(True)
     try:
