@@ -158,9 +158,12 @@ class SetupPage:
         deadline = time.monotonic() + (timeout or self.org.timeout_ms) / 1000
         while True:
             try:
-                expect(locator.first).to_be_visible(timeout=min(SETTLE_MS, self._left(deadline)))
+                # wait_for, not expect(...).to_be_visible: an expect whose element is not there yet records an
+                # accessibility snapshot of the whole page at every poll (for a failure message we never show),
+                # and on a real Lightning page of thousands of elements that is the page's own main thread.
+                locator.first.wait_for(state="visible", timeout=min(SETTLE_MS, self._left(deadline)))
                 return
-            except AssertionError as exc:
+            except PlaywrightTimeoutError as exc:
                 self._raise_if_signed_out()
                 self._raise_if_unavailable()
                 if time.monotonic() >= deadline:
@@ -457,8 +460,8 @@ class SetupPage:
 
     def _shows(self, locator: Locator, timeout_ms: float) -> bool:
         try:
-            expect(locator.first).to_be_visible(timeout=timeout_ms)
-        except AssertionError:
+            locator.first.wait_for(state="visible", timeout=timeout_ms)  # see _expect_visible
+        except PlaywrightError:  # not within timeout_ms, or its frame was replaced meanwhile
             return False
         return True
 
