@@ -63,7 +63,12 @@ PLAYWRIGHT_DISABLED_FEATURES = (
     "msForceBrowserSignIn",
     "msEdgeUpdateLaunchServicesPreferredVersion",
 )
-DISABLED_FEATURES = (*PLAYWRIGHT_DISABLED_FEATURES, "SpareRendererForSitePerProcess")
+# A full Chromium (Debian's; Playwright's "chromium" in new headless mode) also loads the address bar's
+# dropdown, a WebUI page (chrome://omnibox-popup.top-chrome), in a renderer process of its own for every
+# window, and Playwright opens a window per context: a third renderer per org in a fleet, 33-50 MiB each,
+# for a dropdown nobody sees. These two features are that dropdown (benchmarks/README.md).
+OMNIBOX_POPUP_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+DISABLED_FEATURES = (*PLAYWRIGHT_DISABLED_FEATURES, "SpareRendererForSitePerProcess", *OMNIBOX_POPUP_FEATURES)
 
 
 class ChromiumNotFound(RuntimeError):

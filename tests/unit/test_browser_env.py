@@ -97,3 +97,20 @@ def test_chromium_starts_with_our_disabled_features_last(playwright: Playwright)
         browser.close()
     last = [arg for arg in command_line.split() if arg.startswith("--disable-features=")][-1]
     assert set(last.removeprefix("--disable-features=").split(",")) == set(DISABLED_FEATURES)
+
+
+@pytest.mark.browser
+def test_a_context_gets_no_address_bar_dropdown_renderer(playwright: Playwright) -> None:
+    """A full Chromium loads the address bar's dropdown (a WebUI page) in a renderer of its own per window;
+    with a window per context, a fleet paid a renderer per org for it. Our launch options leave it out."""
+    browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+    try:
+        for n in range(2):
+            browser.new_context().new_page().set_content(f"<h1>context {n}</h1>")
+        targets = browser.new_browser_cdp_session().send("Target.getTargets", {"filter": [{}]})["targetInfos"]
+    finally:
+        browser.close()
+    pages = [t for t in targets if t["type"] == "page"]
+    browser_ui = [t["url"] for t in targets if t["url"].startswith("chrome://")]
+    assert len(pages) == 2, targets  # the filter lists every target: the check below sees them all
+    assert browser_ui == []
