@@ -145,6 +145,10 @@ class SetupPage:
         self._expect_visible(self.landmark(), expected=f"the {self.SCREEN} screen")
         return self
 
+    def shows_within(self, timeout_ms: float) -> bool:
+        """Whether this screen shows within ``timeout_ms`` (a short look; not showing is no error)."""
+        return self._shows(self.landmark(), timeout_ms)
+
     def is_current(self) -> bool:
         """Whether this screen is showing now (no waiting)."""
         try:
