@@ -102,10 +102,13 @@ class Usage:
 
     def sample(self, pids: list[int]) -> None:
         for pid in pids:
-            # The kind a process was first seen as: an exited one waiting for its parent has no command line.
-            kind = self._seen[pid][0] if pid in self._seen else process_kind(pid)
-            if kind is not None:
-                self._seen[pid] = (kind, max(cpu_seconds(pid), self._seen.get(pid, (kind, 0.0))[1]))
+            # The kind a process was first seen as: an exited one waiting for its parent has no command line,
+            # and no time of its own left to read.
+            if pid in self._seen:
+                known, seconds = self._seen[pid]
+                self._seen[pid] = (known, max(seconds, cpu_seconds(pid)))
+            elif (kind := process_kind(pid)) is not None:
+                self._seen[pid] = (kind, cpu_seconds(pid))
 
     def by_kind(self) -> dict[str, float]:
         totals: dict[str, float] = {}
