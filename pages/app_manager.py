@@ -30,6 +30,7 @@ from playwright.sync_api import Locator, expect
 
 from runbook.pages.base import ACTIVE_CLASSIC_FRAME, SETTLE_MS, SETTLE_STEPS_MS, SetupPage
 from runbook.pages.errors import ScreenNotReached
+from runbook.pages.unrecorded import unrecorded
 
 if TYPE_CHECKING:
     from runbook.pages.connected_app_manage import ConnectedAppManagePage
@@ -194,6 +195,7 @@ class AppManagerPage(SetupPage):
                 break
         return self._row_with_developer_name(api_name, column)
 
+    @unrecorded()
     def _developer_name_column(self) -> int | None:
         """Which column the Developer Names are in (None when the headers cannot be read)."""
         try:
@@ -202,6 +204,7 @@ class AppManagerPage(SetupPage):
             return None
         return next((i for i, text in enumerate(headers) if DEVELOPER_NAME in re.sub(r"\s+", " ", text)), None)
 
+    @unrecorded()
     def _row_with_developer_name(self, api_name: str, column: int | None) -> Locator | None:
         """Among the rows in the DOM with a cell reading ``api_name``, the one where it is the Developer Name."""
         candidates = self.row_for(api_name)
@@ -220,7 +223,8 @@ class AppManagerPage(SetupPage):
     def _load_more_rows(self) -> bool:
         """Scroll the list to its end as a person does (its last row into view, then the wheel); True if rows came."""
         rows = self.data_rows()
-        before = rows.count()
+        with unrecorded():
+            before = rows.count()
         if before == 0:
             return False
         last = rows.nth(before - 1)
@@ -228,7 +232,8 @@ class AppManagerPage(SetupPage):
         # Best effort: a row re-rendered under the pointer is no failure, the row count below decides.
         with suppress(PlaywrightError):
             last.scroll_into_view_if_needed(timeout=self._left(deadline))
-            box = last.bounding_box(timeout=SETTLE_MS)
+            with unrecorded():
+                box = last.bounding_box(timeout=SETTLE_MS)
             if box:
                 self.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
                 self.page.mouse.wheel(0, max(box["height"] * 10, 400))
@@ -238,7 +243,8 @@ class AppManagerPage(SetupPage):
             return True
         # Nothing new yet: only a loading indicator still showing says more rows may come.
         try:
-            loading = self._loading().first.is_visible()
+            with unrecorded():
+                loading = self._loading().first.is_visible()
         except PlaywrightError:
             loading = False
         return loading and self._grows(rows, before, self._left(deadline))
@@ -251,6 +257,7 @@ class AppManagerPage(SetupPage):
             return False
         return rows.count() > before
 
+    @unrecorded()
     def _listed_names(self) -> list[str]:
         """The Developer Names the list shows now, for an error report (best effort)."""
         column = self._developer_name_column()

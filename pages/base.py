@@ -33,6 +33,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from runbook.pages.errors import OrgUnavailable, SalesforceError, ScreenNotReached, SessionExpired
 from runbook.pages.labels import LABELS, SetupLabels
+from runbook.pages.unrecorded import unrecorded
 
 ACTIVE_CLASSIC_FRAME = 'force-aloha-page iframe[tabindex="0"]'
 # Salesforce's classic error markup, as Browserforce and sf-pi look for it.
@@ -149,6 +150,7 @@ class SetupPage:
         """Whether this screen shows within ``timeout_ms`` (a short look; not showing is no error)."""
         return self._shows(self.landmark(), timeout_ms)
 
+    @unrecorded()
     def is_current(self) -> bool:
         """Whether this screen is showing now (no waiting)."""
         try:
@@ -407,6 +409,7 @@ class SetupPage:
             except AssertionError:
                 pass
 
+    @unrecorded()
     def _pointer_target(self, box: Locator) -> Locator:
         """What a person clicks to change the checkbox, radio or toggle ``box``: the input, or its label.
 
@@ -456,6 +459,7 @@ class SetupPage:
         with suppress(PlaywrightError):
             control.first.click(timeout=SETTLE_MS)
 
+    @unrecorded()
     def _still_there(self, control: Locator) -> bool:
         try:
             return control.first.is_visible()
@@ -469,6 +473,7 @@ class SetupPage:
             return False
         return True
 
+    @unrecorded()
     def _frame_of(self, control: Locator) -> Frame | None:
         """The frame ``control`` lives in (None when it cannot be told: then every request counts)."""
         try:
@@ -485,6 +490,7 @@ class SetupPage:
         """Milliseconds left until ``deadline`` (at least a short moment, for a last look)."""
         return max(deadline - time.monotonic(), SETTLE_MS / 1000) * 1000
 
+    @unrecorded()
     def raise_for_errors(self) -> None:
         """Raise SalesforceError with the banner's and fields' text if errors are showing."""
         errors = self.errors()
@@ -502,6 +508,7 @@ class SetupPage:
             )
 
     # --- evidence -----------------------------------------------------------------------------
+    @unrecorded()
     def seen(self, within: Locator | None = None) -> str:
         """A short accessibility snapshot of what the screen (or the part ``within``) shows, for error reports."""
         try:
@@ -569,6 +576,7 @@ class SetupPage:
                 )
         self._raise_if_signed_out()
 
+    @unrecorded()
     def _heading_text(self) -> str:
         try:
             heading = self.page.locator("h1").first
@@ -576,6 +584,7 @@ class SetupPage:
         except PlaywrightError:
             return ""
 
+    @unrecorded()
     def _raise_if_signed_out(self) -> None:
         """SessionExpired when the browser shows Salesforce's login form instead of a Setup screen."""
         try:
@@ -591,6 +600,7 @@ class SetupPage:
                 seen=f"the login page ({self.page.url.split('?')[0]}): {self.seen()}",
             )
 
+    @unrecorded()
     def _raise_if_unavailable(self) -> None:
         """OrgUnavailable when the page or its Setup frame shows Salesforce's error or maintenance page."""
         for where in (self.page, self.page.frame_locator(ACTIVE_CLASSIC_FRAME)):
@@ -691,7 +701,9 @@ def close_overlays(page: Page, budget_ms: float = OVERLAY_BUDGET_MS) -> None:
         ):
             while time.monotonic() < deadline:
                 try:
-                    if not overlay.first.is_visible() or _covered(button.first):
+                    with unrecorded():
+                        showing = overlay.first.is_visible() and not _covered(button.first)
+                    if not showing:
                         # A covered overlay is under the app's own dialog (SLDS modals sit above banners):
                         # it blocks nothing now, and clicking at it would only wait for that dialog.
                         break

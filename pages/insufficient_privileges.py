@@ -12,6 +12,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page
 
 from runbook.pages.base import ACTIVE_CLASSIC_FRAME, SetupPage
+from runbook.pages.unrecorded import unrecorded
 
 
 class InsufficientPrivilegesPage(SetupPage):
@@ -26,6 +27,7 @@ class InsufficientPrivilegesPage(SetupPage):
             root.get_by_text("You do not have the level of access necessary", exact=False)
         )
 
+    @unrecorded()
     def is_shown(self) -> bool:
         """Whether Salesforce refused the screen now showing (no waiting): in place of the whole page, or (should
         the refused screen be a classic page inside the Lightning shell: inferred) inside the shell's classic frame."""
