@@ -1,4 +1,5 @@
-"""At each step's end the run has its pages collect their garbage, unrecorded (runbook.evidence.collect_garbage)."""
+"""Having every page of a context collect its garbage now, unrecorded (runbook.evidence.collect_garbage; a run
+does it every third step)."""
 
 from __future__ import annotations
 
