@@ -326,14 +326,17 @@ class Recorder:
         path = self.run_dir.path / relative
         path.parent.mkdir(mode=0o700, exist_ok=True)
         try:
-            ctx.page.screenshot(
-                path=str(path),
-                type="jpeg",
-                quality=SCREENSHOT_QUALITY,
-                full_page=True,
-                timeout=10_000,
-                mask=secret_masks(ctx.page),
-            )
+            # Not in the trace: the picture is a file of its own, and recorded it would add two DOM snapshots
+            # that repeat the step's last action's.
+            with unrecorded():
+                ctx.page.screenshot(
+                    path=str(path),
+                    type="jpeg",
+                    quality=SCREENSHOT_QUALITY,
+                    full_page=True,
+                    timeout=10_000,
+                    mask=secret_masks(ctx.page),
+                )
         except PlaywrightError:  # best effort: a closed page or a crashed renderer leaves no picture
             return None
         return relative

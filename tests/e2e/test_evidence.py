@@ -101,6 +101,13 @@ def test_a_legacy_run_by_password_leaves_complete_evidence_and_no_secret_anywher
         trace_text = b"".join(trace.read(n) for n in trace.namelist() if n.endswith(".trace")).decode()
     for step in ui_steps:
         assert f"{step.id} {step.title}" in trace_text
+    # It holds the steps' actions and the waits that confirm them, not the step's screenshot (a file of its own)
+    # nor the pages' garbage collections.
+    with zipfile.ZipFile(run_path / "trace.zip") as trace:
+        lines = [line for n in trace.namelist() if n.endswith(".trace") for line in trace.read(n).splitlines()]
+    methods = {event["method"] for event in map(json.loads, lines) if event.get("type") == "before"}
+    assert {"click", "waitForSelector"} <= methods
+    assert {"screenshot", "requestGC"}.isdisjoint(methods)
 
     secrets = secrets_of(sim)
     assert leaks(artifact_blobs(run_path), secrets) == []
