@@ -11,7 +11,8 @@ For this project's tests, the runbook's pytest plugin (QA mode) and QA users' ow
 - seeding: records and signed-in sessions put straight into a ``SimulatorServer``'s org
   (``add_connected_app``, ``add_permission_set``, ``assign_permission_set``, ``user_named``,
   ``signed_in_session``, ``sign_in_browser``), so that a test starts at the screen it is about;
-- certificates made on the fly, never committed (``self_signed_certificate``).
+- certificates made on the fly, never committed (``self_signed_certificate``);
+- what a Playwright trace recorded: its calls' protocol methods, in order (``traced_calls``).
 
 It needs only the standard library and the runbook's own dependencies (no httpx: that one is for
 development only). This is an edge module, like the CLI and the pytest plugin: it imports the simulator,
@@ -25,6 +26,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union, overload
@@ -124,6 +126,20 @@ def frontdoor_url(sim: Sim, username: str | None = None, ret_url: str = "") -> s
     """
     url = f"{_base_url(sim)}/secur/frontdoor.jsp?sid={frontdoor_token(sim, username)}"
     return url + (f"&retURL={quote(ret_url, safe='')}" if ret_url else "")
+
+
+def traced_calls(trace: Path) -> list[str]:
+    """The protocol method of every call a trace zip recorded (``click``, ``waitForSelector``...), in order; a
+    merged trace's chunks in their order."""
+    with zipfile.ZipFile(trace) as archive:
+        lines = [
+            line
+            for name in sorted(archive.namelist())
+            if name.endswith(".trace")
+            for line in archive.read(name).splitlines()
+            if line.strip()
+        ]
+    return [event["method"] for event in map(json.loads, lines) if event.get("type") == "before"]
 
 
 def sim_state(sim: Sim) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from runbook.simulator.connected_app_common import CONSUMER_PATH
 from runbook.simulator.screens_auth import EMAIL_FINISH, TOTP_FINISH
 from runbook.simulator.server import SimulatorServer
 from runbook.spec import RunSpec
-from runbook.testing import frontdoor_token, sim_state
+from runbook.testing import frontdoor_token, sim_state, traced_calls
 from tests.e2e.helpers import ADMIN, artifact_blobs, cli_run, run
 
 pytestmark = pytest.mark.browser
@@ -103,9 +103,7 @@ def test_a_legacy_run_by_password_leaves_complete_evidence_and_no_secret_anywher
         assert f"{step.id} {step.title}" in trace_text
     # It holds the steps' actions and the waits that confirm them, not the step's screenshot (a file of its own)
     # nor the pages' garbage collections.
-    with zipfile.ZipFile(run_path / "trace.zip") as trace:
-        lines = [line for n in trace.namelist() if n.endswith(".trace") for line in trace.read(n).splitlines()]
-    methods = {event["method"] for event in map(json.loads, lines) if event.get("type") == "before"}
+    methods = set(traced_calls(run_path / "trace.zip"))
     assert {"click", "waitForSelector"} <= methods
     assert {"screenshot", "requestGC"}.isdisjoint(methods)
 

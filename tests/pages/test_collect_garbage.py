@@ -3,13 +3,12 @@ does it every third step)."""
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page
 
 from runbook.evidence import collect_garbage
+from runbook.testing import traced_calls
 
 # A large array no longer referenced, but for a weak reference: only a full collection frees it.
 DROP = """() => {
@@ -30,9 +29,7 @@ def test_what_a_page_dropped_is_collected_in_every_page_and_nothing_is_traced(
     context.tracing.stop(path=str(tmp_path / "trace.zip"))
     assert not page.evaluate(ALIVE)
     assert not other.evaluate(ALIVE)
-    with zipfile.ZipFile(tmp_path / "trace.zip") as archive:
-        events = [json.loads(line) for line in archive.read("trace.trace").decode().splitlines()]
-    assert [e for e in events if e.get("type") == "before"] == []
+    assert traced_calls(tmp_path / "trace.zip") == []
 
 
 def test_a_closed_page_or_no_context_is_no_error(context: BrowserContext, page: Page) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from runbook.pages.unrecorded import available, unrecorded
 from runbook.shared_loop import run_together
+from runbook.testing import traced_calls
 
 CONTENT = '<button onclick="this.textContent = \'Saved\'">Save</button><p id="status">ready</p>'
 
@@ -19,9 +18,7 @@ CONTENT = '<button onclick="this.textContent = \'Saved\'">Save</button><p id="st
 def traced_methods(context: BrowserContext, out: Path) -> list[str]:
     """Stop the context's trace into ``out`` and list the protocol methods it recorded, in order."""
     context.tracing.stop(path=str(out))
-    with zipfile.ZipFile(out) as archive:
-        lines = archive.read("trace.trace").decode().splitlines()
-    return [event["method"] for event in map(json.loads, lines) if event.get("type") == "before"]
+    return traced_calls(out)
 
 
 def test_this_playwright_can_leave_reads_out() -> None:
