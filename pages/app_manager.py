@@ -220,11 +220,15 @@ class AppManagerPage(SetupPage):
                 return row
         return None
 
+    @unrecorded()
     def _load_more_rows(self) -> bool:
-        """Scroll the list to its end as a person does (its last row into view, then the wheel); True if rows came."""
+        """Scroll the list to its end as a person does (its last row into view, then the wheel); True if rows came.
+
+        Left out of the trace with the list's other reads: scrolling changes nothing in the org, and recorded,
+        each scroll's five calls took a DOM snapshot of the page before and after each (a fifth of a run's).
+        The row it finds is in the trace with the row menu's click."""
         rows = self.data_rows()
-        with unrecorded():
-            before = rows.count()
+        before = rows.count()
         if before == 0:
             return False
         last = rows.nth(before - 1)
@@ -232,8 +236,7 @@ class AppManagerPage(SetupPage):
         # Best effort: a row re-rendered under the pointer is no failure, the row count below decides.
         with suppress(PlaywrightError):
             last.scroll_into_view_if_needed(timeout=self._left(deadline))
-            with unrecorded():
-                box = last.bounding_box(timeout=SETTLE_MS)
+            box = last.bounding_box(timeout=SETTLE_MS)
             if box:
                 self.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
                 self.page.mouse.wheel(0, max(box["height"] * 10, 400))
@@ -243,8 +246,7 @@ class AppManagerPage(SetupPage):
             return True
         # Nothing new yet: only a loading indicator still showing says more rows may come.
         try:
-            with unrecorded():
-                loading = self._loading().first.is_visible()
+            loading = self._loading().first.is_visible()
         except PlaywrightError:
             loading = False
         return loading and self._grows(rows, before, self._left(deadline))

@@ -15,7 +15,7 @@ from runbook.pages.errors import ScreenNotReached
 from runbook.pages.specs import ConnectedAppForm
 from runbook.simulator.screens_apps import LIGHTNING_APPS
 from runbook.simulator.server import SimulatorServer
-from runbook.testing import add_connected_app, sim_state
+from runbook.testing import add_connected_app, sim_state, traced_calls
 from tests.pages.support import ADMIN, org_context, sign_in
 
 pytestmark = pytest.mark.browser
@@ -152,6 +152,23 @@ def test_manage_finds_an_app_in_every_rendering_of_the_list_scrolling_a_lazy_one
     assert manage.is_current()
     assert f"applicationId%3D{app.application_id}" in page.url
     assert LAST_APP in manage.seen()
+
+
+def test_scrolling_a_lazy_list_is_left_out_of_the_trace_and_the_row_menu_s_clicks_are_kept(
+    page: Page, make_sim: Callable[..., SimulatorServer], tmp_path: Path
+) -> None:
+    """Scrolling to find a row changes nothing in the org: like the list's other reads, it is not recorded."""
+    sim = make_sim(render=["app_rows=lazy"])
+    add_connected_app(sim, LAST_APP)
+    sign_in(page, sim)
+    apps = AppManagerPage(page, org_context(sim)).open()
+    assert not in_dom(page, "Zenith_Ledger_Sync")
+    page.context.tracing.start(snapshots=True)
+    apps.manage("Zenith_Ledger_Sync")
+    page.context.tracing.stop(path=str(tmp_path / "trace.zip"))
+    methods = traced_calls(tmp_path / "trace.zip")
+    assert "click" in methods
+    assert not {"mouseMove", "mouseWheel", "scrollIntoViewIfNeeded"} & set(methods), methods
 
 
 @pytest.mark.parametrize(("app_list", "app_rows"), LIST_RENDERINGS)
