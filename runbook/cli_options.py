@@ -21,6 +21,14 @@ SCREENSHOTS = Annotated[
     Screenshots, typer.Option("--screenshots", "--screenshot", help="A screenshot after each UI step (screenshots/).")
 ]
 HAR = Annotated[bool, typer.Option("--har", help="Record the network as network.har (scrubbed of secrets).")]
+DOM_SNAPSHOTS = Annotated[
+    bool | None,
+    typer.Option(
+        "--dom-snapshots/--no-dom-snapshots",
+        help="In the trace, a DOM snapshot of the page before and after each action (the trace viewer's view of "
+        "it). Default: on for one org, off for a fleet, where they cost a sixth of its processor time.",
+    ),
+]
 JSON_OUT = Annotated[
     bool,
     typer.Option("--json", help="Print one JSON document at the end (status, steps, hand-off), and nothing else."),

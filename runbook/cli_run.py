@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -15,7 +16,7 @@ from rich.status import Status
 from rich.text import Text
 
 from runbook.callbacks import Answer, RunCallbacks
-from runbook.cli_options import HAR, HEADED, JSON_OUT, SCREENSHOTS, SLOW_MO, STEP, TRACING, VIDEO
+from runbook.cli_options import DOM_SNAPSHOTS, HAR, HEADED, JSON_OUT, SCREENSHOTS, SLOW_MO, STEP, TRACING, VIDEO
 from runbook.console import (
     console,
     emit_json,
@@ -291,6 +292,7 @@ def run_command(
     video: VIDEO = Recording.OFF,
     screenshots: SCREENSHOTS = Screenshots.ON,
     har: HAR = False,
+    dom_snapshots: DOM_SNAPSHOTS = None,
     as_json: JSON_OUT = False,
     check: Annotated[
         bool,
@@ -322,7 +324,9 @@ def run_command(
         refuse_start_at(run_spec, start_at, check)
     except UsageError as exc:
         usage_exit(exc)
-    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
+    evidence = EvidenceOptions(
+        tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=dom_snapshots is not False
+    )
     options = _options(headed, slow_mo, step, evidence, quiet=as_json)
     options.check = check
     options.start_at = start_at if start_at != procedure_for(run_spec).ids[0] else None
@@ -359,6 +363,7 @@ def resume_command(
     video: VIDEO = Recording.OFF,
     screenshots: SCREENSHOTS = Screenshots.ON,
     har: HAR = False,
+    dom_snapshots: DOM_SNAPSHOTS = None,
     fixed_spec: Annotated[
         Path | None,
         typer.Option(
@@ -373,11 +378,14 @@ def resume_command(
     Given a fleet's folder (`runbook fleet`), resume every org of it that is not done.
     """
     json_document(as_json)
-    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
+    evidence = EvidenceOptions(
+        tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=dom_snapshots is not False
+    )
     if (run_dir_path / "fleet.json").is_file():
         from runbook.cli_fleet import resume_fleet
 
-        resume_fleet(run_dir_path, as_json=as_json, evidence=evidence)
+        # A fleet's orgs leave the DOM snapshots out unless asked, as `runbook fleet` does.
+        resume_fleet(run_dir_path, as_json=as_json, evidence=replace(evidence, dom_snapshots=dom_snapshots is True))
     try:
         run_dir, run_spec, start = open_for_resume(run_dir_path, os.environ, fixed_spec)
         refuse_prompts_without_terminal(run_spec, step)
@@ -460,6 +468,7 @@ def demo_command(
     video: VIDEO = Recording.OFF,
     screenshots: SCREENSHOTS = Screenshots.ON,
     har: HAR = False,
+    dom_snapshots: DOM_SNAPSHOTS = None,
     as_json: JSON_OUT = False,
 ) -> None:
     """Start the embedded simulator and run the whole procedure against it."""
@@ -485,7 +494,9 @@ def demo_command(
             soft_wrap=True,
         )
         spec = demo_spec(server.login_url, Path(tmp), kind)
-        evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har)
+        evidence = EvidenceOptions(
+            tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=dom_snapshots is not False
+        )
         outcome = start_run(spec, _options(headed, slow_mo, step, evidence, quiet=as_json), recordings)
     finish(outcome, as_json)
 

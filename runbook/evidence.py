@@ -67,6 +67,11 @@ class EvidenceOptions:
     video: Recording = Recording.OFF
     screenshots: Screenshots = Screenshots.ON
     har: bool = False
+    # The trace's DOM snapshots of the page (and of each frame) before and after every recorded call: what the
+    # trace viewer shows for each action. Off, the trace keeps its groups, actions, logs and network, and the
+    # step's picture is still its screenshot. A fleet leaves them out by default: at 8 orgs on 2 cores they
+    # were a sixth of the fleet's processor time (benchmarks/README.md, "DOM snapshots").
+    dom_snapshots: bool = True
 
 
 def context_options(options: EvidenceOptions, run_dir: RunDir) -> dict[str, object]:
@@ -216,7 +221,7 @@ class Recorder:
         # DOM snapshots, not a screencast: the trace viewer shows each action's page from its snapshot, and the
         # step's picture is its screenshot. Without the screencast's frames a run's trace is 0.47 MB, not 6.8 MB
         # (benchmarks/evidence_cost.py, 2026-12-01).
-        context.tracing.start(title=title, screenshots=False, snapshots=True, sources=False)
+        context.tracing.start(title=title, screenshots=False, snapshots=self.options.dom_snapshots, sources=False)
         context.tracing.start_chunk(title=title)
         self._tracing = True
 

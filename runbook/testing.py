@@ -12,7 +12,8 @@ For this project's tests, the runbook's pytest plugin (QA mode) and QA users' ow
   (``add_connected_app``, ``add_permission_set``, ``assign_permission_set``, ``user_named``,
   ``signed_in_session``, ``sign_in_browser``), so that a test starts at the screen it is about;
 - certificates made on the fly, never committed (``self_signed_certificate``);
-- what a Playwright trace recorded: its calls' protocol methods, in order (``traced_calls``).
+- what a Playwright trace recorded: its calls' protocol methods, in order (``traced_calls``), and how many DOM
+  snapshots (``dom_snapshots``).
 
 It needs only the standard library and the runbook's own dependencies (no httpx: that one is for
 development only). This is an edge module, like the CLI and the pytest plugin: it imports the simulator,
@@ -128,9 +129,8 @@ def frontdoor_url(sim: Sim, username: str | None = None, ret_url: str = "") -> s
     return url + (f"&retURL={quote(ret_url, safe='')}" if ret_url else "")
 
 
-def traced_calls(trace: Path) -> list[str]:
-    """The protocol method of every call a trace zip recorded (``click``, ``waitForSelector``...), in order; a
-    merged trace's chunks in their order."""
+def _trace_events(trace: Path) -> list[dict[str, Any]]:
+    """The events of a trace zip's ``.trace`` files; a merged trace's chunks in their order."""
     with zipfile.ZipFile(trace) as archive:
         lines = [
             line
@@ -139,7 +139,18 @@ def traced_calls(trace: Path) -> list[str]:
             for line in archive.read(name).splitlines()
             if line.strip()
         ]
-    return [event["method"] for event in map(json.loads, lines) if event.get("type") == "before"]
+    return [json.loads(line) for line in lines]
+
+
+def traced_calls(trace: Path) -> list[str]:
+    """The protocol method of every call a trace zip recorded (``click``, ``waitForSelector``...), in order; a
+    merged trace's chunks in their order."""
+    return [event["method"] for event in _trace_events(trace) if event.get("type") == "before"]
+
+
+def dom_snapshots(trace: Path) -> int:
+    """How many DOM snapshots (of a page or a frame) a trace zip holds."""
+    return sum(1 for event in _trace_events(trace) if event.get("type") == "frame-snapshot")
 
 
 def sim_state(sim: Sim) -> dict[str, Any]:

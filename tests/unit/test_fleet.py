@@ -6,17 +6,22 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from runbook import cli_fleet
+from runbook import cli_fleet, cli_run
 from runbook.cli import app
 from runbook.cli_fleet import FleetProgress
+from runbook.engine import RunnerOptions
 from runbook.errors import UsageError
+from runbook.evidence import EvidenceOptions
 from runbook.fleet import (
     FleetDir,
     FleetError,
+    OrgRun,
     classify,
     default_concurrency,
     fleet_exit_code,
@@ -254,3 +259,51 @@ def test_a_fleet_is_resumed_the_way_it_was_started(
     assert resumed.exit_code == 1, resumed.output
     expected = "FleetRunner" if flag else "SharedBrowserRunner"
     assert used == [expected, expected]
+
+
+@pytest.mark.parametrize(("flags", "asked"), [([], False), (["--dom-snapshots"], True)], ids=["default", "asked"])
+@pytest.mark.parametrize("mode", [[], ["--process-per-org"]], ids=["one-browser", "process-per-org"])
+def test_a_fleets_traces_leave_the_dom_snapshots_out_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], asked: bool, mode: list[str]
+) -> None:
+    """Started and resumed alike; an org run in a process of its own (or on a worker) is told so by its command."""
+    told: list[bool] = []
+
+    class Fake:
+        def __init__(self, folder: FleetDir, runs: list[OrgRun], concurrency: int, *args: object, **kwargs: object):
+            self.folder, self.runs = folder, runs
+            if args and isinstance(args[0], EvidenceOptions):  # the fleet's own browser
+                told.append(args[0].dom_snapshots)
+            else:  # a `runbook run` process per org
+                told.extend("--dom-snapshots" in run.command for run in runs)
+                assert all(("--no-dom-snapshots" in run.command) is not asked for run in runs)
+
+        def run(self) -> None:
+            for run in self.runs:
+                self.folder.set_org(run.name, status="interrupted")
+
+    monkeypatch.setattr(cli_fleet, "FleetRunner", Fake)
+    monkeypatch.setattr(cli_fleet, "SharedBrowserRunner", Fake)
+    started = CliRunner().invoke(app, ["fleet", "--json", *mode, *flags, str(write(tmp_path, GOOD))])
+    assert started.exit_code == 1, started.output
+    resumed = CliRunner().invoke(app, ["resume", "--json", *flags, json.loads(started.stdout)["fleet_dir"]])
+    assert resumed.exit_code == 1, resumed.output
+    assert told and set(told) == {asked}
+
+
+def test_one_orgs_run_keeps_the_dom_snapshots_unless_told_not_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[bool] = []
+
+    def start_run(spec: object, options: RunnerOptions, recordings: object = None) -> NoReturn:
+        told.append(options.evidence.dom_snapshots)
+        raise typer.Exit(0)
+
+    monkeypatch.setattr(cli_run, "start_run", start_run)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(demo_spec_toml("https://127.0.0.1:9"), encoding="utf-8")
+    for flags in ([], ["--no-dom-snapshots"]):
+        result = CliRunner().invoke(app, ["run", *flags, str(spec)], env={"RUNBOOK_ACCESS_TOKEN": "x" * 20})
+        assert result.exit_code == 0, result.output
+    assert told == [True, False]
