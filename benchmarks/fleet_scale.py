@@ -209,8 +209,12 @@ def main() -> None:
     parser.add_argument("--orgs", type=int, default=8)
     parser.add_argument("--latency-ms", type=int, default=300)
     parser.add_argument("--process-per-org", action="store_true", help="the fleet's other way: a process per org")
+    parser.add_argument(
+        "--dom-snapshots", action="store_true", help="traces with DOM snapshots (a fleet leaves them out by default)"
+    )
     args = parser.parse_args()
-    measure(args.orgs, args.latency_ms, ["--process-per-org"] if args.process_per_org else [])
+    options = ["--process-per-org"] if args.process_per_org else []
+    measure(args.orgs, args.latency_ms, options + (["--dom-snapshots"] if args.dom_snapshots else []))
 
 
 if __name__ == "__main__":
