@@ -225,8 +225,8 @@ class AppManagerPage(SetupPage):
         """Scroll the list to its end as a person does (its last row into view, then the wheel); True if rows came.
 
         Left out of the trace with the list's other reads: scrolling changes nothing in the org, and recorded,
-        each scroll's five calls took a DOM snapshot of the page before and after each (a fifth of a run's).
-        The row it finds is in the trace with the row menu's click."""
+        each scroll's calls took a DOM snapshot of the list's long page before and after each (77 of a run's
+        1,018 snapshot captures at 300 ms). The row it finds is in the trace with the row menu's click."""
         rows = self.data_rows()
         before = rows.count()
         if before == 0:

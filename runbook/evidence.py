@@ -218,9 +218,9 @@ class Recorder:
         context.on("request", register_posted_secrets)
         if self.options.tracing is Recording.OFF:
             return
-        # DOM snapshots, not a screencast: the trace viewer shows each action's page from its snapshot, and the
-        # step's picture is its screenshot. Without the screencast's frames a run's trace is 0.47 MB, not 6.8 MB
-        # (benchmarks/evidence_cost.py, 2026-12-01).
+        # DOM snapshots (unless left out: EvidenceOptions.dom_snapshots), not a screencast: the trace viewer shows
+        # each action's page from its snapshot, and the step's picture is its screenshot. Without the screencast's
+        # frames a run's trace is 0.47 MB, not 6.8 MB (benchmarks/evidence_cost.py, 2026-12-01).
         context.tracing.start(title=title, screenshots=False, snapshots=self.options.dom_snapshots, sources=False)
         context.tracing.start_chunk(title=title)
         self._tracing = True
