@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from runbook.cli_options import DOM_SNAPSHOTS, HAR, JSON_OUT, SCREENSHOTS, TRACING, VIDEO
+from runbook.cli_options import DOM_SNAPSHOTS, HAR, JSON_OUT, SCREENSHOTS, TRACING, VIDEO, dom_snapshots_or_default
 from runbook.console import console, emit_json, json_document, usage_exit
 from runbook.errors import UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
@@ -234,10 +234,8 @@ def fleet_command(
         usage_exit(exc)
     folder = FleetDir.create(fleet)
     limit = concurrency or fleet.concurrency  # the fleet file's, else the processor count (load_fleet)
-    # Each org's trace without DOM snapshots unless asked: at 8 orgs they were a sixth of the processor time.
-    evidence = EvidenceOptions(
-        tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=dom_snapshots is True
-    )
+    snapshots = dom_snapshots_or_default(dom_snapshots, fleet=True)
+    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots)
     _run(folder, limit, evidence, resume=False, as_json=as_json, broker=broker, processes=processes)
 
 

@@ -29,6 +29,14 @@ DOM_SNAPSHOTS = Annotated[
         "it). Default: on for one org, off for a fleet, where they cost a sixth of its processor time.",
     ),
 ]
+
+
+def dom_snapshots_or_default(asked: bool | None, *, fleet: bool) -> bool:
+    """``--dom-snapshots`` as given; else on for one org's run, off for a fleet's orgs (a sixth of its processor
+    time at 8 orgs on 2 cores, benchmarks/README.md)."""
+    return not fleet if asked is None else asked
+
+
 JSON_OUT = Annotated[
     bool,
     typer.Option("--json", help="Print one JSON document at the end (status, steps, hand-off), and nothing else."),

@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -16,7 +15,18 @@ from rich.status import Status
 from rich.text import Text
 
 from runbook.callbacks import Answer, RunCallbacks
-from runbook.cli_options import DOM_SNAPSHOTS, HAR, HEADED, JSON_OUT, SCREENSHOTS, SLOW_MO, STEP, TRACING, VIDEO
+from runbook.cli_options import (
+    DOM_SNAPSHOTS,
+    HAR,
+    HEADED,
+    JSON_OUT,
+    SCREENSHOTS,
+    SLOW_MO,
+    STEP,
+    TRACING,
+    VIDEO,
+    dom_snapshots_or_default,
+)
 from runbook.console import (
     console,
     emit_json,
@@ -324,9 +334,8 @@ def run_command(
         refuse_start_at(run_spec, start_at, check)
     except UsageError as exc:
         usage_exit(exc)
-    evidence = EvidenceOptions(
-        tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=dom_snapshots is not False
-    )
+    snapshots = dom_snapshots_or_default(dom_snapshots, fleet=False)
+    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots)
     options = _options(headed, slow_mo, step, evidence, quiet=as_json)
     options.check = check
     options.start_at = start_at if start_at != procedure_for(run_spec).ids[0] else None
@@ -378,14 +387,13 @@ def resume_command(
     Given a fleet's folder (`runbook fleet`), resume every org of it that is not done.
     """
     json_document(as_json)
-    evidence = EvidenceOptions(
-        tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=dom_snapshots is not False
-    )
-    if (run_dir_path / "fleet.json").is_file():
+    fleet = (run_dir_path / "fleet.json").is_file()
+    snapshots = dom_snapshots_or_default(dom_snapshots, fleet=fleet)
+    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots)
+    if fleet:
         from runbook.cli_fleet import resume_fleet
 
-        # A fleet's orgs leave the DOM snapshots out unless asked, as `runbook fleet` does.
-        resume_fleet(run_dir_path, as_json=as_json, evidence=replace(evidence, dom_snapshots=dom_snapshots is True))
+        resume_fleet(run_dir_path, as_json=as_json, evidence=evidence)
     try:
         run_dir, run_spec, start = open_for_resume(run_dir_path, os.environ, fixed_spec)
         refuse_prompts_without_terminal(run_spec, step)
@@ -494,8 +502,9 @@ def demo_command(
             soft_wrap=True,
         )
         spec = demo_spec(server.login_url, Path(tmp), kind)
+        snapshots = dom_snapshots_or_default(dom_snapshots, fleet=False)
         evidence = EvidenceOptions(
-            tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=dom_snapshots is not False
+            tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots
         )
         outcome = start_run(spec, _options(headed, slow_mo, step, evidence, quiet=as_json), recordings)
     finish(outcome, as_json)
