@@ -16,6 +16,17 @@ from runbook.simulator.server import SimulatorServer
 from runbook.simulator.state import CreationMode, Release, Rendering, SimConfig
 from runbook.testing import frontdoor_url
 
+# pytest-playwright's fixtures. Its Playwright is session-scoped and runs its event loop in this thread until the
+# session ends, so a test that starts a sync Playwright of its own (the engine in-process, a fleet, a test's
+# own ``sync_playwright()``) fails after the first test that used them: "Sync API inside the asyncio loop".
+PYTEST_PLAYWRIGHT_FIXTURES = frozenset({"playwright", "browser_type", "browser", "context", "page", "new_context"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that use pytest-playwright's session Playwright after all the others, whatever the order
+    of the paths given (the sort keeps each group's own order)."""
+    items.sort(key=lambda item: bool(PYTEST_PLAYWRIGHT_FIXTURES.intersection(getattr(item, "fixturenames", ()))))
+
 
 @pytest.fixture(autouse=True)
 def structured_logging() -> Iterator[None]:
