@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from runbook.cli_options import DOM_SNAPSHOTS, HAR, JSON_OUT, SCREENSHOTS, TRACING, VIDEO, dom_snapshots_or_default
+from runbook.cli_options import DOM_SNAPSHOTS, HAR, JSON_OUT, SCREENSHOTS, TRACING, VIDEO, evidence_options
 from runbook.console import console, emit_json, json_document, usage_exit
 from runbook.errors import UsageError
 from runbook.evidence import EvidenceOptions, Recording, Screenshots
@@ -234,8 +234,7 @@ def fleet_command(
         usage_exit(exc)
     folder = FleetDir.create(fleet)
     limit = concurrency or fleet.concurrency  # the fleet file's, else the processor count (load_fleet)
-    snapshots = dom_snapshots_or_default(dom_snapshots, fleet=True)
-    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots)
+    evidence = evidence_options(tracing, video, screenshots, har, dom_snapshots, fleet=True)
     _run(folder, limit, evidence, resume=False, as_json=as_json, broker=broker, processes=processes)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from runbook.evidence import Recording, Screenshots
+from runbook.evidence import EvidenceOptions, Recording, Screenshots
 
 HEADED = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
 SLOW_MO = Annotated[
@@ -31,10 +31,19 @@ DOM_SNAPSHOTS = Annotated[
 ]
 
 
-def dom_snapshots_or_default(asked: bool | None, *, fleet: bool) -> bool:
-    """``--dom-snapshots`` as given; else on for one org's run, off for a fleet's orgs (a sixth of its processor
-    time at 8 orgs on 2 cores, benchmarks/README.md)."""
-    return not fleet if asked is None else asked
+def evidence_options(
+    tracing: Recording,
+    video: Recording,
+    screenshots: Screenshots,
+    har: bool,
+    dom_snapshots: bool | None,
+    *,
+    fleet: bool,
+) -> EvidenceOptions:
+    """The evidence the options ask for. ``--dom-snapshots`` as given; else on for one org's run, off for a fleet's
+    orgs (a sixth of its processor time at 8 orgs on 2 cores, benchmarks/README.md)."""
+    snapshots = not fleet if dom_snapshots is None else dom_snapshots
+    return EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots)
 
 
 JSON_OUT = Annotated[

@@ -25,7 +25,7 @@ from runbook.cli_options import (
     STEP,
     TRACING,
     VIDEO,
-    dom_snapshots_or_default,
+    evidence_options,
 )
 from runbook.console import (
     console,
@@ -334,8 +334,7 @@ def run_command(
         refuse_start_at(run_spec, start_at, check)
     except UsageError as exc:
         usage_exit(exc)
-    snapshots = dom_snapshots_or_default(dom_snapshots, fleet=False)
-    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots)
+    evidence = evidence_options(tracing, video, screenshots, har, dom_snapshots, fleet=False)
     options = _options(headed, slow_mo, step, evidence, quiet=as_json)
     options.check = check
     options.start_at = start_at if start_at != procedure_for(run_spec).ids[0] else None
@@ -388,8 +387,7 @@ def resume_command(
     """
     json_document(as_json)
     fleet = (run_dir_path / "fleet.json").is_file()
-    snapshots = dom_snapshots_or_default(dom_snapshots, fleet=fleet)
-    evidence = EvidenceOptions(tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots)
+    evidence = evidence_options(tracing, video, screenshots, har, dom_snapshots, fleet=fleet)
     if fleet:
         from runbook.cli_fleet import resume_fleet
 
@@ -502,10 +500,7 @@ def demo_command(
             soft_wrap=True,
         )
         spec = demo_spec(server.login_url, Path(tmp), kind)
-        snapshots = dom_snapshots_or_default(dom_snapshots, fleet=False)
-        evidence = EvidenceOptions(
-            tracing=tracing, video=video, screenshots=screenshots, har=har, dom_snapshots=snapshots
-        )
+        evidence = evidence_options(tracing, video, screenshots, har, dom_snapshots, fleet=False)
         outcome = start_run(spec, _options(headed, slow_mo, step, evidence, quiet=as_json), recordings)
     finish(outcome, as_json)
 
