@@ -93,6 +93,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def tree_cpu_s() -> float:
+    """Processor-seconds used so far by this process and its descendants still running."""
+    return sum(cpu_seconds(pid) for pid in descendants(os.getpid()))
+
+
 class Usage:
     """Processor time of one fleet run: the fleet's processes in all, by kind, and the simulators'."""
 

@@ -14,32 +14,17 @@ One org's run at 300 ms makes about 280 such frame crossings (benchmarks/README.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
-from fleet_scale import descendants
+from fleet_scale import tree_cpu_s
 from playwright.sync_api import Locator, sync_playwright
 
 from runbook.browser import launch_options
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CONTENT = (
     '<force-aloha-page><iframe tabindex="0" srcdoc="<button>Save</button>"></iframe></force-aloha-page>'
     "<button>Top</button>"
 )
-
-
-def tree_cpu_s() -> float:
-    """Processor-seconds used so far by this process and its descendants still running."""
-    total = 0.0
-    for pid in descendants(os.getpid()):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return total
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import hashlib
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from frame_hops import tree_cpu_s
+from fleet_scale import tree_cpu_s
 from playwright.sync_api import sync_playwright
 
 from runbook.browser import launch_options
