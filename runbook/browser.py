@@ -5,9 +5,16 @@ Order of preference:
 2. the Chromium that ``playwright install chromium`` put in Playwright's cache (normal machines);
 3. a system Chromium (Debian's ``chromium`` package: the real binary is ``/usr/lib/chromium/chromium``;
    ``/usr/bin/chromium`` is a shell wrapper that adds flags of its own, so the real binary is preferred).
+   For a headless run, the system's headless shell comes first (Debian's ``chromium-headless-shell``).
+
+The headless shell is Chromium without the browser's own window, tab strip and address bar. Playwright
+launches its own one for every headless run; a full Chromium in headless mode still draws and composites
+that browser interface for each window, and a fleet opens a window per org. Eight simulated orgs at a real
+org's pace took about a fifth less processor time in the shell (benchmarks/README.md). A window for a
+person to use (``--headed``, ``runbook login``) needs the full Chromium.
 
 ``python -m runbook.browser --ensure`` is the set-up step the Makefile runs: it finds one, installs
-Debian's package when none is found and the user is root, and otherwise says exactly what to install.
+Debian's packages (both) as root when they are missing, and otherwise says exactly what to install.
 """
 
 from __future__ import annotations
@@ -28,6 +35,11 @@ SYSTEM_CANDIDATES = (
     "/usr/bin/chromium-browser",
     "/snap/bin/chromium",
 )
+SYSTEM_HEADLESS_CANDIDATES = (
+    "/usr/lib/chromium/chromium-headless-shell",
+    "/usr/bin/chromium-headless-shell",
+)
+DEBIAN_PACKAGES = ("chromium", "chromium-headless-shell")
 
 # Without these, Chromium opens connections to Google services at start; on a closed network each
 # is refused or hangs, which is noise at best and slows start-up at worst.
@@ -87,6 +99,10 @@ def _is_executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def _playwright_bundled() -> str | None:
     """Path of the Chromium Playwright installed, if it is on disk."""
     try:
@@ -101,9 +117,10 @@ def _playwright_bundled() -> str | None:
     return path if path and _is_executable(path) else None
 
 
-def find_chromium(*, bundled: bool = True) -> ChromiumChoice:
+def find_chromium(*, bundled: bool = True, headless: bool = True) -> ChromiumChoice:
     """Return the Chromium to drive, or raise ChromiumNotFound saying what to install.
 
+    ``headless``: whether the run shows no window (then a headless shell is preferred where the system has one).
     ``bundled=False`` skips looking for Playwright's own browser (the caller already knows it is missing,
     and looking would start a second Playwright driver).
     """
@@ -114,8 +131,11 @@ def find_chromium(*, bundled: bool = True) -> ChromiumChoice:
                 return ChromiumChoice(value, f"${var}")
             raise ChromiumNotFound(f"${var} names {value!r}, which is not an executable file.")
     own = _playwright_bundled() if bundled else None
-    if own:
+    if own:  # Playwright itself launches its headless shell for a headless run
         return ChromiumChoice(None, f"Playwright's own ({own})")
+    for candidate in SYSTEM_HEADLESS_CANDIDATES if headless else ():
+        if _is_executable(candidate):
+            return ChromiumChoice(candidate, "system package, headless shell")
     for candidate in SYSTEM_CANDIDATES:
         if _is_executable(candidate):
             return ChromiumChoice(candidate, "system package")
@@ -123,8 +143,11 @@ def find_chromium(*, bundled: bool = True) -> ChromiumChoice:
     if found:
         return ChromiumChoice(found, "PATH")
     raise ChromiumNotFound(
-        "No Chromium found. Install one of: `.venv/bin/playwright install chromium` (normal machines), "
-        "`sudo apt-get install -y chromium` (Debian/Ubuntu), or set RUNBOOK_CHROMIUM=/path/to/chromium."
+        "No Chromium found"
+        + ("" if headless else " that can show a window")
+        + ". Install one of: `.venv/bin/playwright install chromium` (normal machines), "
+        "`sudo apt-get install -y chromium chromium-headless-shell` (Debian/Ubuntu), "
+        "or set RUNBOOK_CHROMIUM=/path/to/chromium."
     )
 
 
@@ -138,10 +161,11 @@ def browser_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 def launch_options(
     choice: ChromiumChoice | None = None, *, headless: bool = True, slow_mo: float = 0
 ) -> dict[str, object]:
-    """Keyword arguments for ``browser_type.launch`` that work for the chosen Chromium."""
-    choice = choice or find_chromium()
+    """Keyword arguments for ``browser_type.launch`` that work for the chosen Chromium (by default the one
+    ``find_chromium`` finds for ``headless``)."""
+    choice = choice or find_chromium(headless=headless)
     args = [*QUIET_ARGS, "--disable-features=" + ",".join(DISABLED_FEATURES)]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    if _is_root():
         # Chromium refuses to start its sandbox as root (CI and containers run as root).
         args.append("--no-sandbox")
     # Ctrl-C at a terminal reaches the whole process group, Playwright's driver too: left to itself the
@@ -198,23 +222,50 @@ def ensure_ffmpeg(*, install: bool) -> str:
     return f"video: the system's ffmpeg ({system}) linked for Playwright"
 
 
+def missing_debian_packages() -> list[str]:
+    """Which of Debian's two Chromium packages this machine lacks: the headless shell (headless runs) and the
+    full browser (a window for a person, and the fallback)."""
+    have = {
+        "chromium": any(_is_executable(path) for path in SYSTEM_CANDIDATES),
+        "chromium-headless-shell": any(_is_executable(path) for path in SYSTEM_HEADLESS_CANDIDATES),
+    }
+    return [name for name in DEBIAN_PACKAGES if not have[name]]
+
+
+def _apt_install(packages: list[str]) -> bool:
+    """Install Debian packages with apt-get (as root); whether it worked. apt-get's own output says why not."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    return subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env).returncode == 0
+
+
 def ensure() -> int:
-    """Set-up step: find a Chromium, or install Debian's as root; print what was chosen."""
+    """Set-up step: find a Chromium, installing Debian's packages as root where the system's are used and one
+    is missing; print what was chosen for headless runs and for a window."""
     try:
         choice = find_chromium()
-    except ChromiumNotFound as exc:
-        is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-        if is_root and shutil.which("apt-get"):
-            print("No Chromium found; installing Debian's chromium package (apt-get).", flush=True)
-            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
-            choice = find_chromium()
-        else:
+    except ChromiumNotFound:  # installed below where it can be
+        choice = None
+    if choice is None or choice.source.startswith("system") or choice.source == "PATH":
+        # Neither Playwright's own browser nor one named in the environment: the system's, completed.
+        missing = missing_debian_packages()
+        if missing and _is_root() and shutil.which("apt-get"):
+            print(f"Installing Debian's {' and '.join(missing)} (apt-get).", flush=True)
+            if not _apt_install(missing):
+                print(f"Could not install {' and '.join(missing)}; going on with what there is.", file=sys.stderr)
+        try:
+            choice = find_chromium(bundled=False)  # Playwright's own was looked for above
+        except ChromiumNotFound as exc:
             print(str(exc), file=sys.stderr)
             return 1
     print(f"Chromium: {choice.executable or 'bundled'} ({choice.source})")
-    print(ensure_ffmpeg(install=hasattr(os, "geteuid") and os.geteuid() == 0))
+    if choice.source.startswith("system") or choice.source == "PATH":
+        try:
+            window = find_chromium(bundled=False, headless=False)
+            print(f"Chromium for a window (--headed, runbook login): {window.executable} ({window.source})")
+        except ChromiumNotFound as exc:
+            print(f"For a window (--headed, runbook login): {exc}", file=sys.stderr)
+    print(ensure_ffmpeg(install=_is_root()))
     return 0
 
 

@@ -288,11 +288,12 @@ def _use_machine_chromium(launch_args: dict[str, Any], request: pytest.FixtureRe
         return
     from runbook.browser import ChromiumNotFound, find_chromium, launch_options
 
+    headless = bool(launch_args.get("headless", True))
     try:
-        choice = find_chromium(bundled=False)
+        choice = find_chromium(bundled=False, headless=headless)
     except ChromiumNotFound:  # let pytest-playwright fail with Playwright's own advice
         return
-    machine = launch_options(choice, headless=bool(launch_args.get("headless", True)))
+    machine = launch_options(choice, headless=headless)
     if "executable_path" not in machine:
         return
     launch_args["executable_path"] = machine["executable_path"]

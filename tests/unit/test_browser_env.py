@@ -6,11 +6,19 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 from playwright.sync_api import Playwright
 
-from runbook.browser import DISABLED_FEATURES, PLAYWRIGHT_DISABLED_FEATURES, browser_env, launch_options
+from runbook.browser import (
+    DISABLED_FEATURES,
+    PLAYWRIGHT_DISABLED_FEATURES,
+    ChromiumNotFound,
+    browser_env,
+    find_chromium,
+    launch_options,
+)
 
 MARKER = "env-marker-Qz81xV"
 
@@ -86,24 +94,44 @@ def test_our_disabled_features_keep_every_one_playwright_disables() -> None:
     assert "SpareRendererForSitePerProcess" in DISABLED_FEATURES
 
 
-@pytest.mark.browser
-def test_chromium_starts_with_our_disabled_features_last(playwright: Playwright) -> None:
-    browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+def _cmdline(proc: Path) -> list[str]:
     try:
-        page = browser.new_page()
-        page.goto("chrome://version")
-        command_line = page.locator("#command_line").inner_text()
+        return (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:  # gone meanwhile
+        return []
+
+
+def _full_chromium_options() -> dict[str, object]:
+    """Launch options for this machine's full Chromium (the one a window needs), run headless."""
+    try:
+        return launch_options(find_chromium(headless=False), headless=True)
+    except ChromiumNotFound as exc:
+        pytest.skip(f"no full Chromium here: {exc}")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("which", ["for headless runs", "full"])
+def test_chromium_starts_with_our_disabled_features_last(playwright: Playwright, which: str) -> None:
+    options = launch_options() if which == "for headless runs" else _full_chromium_options()
+    marker = f"--runbook-test-marker={os.getpid()}-{which.replace(' ', '-')}"  # a switch Chromium ignores
+    options["args"] = [*cast(list[str], options["args"]), marker]
+    browser = playwright.chromium.launch(**options)  # type: ignore[arg-type]
+    try:
+        # The browser process's command line as the kernel has it (the headless shell has no chrome://version).
+        command_lines = [_cmdline(proc) for proc in Path("/proc").iterdir() if proc.name.isdigit()]
     finally:
         browser.close()
-    last = [arg for arg in command_line.split() if arg.startswith("--disable-features=")][-1]
+    (command_line,) = [c for c in command_lines if marker in c and not any(a.startswith("--type=") for a in c)]
+    last = [arg for arg in command_line if arg.startswith("--disable-features=")][-1]
     assert set(last.removeprefix("--disable-features=").split(",")) == set(DISABLED_FEATURES)
 
 
 @pytest.mark.browser
 def test_a_context_gets_no_address_bar_dropdown_renderer(playwright: Playwright) -> None:
     """A full Chromium loads the address bar's dropdown (a WebUI page) in a renderer of its own per window;
-    with a window per context, a fleet paid a renderer per org for it. Our launch options leave it out."""
-    browser = playwright.chromium.launch(**launch_options())  # type: ignore[arg-type]
+    with a window per context, a fleet paid a renderer per org for it. Our launch options leave it out (the
+    headless shell has no address bar: the full Chromium is the one to check)."""
+    browser = playwright.chromium.launch(**_full_chromium_options())  # type: ignore[arg-type]
     try:
         for n in range(2):
             browser.new_context().new_page().set_content(f"<h1>context {n}</h1>")
