@@ -247,8 +247,9 @@ def ensure() -> int:
     except ChromiumNotFound:  # installed below where it can be
         choice = None
     if choice is None or choice.source.startswith("system") or choice.source == "PATH":
-        # Neither Playwright's own browser nor one named in the environment: the system's, completed.
-        missing = missing_debian_packages()
+        # Neither Playwright's own browser nor one named in the environment: the system's, completed with the
+        # headless shell (and with Debian's full Chromium only where no Chromium was found at all).
+        missing = [name for name in missing_debian_packages() if choice is None or name != "chromium"]
         if missing and _is_root() and shutil.which("apt-get"):
             print(f"Installing Debian's {' and '.join(missing)} (apt-get).", flush=True)
             if not _apt_install(missing):

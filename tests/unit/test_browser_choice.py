@@ -135,3 +135,14 @@ def test_the_set_up_fails_saying_what_to_install_when_nothing_can_be_installed(
     monkeypatch.setattr(browser, "_is_root", lambda: False)
     assert browser.ensure() == 1
     assert "apt-get install -y chromium chromium-headless-shell" in capsys.readouterr().err
+
+
+def test_the_set_up_adds_only_the_shell_to_a_chromium_found_on_the_path(
+    machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apt = FakeApt(machine, monkeypatch)
+    elsewhere = _executable(machine / "opt/bin/chromium")
+    monkeypatch.setattr(shutil, "which", lambda name: {"apt-get": "/usr/bin/apt-get", "chromium": elsewhere}.get(name))
+    assert browser.ensure() == 0
+    assert apt.installed == [["chromium-headless-shell"]]
+    assert find_chromium(headless=False).executable == elsewhere
