@@ -548,32 +548,51 @@ class SetupPage:
         maintenance page; then OrgUnavailable names what Salesforce answered. A login page means the
         session ended: SessionExpired."""
         url = self.org.url(path)
-        for attempt in itertools.count():
-            try:
-                response = self.page.goto(url, wait_until="domcontentloaded", timeout=self.org.timeout_ms)
-            except PlaywrightError as exc:
-                seen = _first_line(exc)
-                if attempt < NAVIGATION_RETRIES and _DROPPED.search(seen):
-                    # Chromium shows its error page for a dropped connection: once it has, go again.
-                    with suppress(PlaywrightError):
-                        self.page.wait_for_url(_CHROME_ERROR, timeout=SETTLE_MS)
-                    continue
-                raise OrgUnavailable(
-                    f"{self.SCREEN}: {url} did not open after {attempt + 1} tries: {seen}",
-                    screen=self.SCREEN,
-                    expected=f"{url} to open",
-                    seen=seen,
-                ) from exc
-            if response is None or response.status < 500:
-                break
-            if attempt >= NAVIGATION_RETRIES:
-                answer = f"HTTP {response.status} {self._heading_text()}".strip()
-                raise OrgUnavailable(
-                    f"{self.SCREEN}: Salesforce answered {answer} to {attempt + 1} tries of {url}",
-                    screen=self.SCREEN,
-                    expected=f"{url} to open",
-                    seen=answer,
-                )
+        main = self.page.main_frame
+        error_pages: list[str] = []  # Chromium's error pages shown in the main frame since this goto began
+
+        def on_navigated(frame: Frame) -> None:
+            if frame == main and _CHROME_ERROR.match(frame.url):
+                error_pages.append(frame.url)
+
+        self.page.on("framenavigated", on_navigated)
+        try:
+            for attempt in itertools.count():
+                shown = len(error_pages)
+                try:
+                    response = self.page.goto(url, wait_until="domcontentloaded", timeout=self.org.timeout_ms)
+                except PlaywrightError as exc:
+                    seen = _first_line(exc)
+                    if attempt < NAVIGATION_RETRIES and _DROPPED.search(seen):
+                        # Chromium shows its error page for this drop, and that page would interrupt a navigation
+                        # started before it: go again once it has shown. (The page may already be an earlier
+                        # drop's error page, so the URL alone cannot say this one's has come.)
+                        if len(error_pages) == shown:
+                            with suppress(PlaywrightError):
+                                self.page.wait_for_event(
+                                    "framenavigated",
+                                    lambda frame: frame == main and bool(_CHROME_ERROR.match(frame.url)),
+                                    timeout=SETTLE_MS,
+                                )
+                        continue
+                    raise OrgUnavailable(
+                        f"{self.SCREEN}: {url} did not open after {attempt + 1} tries: {seen}",
+                        screen=self.SCREEN,
+                        expected=f"{url} to open",
+                        seen=seen,
+                    ) from exc
+                if response is None or response.status < 500:
+                    break
+                if attempt >= NAVIGATION_RETRIES:
+                    answer = f"HTTP {response.status} {self._heading_text()}".strip()
+                    raise OrgUnavailable(
+                        f"{self.SCREEN}: Salesforce answered {answer} to {attempt + 1} tries of {url}",
+                        screen=self.SCREEN,
+                        expected=f"{url} to open",
+                        seen=answer,
+                    )
+        finally:
+            self.page.remove_listener("framenavigated", on_navigated)
         self._raise_if_signed_out()
 
     @unrecorded()
