@@ -10,7 +10,7 @@ Order of preference:
 The headless shell is Chromium without the browser's own window, tab strip and address bar. Playwright
 launches its own one for every headless run; a full Chromium in headless mode still draws and composites
 that browser interface for each window, and a fleet opens a window per org. Eight simulated orgs at a real
-org's pace took about a fifth less processor time in the shell (benchmarks/README.md). A window for a
+org's pace took an eighth to a fifth less processor time in the shell (benchmarks/README.md). A window for a
 person to use (``--headed``, ``runbook login``) needs the full Chromium.
 
 ``python -m runbook.browser --ensure`` is the set-up step the Makefile runs: it finds one, installs
