@@ -551,8 +551,11 @@ class SetupPage:
         main = self.page.main_frame
         error_pages: list[str] = []  # Chromium's error pages shown in the main frame since this goto began
 
+        def is_error_page(frame: Frame) -> bool:
+            return frame == main and bool(_CHROME_ERROR.match(frame.url))
+
         def on_navigated(frame: Frame) -> None:
-            if frame == main and _CHROME_ERROR.match(frame.url):
+            if is_error_page(frame):
                 error_pages.append(frame.url)
 
         self.page.on("framenavigated", on_navigated)
@@ -569,11 +572,7 @@ class SetupPage:
                         # drop's error page, so the URL alone cannot say this one's has come.)
                         if len(error_pages) == shown:
                             with suppress(PlaywrightError):
-                                self.page.wait_for_event(
-                                    "framenavigated",
-                                    lambda frame: frame == main and bool(_CHROME_ERROR.match(frame.url)),
-                                    timeout=SETTLE_MS,
-                                )
+                                self.page.wait_for_event("framenavigated", is_error_page, timeout=SETTLE_MS)
                         continue
                     raise OrgUnavailable(
                         f"{self.SCREEN}: {url} did not open after {attempt + 1} tries: {seen}",

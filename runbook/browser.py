@@ -94,6 +94,11 @@ class ChromiumChoice:
     executable: str | None  # None means Playwright's own bundled browser
     source: str
 
+    @property
+    def is_systems(self) -> bool:
+        """Found among the system's packages or on the PATH (not Playwright's own, not named in the environment)."""
+        return self.source.startswith("system") or self.source == "PATH"
+
 
 def _is_executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
@@ -198,6 +203,13 @@ def playwright_ffmpeg_path() -> Path | None:
     return root / f"ffmpeg-{revision}" / name
 
 
+def _apt_install(packages: list[str]) -> bool:
+    """Install Debian packages with apt-get (as root); whether it worked. apt-get's own output says why not."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    return subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env).returncode == 0
+
+
 def ensure_ffmpeg(*, install: bool) -> str:
     """Make video recording possible: Playwright's ffmpeg, or the system's linked where Playwright looks.
 
@@ -210,10 +222,7 @@ def ensure_ffmpeg(*, install: bool) -> str:
         return f"video: ffmpeg at {target}"
     system = shutil.which("ffmpeg")
     if system is None and install and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
-        done = subprocess.run(["apt-get", "install", "-y", "-qq", "ffmpeg"], env=env, check=False)
-        system = shutil.which("ffmpeg") if done.returncode == 0 else None
+        system = shutil.which("ffmpeg") if _apt_install(["ffmpeg"]) else None
     if system is None:
         return "video: no ffmpeg; `playwright install ffmpeg` (or install ffmpeg) to record videos"
     # Playwright's ffmpeg is a plain ffmpeg build with VP8; the system's one takes the same arguments.
@@ -232,13 +241,6 @@ def missing_debian_packages() -> list[str]:
     return [name for name in DEBIAN_PACKAGES if not have[name]]
 
 
-def _apt_install(packages: list[str]) -> bool:
-    """Install Debian packages with apt-get (as root); whether it worked. apt-get's own output says why not."""
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-    return subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env).returncode == 0
-
-
 def ensure() -> int:
     """Set-up step: find a Chromium, installing Debian's packages as root where the system's are used and one
     is missing; print what was chosen for headless runs and for a window."""
@@ -246,7 +248,7 @@ def ensure() -> int:
         choice = find_chromium()
     except ChromiumNotFound:  # installed below where it can be
         choice = None
-    if choice is None or choice.source.startswith("system") or choice.source == "PATH":
+    if choice is None or choice.is_systems:
         # Neither Playwright's own browser nor one named in the environment: the system's, completed with the
         # headless shell (and with Debian's full Chromium only where no Chromium was found at all).
         missing = [name for name in missing_debian_packages() if choice is None or name != "chromium"]
@@ -260,7 +262,7 @@ def ensure() -> int:
             print(str(exc), file=sys.stderr)
             return 1
     print(f"Chromium: {choice.executable or 'bundled'} ({choice.source})")
-    if choice.source.startswith("system") or choice.source == "PATH":
+    if choice.is_systems:
         try:
             window = find_chromium(bundled=False, headless=False)
             print(f"Chromium for a window (--headed, runbook login): {window.executable} ({window.source})")
